@@ -1,0 +1,29 @@
+"""The `softswitch` command line: one Typer app per area, joined here.
+
+Each area lives in its own module (`run`, `users`, ...) and exposes a `Typer()` or a command
+function; `main()` is the console-script entry point.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from softswitch.cli import run as _run
+from softswitch.cli import users as _users
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="softswitch",
+    help="A pure-Python SIP/RTP softswitch for hospital contact centres.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("run")(_run.run)
+app.add_typer(_users.app, name="users")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

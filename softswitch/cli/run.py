@@ -1,0 +1,5 @@
+"""`softswitch run`: start the switch."""
+
+
+def run() -> None:
+    """Start the switch (placeholder)."""

@@ -1,0 +1,120 @@
+"""Low-level lexical helpers shared by the header and URI parsers (RFC 3261 section 25).
+
+These work on `str` values that were decoded from the wire with UTF-8 + surrogateescape, so any
+byte sequence round-trips.
+"""
+
+from __future__ import annotations
+
+from softswitch.sip.errors import RemoteProtocolError
+
+__all__ = [
+    "TOKEN_CHARS",
+    "is_token",
+    "split_outside_quotes",
+    "parse_params",
+    "format_params",
+    "unquote",
+    "quote",
+]
+
+TOKEN_CHARS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~"
+)
+
+
+def is_token(text: str) -> bool:
+    """True when `text` is a non-empty RFC 3261 token."""
+    return bool(text) and all(ch in TOKEN_CHARS for ch in text)
+
+
+def split_outside_quotes(text: str, sep: str) -> list[str]:
+    """Split `text` on `sep`, ignoring separators inside quotes or angle brackets.
+
+    Used for comma-joined header values and for `;` parameter lists. Raises on an unterminated
+    quoted string, because guessing where it ends could misroute a message.
+    """
+    if '"' not in text and "<" not in text:
+        return text.split(sep)
+    parts: list[str] = []
+    start = 0
+    in_quotes = False
+    in_angle = False
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if in_quotes:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                in_quotes = False
+        elif ch == '"':
+            in_quotes = True
+        elif ch == "<":
+            in_angle = True
+        elif ch == ">":
+            in_angle = False
+        elif ch == sep and not in_angle:
+            parts.append(text[start:i])
+            start = i + 1
+        i += 1
+    if in_quotes:
+        raise RemoteProtocolError("Unterminated quoted string")
+    parts.append(text[start:])
+    return parts
+
+
+def parse_params(text: str) -> dict[str, str | None]:
+    """Parse `;name=value;flag` (leading `;` optional) into an ordered dict.
+
+    Names are case-insensitive in SIP, so keys are lower-cased; values keep their case (quoted
+    values keep their quotes so they serialize back unchanged). A parameter without `=` maps to
+    None.
+    """
+    params: dict[str, str | None] = {}
+    text = text.strip()
+    if not text:
+        return params
+    if text[0] == ";":
+        text = text[1:]
+    for part in split_outside_quotes(text, ";"):
+        part = part.strip()
+        if not part:
+            raise RemoteProtocolError("Empty parameter")
+        name, eq, value = part.partition("=")
+        name = name.strip()
+        if not is_token(name):
+            raise RemoteProtocolError(f"Invalid parameter name {name!r}")
+        params[name.lower()] = value.strip() if eq else None
+    return params
+
+
+def format_params(params: dict[str, str | None]) -> str:
+    """Serialize parameters as `;name=value;flag`."""
+    return "".join(f";{k}" if v is None else f";{k}={v}" for k, v in params.items())
+
+
+def unquote(text: str) -> str:
+    """Remove surrounding quotes and resolve backslash escapes; plain tokens pass through."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+        inner = text[1:-1]
+        if "\\" not in inner:
+            return inner
+        out: list[str] = []
+        i = 0
+        while i < len(inner):
+            ch = inner[i]
+            if ch == "\\" and i + 1 < len(inner):
+                i += 1
+                ch = inner[i]
+            out.append(ch)
+            i += 1
+        return "".join(out)
+    return text
+
+
+def quote(text: str) -> str:
+    """Quote a string for a quoted-string production, escaping `"` and `\\`."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

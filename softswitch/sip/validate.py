@@ -1,0 +1,73 @@
+"""Judging a parsed request before any transaction sees it (RFC 3261 sections 8.2 and 16.3).
+
+`check_request` raises RemoteProtocolError carrying the status to answer (400, 416, 420, 482,
+483, ...) and, for 420, the extensions to list in Unsupported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from softswitch.sip.builders import BRANCH_PREFIX
+from softswitch.sip.errors import RemoteProtocolError
+from softswitch.sip.message import Request
+from softswitch.sip.uri import AbsoluteURI
+
+__all__ = ["check_request", "check_reply_headers", "UnsupportedExtension", "SUPPORTED_SCHEMES"]
+
+SUPPORTED_SCHEMES = frozenset({"sip", "sips", "tel"})
+
+
+class UnsupportedExtension(RemoteProtocolError):
+    """Require/Proxy-Require named option tags we do not support (420)."""
+
+    def __init__(self, tags: list[str]) -> None:
+        super().__init__("Bad Extension", 420)
+        self.tags = tags
+
+
+def check_reply_headers(request: Request) -> None:
+    """Raise when the headers a response must copy are missing or unusable (then we drop)."""
+    request.top_via  # noqa: B018 - parsing is the check
+    request.from_  # noqa: B018
+    request.to  # noqa: B018
+    request.call_id  # noqa: B018
+    request.cseq  # noqa: B018
+
+
+def check_request(
+    request: Request,
+    *,
+    supported: Collection[str] = (),
+    local_sent_by: Collection[tuple[str, int]] = (),
+) -> None:
+    """Raise RemoteProtocolError (with its status) when the request must be refused."""
+    if isinstance(request.uri, AbsoluteURI) or request.uri.scheme not in SUPPORTED_SCHEMES:
+        raise RemoteProtocolError("Unsupported URI Scheme", 416)
+    vias = request.vias
+    cseq = request.cseq
+    if cseq.method != request.method:
+        raise RemoteProtocolError("CSeq method does not match the Request-Line")
+    if not request.call_id:
+        raise RemoteProtocolError("Empty Call-ID")
+    max_forwards = request.headers.get("max-forwards")
+    if max_forwards is not None:
+        text = max_forwards.strip()
+        if not text.isdigit() or int(text) > 255:
+            raise RemoteProtocolError("Invalid Max-Forwards")
+        if int(text) == 0 and request.method != "OPTIONS":
+            raise RemoteProtocolError("Too Many Hops", 483)
+    for via in vias[1:]:
+        if (via.host, via.port or 5060) in local_sent_by and (via.branch or "").startswith(
+            BRANCH_PREFIX
+        ):
+            raise RemoteProtocolError("Loop Detected", 482)
+    if request.method not in ("ACK", "CANCEL"):
+        required = [
+            tag.strip()
+            for name in ("require", "proxy-require")
+            for tag in request.headers.get_list(name)
+        ]
+        unknown = [tag for tag in required if tag.lower() not in supported]
+        if unknown:
+            raise UnsupportedExtension(unknown)

@@ -1,0 +1,177 @@
+"""Typed values of the structured SIP headers: name-addr, Via and CSeq.
+
+Each value parses from and serializes to the header's text; parsing raises RemoteProtocolError
+(status 400) with a reason that names what is wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from softswitch.sip.errors import RemoteProtocolError
+from softswitch.sip.grammar import format_params, is_token, parse_params, quote, unquote
+from softswitch.sip.uri import URI, format_host, parse_host_port, parse_uri
+
+__all__ = ["Address", "Via", "CSeq", "parse_address", "parse_via", "parse_cseq", "MAGIC_COOKIE"]
+
+MAGIC_COOKIE = "z9hG4bK"
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A name-addr or addr-spec with header parameters: From, To, Contact, Route, ...
+
+    `wildcard` marks the `Contact: *` of an unregister-all REGISTER.
+    """
+
+    uri: URI | None
+    display_name: str | None = None
+    params: dict[str, str | None] = field(default_factory=dict, compare=False, hash=False)
+    wildcard: bool = False
+
+    @property
+    def tag(self) -> str | None:
+        return self.params.get("tag")
+
+    def with_tag(self, tag: str) -> Address:
+        return replace(self, params={**self.params, "tag": tag})
+
+    def __str__(self) -> str:
+        if self.wildcard:
+            return "*"
+        name = ""
+        if self.display_name is not None:
+            dn = self.display_name
+            name = (dn if dn and all(is_token(w) for w in dn.split(" ")) else quote(dn)) + " "
+        return f"{name}<{self.uri}>{format_params(self.params)}"
+
+
+def parse_address(text: str) -> Address:
+    """Parse From/To/Contact/Route style values (RFC 3261 section 20.10)."""
+    text = text.strip()
+    if text == "*":
+        return Address(uri=None, wildcard=True)
+    display: str | None = None
+    if text.startswith('"'):
+        end = _closing_quote(text)
+        display = unquote(text[: end + 1])
+        text = text[end + 1 :].lstrip()
+        if not text.startswith("<"):
+            raise RemoteProtocolError("Quoted display name without <URI>")
+    lt = text.find("<")
+    if lt >= 0:
+        gt = text.find(">", lt)
+        if gt < 0:
+            raise RemoteProtocolError("Unterminated <URI>")
+        if display is None:
+            token_name = text[:lt].strip()
+            display = token_name or None
+        uri = parse_uri(text[lt + 1 : gt])
+        params = parse_params(text[gt + 1 :])
+    else:
+        # addr-spec: any ';' parameters belong to the header, not to the URI.
+        uri_text, _, param_text = text.partition(";")
+        if "?" in uri_text or "," in uri_text:
+            raise RemoteProtocolError("URI with '?' or ',' must be enclosed in <>")
+        uri = parse_uri(uri_text)
+        params = parse_params(param_text)
+    return Address(uri=uri, display_name=display, params=params)
+
+
+def _closing_quote(text: str) -> int:
+    i = 1
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == '"':
+            return i
+        i += 1
+    raise RemoteProtocolError("Unterminated quoted display name")
+
+
+@dataclass(frozen=True, slots=True)
+class Via:
+    """One Via hop: `SIP/2.0/UDP host:port;branch=...;rport;received=...`."""
+
+    transport: str
+    host: str
+    port: int | None = None
+    params: dict[str, str | None] = field(default_factory=dict, compare=False, hash=False)
+    protocol: str = "SIP/2.0"
+
+    @property
+    def branch(self) -> str | None:
+        return self.params.get("branch")
+
+    @property
+    def sent_by(self) -> tuple[str, int | None]:
+        return self.host, self.port
+
+    def with_params(self, **params: str | None) -> Via:
+        return replace(self, params={**self.params, **params})
+
+    def __str__(self) -> str:
+        port = f":{self.port}" if self.port is not None else ""
+        hp = format_host(self.host) + port
+        return f"{self.protocol}/{self.transport} {hp}{format_params(self.params)}"
+
+
+def parse_via(text: str) -> Via:
+    """Parse one Via value; tolerant of linear whitespace around '/' and ':' (RFC 4475 3.1.1.1)."""
+    text = text.strip()
+    proto_end = _nth_slash_end(text)
+    proto = "".join(text[:proto_end].split())
+    parts = proto.split("/")
+    if len(parts) != 3 or not all(parts):
+        raise RemoteProtocolError(f"Invalid Via protocol {proto!r}")
+    name, version, transport = parts
+    if name.upper() != "SIP" or version != "2.0":
+        raise RemoteProtocolError(f"Unsupported Via protocol {proto!r}")
+    rest = text[proto_end:].strip()
+    sent_by, _, params = rest.partition(";")
+    sent_by = "".join(sent_by.split())
+    if not sent_by:
+        raise RemoteProtocolError("Via without sent-by")
+    host, port = parse_host_port(sent_by)
+    return Via(transport.upper(), host, port, parse_params(params))
+
+
+def _nth_slash_end(text: str) -> int:
+    """Index just after the transport token that follows the second '/'."""
+    slashes = 0
+    i = 0
+    n = len(text)
+    while i < n and slashes < 2:
+        if text[i] == "/":
+            slashes += 1
+        i += 1
+    if slashes < 2:
+        raise RemoteProtocolError("Invalid Via protocol")
+    while i < n and text[i] in " \t":
+        i += 1
+    while i < n and text[i] not in " \t":
+        i += 1
+    return i
+
+
+@dataclass(frozen=True, slots=True)
+class CSeq:
+    number: int
+    method: str
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.method}"
+
+
+def parse_cseq(text: str) -> CSeq:
+    """Parse `number METHOD`; the number must fit in 32 bits (RFC 3261 section 8.1.1.5)."""
+    parts = text.split()
+    if len(parts) != 2:
+        raise RemoteProtocolError("Invalid CSeq")
+    number, method = parts
+    if not number.isdigit() or len(number) > 10 or int(number) > 0xFFFFFFFF:
+        raise RemoteProtocolError("Invalid CSeq number")
+    if not is_token(method):
+        raise RemoteProtocolError("Invalid CSeq method")
+    return CSeq(int(number), method)
