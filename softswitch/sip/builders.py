@@ -38,7 +38,7 @@ def new_call_id(host: str) -> str:
 
 
 def make_response(
-    request: Request,
+    request: Request | None,
     status: int,
     reason: str | None = None,
     *,
@@ -52,7 +52,12 @@ def make_response(
     unless the request's To already has one. `request_headers` lets a caller answer a request
     that failed to parse fully, from the headers that were read.
     """
-    source = request_headers if request_headers is not None else request.headers
+    if request_headers is not None:
+        source = request_headers
+    elif request is not None:
+        source = request.headers
+    else:
+        raise ValueError("make_response needs a request or its headers")
     out: list[tuple[str, str, str]] = []
     for key, name, value in source.fields():
         if key in COPIED_TO_RESPONSE:

@@ -10,8 +10,10 @@ from collections.abc import Collection
 
 from softswitch.sip.builders import BRANCH_PREFIX
 from softswitch.sip.errors import RemoteProtocolError
+from softswitch.sip.headers import Headers
 from softswitch.sip.message import Request
 from softswitch.sip.uri import AbsoluteURI
+from softswitch.sip.values import parse_address, parse_cseq, parse_via
 
 __all__ = ["check_request", "check_reply_headers", "UnsupportedExtension", "SUPPORTED_SCHEMES"]
 
@@ -26,13 +28,20 @@ class UnsupportedExtension(RemoteProtocolError):
         self.tags = tags
 
 
-def check_reply_headers(request: Request) -> None:
+def check_reply_headers(headers: Headers) -> None:
     """Raise when the headers a response must copy are missing or unusable (then we drop)."""
-    request.top_via  # noqa: B018 - parsing is the check
-    request.from_  # noqa: B018
-    request.to  # noqa: B018
-    request.call_id  # noqa: B018
-    request.cseq  # noqa: B018
+    vias = headers.get_list("via")
+    if not vias:
+        raise RemoteProtocolError("Missing Via")
+    parse_via(vias[0])
+    for key in ("from", "to"):
+        value = headers.get(key)
+        if value is None:
+            raise RemoteProtocolError(f"Missing {key.title()} header")
+        parse_address(value)
+    if not (headers.get("call-id") or "").strip():
+        raise RemoteProtocolError("Missing Call-ID header")
+    parse_cseq(headers.get("cseq") or "")
 
 
 def check_request(

@@ -1,0 +1,124 @@
+"""One TOML configuration file with defaults that run; CLI flags and environment override it.
+
+Unknown sections or keys are errors (a typo must not silently fall back to a default), and every
+error is a `ConfigError` with a one-line message for the operator.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Config", "SipConfig", "HttpConfig", "ConfigError", "load_config"]
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class SipConfig:
+    host: str = "0.0.0.0"
+    port: int = 5060
+    ipv6: bool = True
+    tls_port: int = 5061
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    advertise: str | None = None
+    realm: str = "softswitch"
+    user_agent: str = "softswitch/0.1"
+    max_udp_bytes: int = 65535
+    max_header_bytes: int = 16 * 1024
+    max_body_bytes: int = 64 * 1024
+    tcp_idle_timeout: float = 900.0
+    tcp_partial_timeout: float = 30.0
+    max_connections: int = 10000
+    t1: float = 0.5
+    t2: float = 4.0
+    t4: float = 5.0
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    host: str = "0.0.0.0"
+    port: int = 8080
+    token: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    sip: SipConfig = field(default_factory=SipConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
+    data_dir: Path = Path("./var")
+    log_level: str = "info"
+    demo: bool = False
+
+    def with_overrides(self, **overrides: Any) -> Config:
+        """Apply flag values (None means 'not given'): sip_port=..., http_port=..., data_dir=..."""
+        sip_changes: dict[str, Any] = {}
+        http_changes: dict[str, Any] = {}
+        top: dict[str, Any] = {}
+        for name, value in overrides.items():
+            if value is None:
+                continue
+            section, _, key = name.partition("_")
+            if section == "sip":
+                sip_changes[key] = value
+            elif section == "http":
+                http_changes[key] = value
+            else:
+                top[name] = value
+        return replace(
+            self,
+            sip=replace(self.sip, **sip_changes),
+            http=replace(self.http, **http_changes),
+            **top,
+        )
+
+
+def load_config(path: Path | None) -> Config:
+    """Read a TOML file (or return the defaults when `path` is None) and check it."""
+    if path is None:
+        return Config()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML in {path}: {exc}") from None
+    base_dir = path.parent
+    sections = {"sip": SipConfig, "http": HttpConfig}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in sections:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: [{key}] must be a table")
+            values[key] = _build(sections[key], value, f"{path}: [{key}]")
+        elif key == "data_dir":
+            values[key] = base_dir / str(value) if not Path(str(value)).is_absolute() else Path(value)
+        elif key in ("log_level", "demo"):
+            values[key] = value
+        else:
+            # Sections of later features (dialplan, flows, ...) are read by their own modules.
+            continue
+    return _build(Config, values, str(path))
+
+
+def _build(cls: type, values: dict[str, Any], where: str) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(f"{where}: unknown setting {key!r}")
+        default = getattr(cls(), key)
+        if isinstance(default, bool) and not isinstance(value, bool):
+            raise ConfigError(f"{where}: {key} must be true or false")
+        if isinstance(default, int) and not isinstance(default, bool):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ConfigError(f"{where}: {key} must be an integer")
+        if isinstance(default, float) and not isinstance(value, (int, float)):
+            raise ConfigError(f"{where}: {key} must be a number")
+    return cls(**values)
