@@ -42,9 +42,9 @@ def response_destination(via: Via, source: Destination) -> Destination:
     """
     if source.reliable:
         return source
-    rport = via.params.get("rport")
-    if rport is not None and rport.isdigit():
-        return Destination(source.host, int(rport), "UDP")
+    if "rport" in via.params:  # stamped with the source port, or still bare if unparsed
+        rport = via.params["rport"]
+        return Destination(source.host, int(rport) if rport and rport.isdigit() else source.port)
     return Destination(source.host, via.port or 5060, "UDP")
 
 

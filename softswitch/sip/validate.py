@@ -13,7 +13,7 @@ from softswitch.sip.errors import RemoteProtocolError
 from softswitch.sip.headers import Headers
 from softswitch.sip.message import Request
 from softswitch.sip.uri import AbsoluteURI
-from softswitch.sip.values import parse_address, parse_cseq, parse_via
+from softswitch.sip.values import parse_address, parse_via
 
 __all__ = ["check_request", "check_reply_headers", "UnsupportedExtension", "SUPPORTED_SCHEMES"]
 
@@ -29,19 +29,15 @@ class UnsupportedExtension(RemoteProtocolError):
 
 
 def check_reply_headers(headers: Headers) -> None:
-    """Raise when the headers a response must copy are missing or unusable (then we drop)."""
+    """Raise when a response cannot be built: the top Via must parse (it says where the
+    response goes) and From, To, Call-ID and CSeq must be present (they are copied verbatim)."""
     vias = headers.get_list("via")
     if not vias:
         raise RemoteProtocolError("Missing Via")
     parse_via(vias[0])
-    for key in ("from", "to"):
-        value = headers.get(key)
-        if value is None:
-            raise RemoteProtocolError(f"Missing {key.title()} header")
-        parse_address(value)
-    if not (headers.get("call-id") or "").strip():
-        raise RemoteProtocolError("Missing Call-ID header")
-    parse_cseq(headers.get("cseq") or "")
+    for key in ("from", "to", "call-id", "cseq"):
+        if not (headers.get(key) or "").strip():
+            raise RemoteProtocolError(f"Missing {key} header")
 
 
 def check_request(
@@ -55,6 +51,11 @@ def check_request(
         raise RemoteProtocolError("Unsupported URI Scheme", 416)
     vias = request.vias
     cseq = request.cseq
+    for key in ("from", "to"):
+        try:
+            parse_address(request.headers.get(key) or "")
+        except RemoteProtocolError as exc:
+            raise RemoteProtocolError(f"Invalid {key.title()} header: {exc.reason}") from None
     if cseq.method != request.method:
         raise RemoteProtocolError("CSeq method does not match the Request-Line")
     if not request.call_id:
