@@ -1,0 +1,395 @@
+"""Call legs and the bridges between them: the relay fast path and the mixing path.
+
+A :class:`Leg` is one call leg's media: its RTP stream, the negotiated format and codec
+state, its inbound frame queue and what plays or records on it. A :class:`Bridge` joins
+legs. Two legs with the same codec and nobody tapping the bridge are *relayed*: each
+packet is forwarded as it arrives with only the payload type, sequence number, timestamp
+and SSRC rewritten into the other leg's sequence space (one copy, one ``pack_into``, no
+decoding). Anything else (a third party, a recorder, different codecs) *mixes*: on each
+20 ms tick every leg's next frame is decoded, the :class:`~media.mixer.Mixer` forms each
+leg's N-1 sum and the result is encoded per leg, which transcodes for free.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections import deque
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+import numpy as np
+
+from media.codecs import Codec, get_codec
+from media.dtmf import DtmfDigit, InbandDtmfDetector
+from media.mixer import MixResult, Mixer
+from media.player import Player
+from media.recorder import Recorder
+from media.stream import RtpStream, rtp_payload
+
+__all__ = ["Bridge", "Leg", "MediaFormat", "convert_rate"]
+
+FRAME_MS = 20
+BRIDGE_RATE = 8000
+COMFORT_NOISE_PT = 13  # RFC 3389
+_SEQ_TS_SSRC = struct.Struct("!HII")
+_INTAKE_DEPTH = 6  # frames kept before the oldest is dropped (120 ms)
+_PREBUFFER = 2  # frames queued before a leg's audio starts flowing into a mix
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFormat:
+    """What signalling negotiated for a leg: codec name, its payload type, RFC 4733 type."""
+
+    codec: str = "PCMU"
+    payload_type: int = 0
+    event_payload_type: int | None = 101
+
+    def __post_init__(self) -> None:
+        for pt in (self.payload_type, self.event_payload_type):
+            if pt is not None and not 0 <= pt <= 127:
+                raise ValueError(f"payload type {pt} outside 0..127")
+        get_codec(self.codec)  # raises UnknownCodecError early, at negotiation time
+
+
+def convert_rate(frame: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
+    """Per-frame rate change for mixing wideband and narrowband legs (linear, cheap)."""
+    if src_rate == dst_rate:
+        return frame
+    if src_rate == 2 * dst_rate:
+        return frame.reshape(-1, 2).mean(axis=1).astype(np.int16)  # average = crude low-pass
+    n_out = frame.size * dst_rate // src_rate
+    x_out = np.arange(n_out) * (src_rate / dst_rate)
+    return np.interp(x_out, np.arange(frame.size), frame).astype(np.int16)
+
+
+class Leg:
+    """One call leg's media state; created by :class:`~media.engine.MediaEngine`."""
+
+    def __init__(self, leg_id: str, stream: RtpStream, fmt: MediaFormat) -> None:
+        self.id = leg_id
+        self.stream = stream
+        self.bridge: Bridge | None = None
+        self.player: Player | None = None
+        self.recorders: list[tuple[Recorder, bool]] = []  # (recorder, stereo)
+        self.inband: InbandDtmfDetector | None = None
+        self.relay_out: RelayPath | None = None
+        self.intake: deque[bytes | None] = deque(maxlen=_INTAKE_DEPTH)
+        self.on_digit: Callable[[Leg, DtmfDigit], None] | None = None
+        self._flowing = False
+        self.underruns = 0
+        self.configure(fmt)
+
+    def configure(self, fmt: MediaFormat) -> None:
+        """Apply a (re)negotiated format: fresh codec state, stream clock rate, event PT."""
+        self.format = fmt
+        self.encoder: Codec = get_codec(fmt.codec)
+        self.decoder: Codec = get_codec(fmt.codec)
+        self.sample_rate = self.encoder.sample_rate
+        self.frame_samples = self.sample_rate * FRAME_MS // 1000
+        self.frame_ticks = self.encoder.clock_rate * FRAME_MS // 1000  # RTP ts per frame
+        self.stream.set_clock_rate(self.encoder.clock_rate)
+        self.stream.event_payload_type = (
+            fmt.event_payload_type if fmt.event_payload_type is not None else -1
+        )
+        self.intake.clear()
+        self._flowing = False
+
+    @property
+    def codec_key(self) -> tuple[str, int]:
+        """Codecs are interchangeable for relaying when name and rate match."""
+        return (self.encoder.name, self.sample_rate)
+
+    def take_audio(self, data: bytes, pt: int, seq: int, ts: int, ssrc: int) -> None:
+        """Stream sink when not relaying: queue the payload for the next tick."""
+        if pt == self.format.payload_type:
+            self.intake.append(rtp_payload(data))
+        elif pt == COMFORT_NOISE_PT:
+            self.intake.append(None)
+
+    def pull_frame(self, rate: int) -> np.ndarray:
+        """Next inbound frame decoded at ``rate``; silence while the queue is (re)filling."""
+        intake = self.intake
+        if not self._flowing:
+            if len(intake) < _PREBUFFER:
+                return np.zeros(rate * FRAME_MS // 1000, np.int16)
+            self._flowing = True
+        if not intake:
+            self._flowing = False
+            self.underruns += 1
+            return np.zeros(rate * FRAME_MS // 1000, np.int16)
+        payload = intake.popleft()
+        if payload is None:
+            pcm = np.zeros(self.frame_samples, np.int16)
+        else:
+            try:
+                pcm = self.decoder.decode(payload)
+            except ValueError:
+                self.stream.malformed += 1
+                pcm = np.zeros(self.frame_samples, np.int16)
+            if pcm.size != self.frame_samples:  # a peer ignoring ptime: fit it to 20 ms
+                pcm = np.resize(pcm, self.frame_samples)
+        return convert_rate(pcm, self.sample_rate, rate)
+
+    def send_frame(self, pcm: np.ndarray, rate: int, now: float) -> None:
+        """Encode one 20 ms frame given at ``rate`` and send it from our sender."""
+        pcm = convert_rate(pcm, rate, self.sample_rate)
+        self.stream.send_payload(
+            self.encoder.encode(pcm), self.format.payload_type, self.frame_ticks, now
+        )
+
+    def detect_inband(self, frame: np.ndarray, now: float) -> None:
+        """Run the Goertzel detector on an inbound 8 kHz frame; digits go to ``on_digit``."""
+        if self.inband is None:
+            return
+        for digit in self.inband.process(frame, now):
+            if self.on_digit is not None:
+                self.on_digit(self, digit)
+
+    def reset_intake(self) -> None:
+        """Forget queued audio (it belongs to whatever consumed the leg before)."""
+        self.intake.clear()
+        self._flowing = False
+
+
+class RelayPath:
+    """Forwards one direction of a relayed bridge: a stream sink doing one copy per packet."""
+
+    __slots__ = (
+        "audio_in", "audio_out", "dropped", "dst", "event_in", "event_out", "forwarding",
+        "frame_ticks", "in_ssrc", "paused", "seq_off", "time", "ts_off",
+    )
+
+    def __init__(self, src: Leg, dst: Leg, time: Callable[[], float]) -> None:
+        self.dst = dst.stream
+        self.audio_in = src.format.payload_type
+        self.audio_out = dst.format.payload_type
+        src_event = src.format.event_payload_type
+        dst_event = dst.format.event_payload_type
+        self.event_in = src_event if src_event is not None else -1
+        self.event_out = dst_event if dst_event is not None else -1
+        self.frame_ticks = dst.frame_ticks
+        self.time = time
+        self.in_ssrc = -1
+        self.seq_off = 0
+        self.ts_off = 0
+        self.paused = dst.player is not None
+        self.forwarding = False
+        self.dropped = 0
+
+    def resync(self) -> None:
+        """Recompute offsets at the next packet (after a pause or a mode change)."""
+        self.in_ssrc = -1
+        self.forwarding = False
+
+    def _realign(self, seq: int, ts: int, ssrc: int) -> None:
+        # a new source continues our sequence space where our last packet left it
+        sender = self.dst.sender
+        now = self.time()
+        if self.forwarding:
+            out_ts = (sender.ts + self.frame_ticks) & 0xFFFFFFFF
+        else:
+            out_ts, _ = sender.next_timestamp(now)
+        self.seq_off = (sender.seq + 1 - seq) & 0xFFFF
+        self.ts_off = (out_ts - ts) & 0xFFFFFFFF
+        self.in_ssrc = ssrc
+        self.forwarding = True
+        sender.time = now
+        sender.span = self.frame_ticks
+
+    def __call__(self, data: bytes, pt: int, seq: int, ts: int, ssrc: int) -> None:
+        if self.paused:
+            return
+        if pt == self.audio_in:
+            out_pt = self.audio_out
+        elif pt == self.event_in and self.event_out >= 0:
+            out_pt = self.event_out
+        elif pt == COMFORT_NOISE_PT:
+            out_pt = COMFORT_NOISE_PT
+        else:
+            self.dropped += 1
+            return
+        if ssrc != self.in_ssrc:
+            self._realign(seq, ts, ssrc)
+            out_pt |= 0x80  # RFC 3550 5.1: marker on a discontinuity
+        else:
+            out_pt |= data[1] & 0x80
+        dst = self.dst
+        remote = dst.remote
+        transport = dst.transport
+        if remote is None or transport is None or dst.closed:
+            return
+        sender = dst.sender
+        out = bytearray(data)
+        out[1] = out_pt
+        s = (seq + self.seq_off) & 0xFFFF
+        t = (ts + self.ts_off) & 0xFFFFFFFF
+        _SEQ_TS_SSRC.pack_into(out, 2, s, t, sender.ssrc)
+        sender.seq = s
+        sender.ts = t
+        sender.packets += 1
+        sender.octets += len(data) - 12
+        transport.sendto(out, remote)
+
+
+TalkerCallback = Callable[["Bridge", Hashable, bool], None]
+
+
+class Bridge:
+    """Legs joined together; relays when it can, mixes when it must.
+
+    ``always_mix`` makes a conference: it keeps mixing even with two same-codec legs,
+    so a third can join without a switch.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        time: Callable[[], float],
+        *,
+        always_mix: bool = False,
+        on_talker: TalkerCallback | None = None,
+    ) -> None:
+        self.name = name
+        self.always_mix = always_mix
+        self.legs: list[Leg] = []
+        self.mixer = Mixer(BRIDGE_RATE * FRAME_MS // 1000)
+        self.recorders: list[tuple[Recorder, bool]] = []
+        self.relaying = False
+        self.on_talker = on_talker
+        self._time = time
+        self.closed = False
+
+    def __repr__(self) -> str:
+        mode = "relay" if self.relaying else "mix"
+        return f"Bridge({self.name!r}, {mode}, legs={[leg.id for leg in self.legs]})"
+
+    def add(self, leg: Leg, *, muted: bool = False, deaf: bool = False, gain: float = 1.0) -> None:
+        """Join ``leg``; it must not be in another bridge."""
+        if leg.bridge is not None:
+            raise ValueError(f"leg {leg.id} is already in {leg.bridge!r}")
+        self.mixer.add(leg.id, muted=muted, deaf=deaf, gain=gain)
+        self.legs.append(leg)
+        leg.bridge = self
+        self.update_mode()
+
+    def remove(self, leg: Leg) -> None:
+        """Take ``leg`` out; its stream stops receiving the bridge's audio."""
+        if leg.bridge is not self:
+            raise ValueError(f"leg {leg.id} is not in {self!r}")
+        self.mixer.remove(leg.id)
+        self.legs.remove(leg)
+        leg.bridge = None
+        leg.relay_out = None
+        leg.stream.on_audio = leg.take_audio
+        leg.reset_intake()
+        self.update_mode()
+
+    def add_recorder(self, recorder: Recorder, *, stereo: bool) -> None:
+        """Tap the bridge: stereo is the first two legs' inbound audio, else the full mix."""
+        self.recorders.append((recorder, stereo))
+        self.update_mode()
+
+    def remove_recorder(self, recorder: Recorder) -> None:
+        """Stop tapping; the bridge may go back to relaying."""
+        self.recorders = [(r, s) for r, s in self.recorders if r is not recorder]
+        self.update_mode()
+
+    def can_relay(self) -> bool:
+        """Two legs, same codec, no taps: the fast path applies."""
+        return (
+            not self.always_mix
+            and not self.recorders
+            and len(self.legs) == 2
+            and self.legs[0].codec_key == self.legs[1].codec_key
+            and not any(self._tapped(leg) for leg in self.legs)
+        )
+
+    def _tapped(self, leg: Leg) -> bool:
+        """A leg whose audio someone must hear decoded (or that is muted/deaf) stops relaying."""
+        return bool(
+            leg.recorders
+            or leg.inband is not None
+            or self.mixer.is_muted(leg.id)
+            or self.mixer.is_deaf(leg.id)
+        )
+
+    def update_mode(self) -> None:
+        """Switch between relaying and mixing after any membership or tap change."""
+        relay = self.can_relay() and not self.closed
+        now = self._time()
+        for leg in self.legs:
+            sender = leg.stream.sender
+            if self.relaying and sender.time is not None:
+                sender.time, sender.span = now, leg.frame_ticks  # continue after relayed packets
+        if relay:
+            a, b = self.legs
+            a.relay_out = RelayPath(a, b, self._time)
+            b.relay_out = RelayPath(b, a, self._time)
+            a.stream.on_audio = a.relay_out
+            b.stream.on_audio = b.relay_out
+        else:
+            for leg in self.legs:
+                if self.relaying or leg.relay_out is not None:
+                    leg.reset_intake()
+                leg.relay_out = None
+                leg.stream.on_audio = leg.take_audio
+        self.relaying = relay
+
+    def set_muted(self, leg: Leg, muted: bool) -> None:
+        """Mute ``leg`` towards the others."""
+        self.mixer.set_muted(leg.id, muted)
+        self.update_mode()
+
+    def set_deaf(self, leg: Leg, deaf: bool) -> None:
+        """Stop sending the mix to ``leg``."""
+        self.mixer.set_deaf(leg.id, deaf)
+        self.update_mode()
+
+    def set_gain(self, leg: Leg, gain: float) -> None:
+        """Gain on what ``leg`` says."""
+        self.mixer.set_gain(leg.id, gain)
+
+    def tick(self, now: float) -> MixResult | None:
+        """One 20 ms mixing step: pull, mix, send, record. Relaying bridges do nothing."""
+        if self.relaying or not self.legs:
+            return None
+        frames = np.stack([leg.pull_frame(BRIDGE_RATE) for leg in self.legs])
+        result = self.mixer.mix(frames)
+        for leg, heard, out in zip(self.legs, frames, result.frames, strict=True):
+            if leg.inband is not None:
+                leg.detect_inband(heard, now)
+            if leg.player is not None or self.mixer.is_deaf(leg.id):
+                continue  # a prompt for this leg alone overrides the mix
+            leg.send_frame(out, BRIDGE_RATE, now)
+        if self.recorders:
+            self._record(frames)
+        for leg, heard, out in zip(self.legs, frames, result.frames, strict=True):
+            for recorder, stereo in leg.recorders:  # this leg's own view: heard | sent to it
+                if stereo:
+                    recorder.write(np.stack([heard, out], axis=1))
+                else:
+                    recorder.write(np.clip(heard.astype(np.int32) + out, -32768, 32767).astype(np.int16))
+        if self.on_talker is not None:
+            for key in result.started_talking:
+                self.on_talker(self, key, True)
+            for key in result.stopped_talking:
+                self.on_talker(self, key, False)
+        return result
+
+    def _record(self, frames: np.ndarray) -> None:
+        mixed: np.ndarray | None = None
+        for recorder, stereo in self.recorders:
+            if stereo:
+                pair = frames[:2] if len(frames) >= 2 else np.vstack([frames, np.zeros_like(frames)])
+                recorder.write(pair.T)
+            else:
+                if mixed is None:
+                    total = frames.astype(np.int32).sum(axis=0)
+                    mixed = np.clip(total, -32768, 32767).astype(np.int16)
+                recorder.write(mixed)
+
+    def close(self) -> None:
+        """Release every leg (their streams stay open)."""
+        self.closed = True
+        for leg in list(self.legs):
+            self.remove(leg)
