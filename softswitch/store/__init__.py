@@ -1,0 +1,43 @@
+"""Storage: every durable piece of state, behind repositories (SQLite today, PostgreSQL later).
+
+Entry point: ``db = await open_database(data_dir)``, then ``db.users``, ``db.bindings``,
+``db.security_events``, ``db.settings``, and ``await db.close()``.
+"""
+
+from softswitch.store.bindings import BindingRepository
+from softswitch.store.database import DATABASE_FILE, Database, open_database
+from softswitch.store.errors import (
+    DuplicateUserError,
+    SchemaVersionError,
+    StoreError,
+    UnknownUserError,
+)
+from softswitch.store.records import (
+    Binding,
+    SecurityEvent,
+    SecurityEventKind,
+    User,
+    binding_key,
+)
+from softswitch.store.security_events import SecurityEventRepository
+from softswitch.store.settings import SettingsRepository
+from softswitch.store.users import UserRepository
+
+__all__ = [
+    "DATABASE_FILE",
+    "Binding",
+    "BindingRepository",
+    "Database",
+    "DuplicateUserError",
+    "SchemaVersionError",
+    "SecurityEvent",
+    "SecurityEventKind",
+    "SecurityEventRepository",
+    "SettingsRepository",
+    "StoreError",
+    "UnknownUserError",
+    "User",
+    "UserRepository",
+    "binding_key",
+    "open_database",
+]

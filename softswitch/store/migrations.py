@@ -1,0 +1,157 @@
+"""Versioned schema migrations. Append a step, never edit a released one.
+
+Schema (version 1)::
+
+    schema_version(version INTEGER)            one row: the last migration applied
+    settings(key TEXT PK, value TEXT)          e.g. 'realm' (fixed on first use)
+    users(
+        extension TEXT PK,                     2..15 digits, also the digest username
+        realm TEXT,                            the realm the HA1 values were computed for
+        ha1_md5 TEXT, ha1_sha256 TEXT,         H(extension:realm:password); never the password
+        display_name TEXT, department TEXT,
+        class_of_service TEXT,                 internal | local | national | international
+        voicemail_pin_hash TEXT NULL,          pbkdf2_sha256$iterations$salt$hash
+        enabled INTEGER,                       0/1
+        created_at REAL, updated_at REAL)      unix seconds
+    user_rights(extension FK->users ON DELETE CASCADE, name TEXT, PK(extension, name))
+                                               feature rights as a set ('paging', ...)
+    bindings(
+        id INTEGER PK,
+        aor TEXT, binding_key TEXT,            UNIQUE(aor, binding_key); see records.binding_key
+        contact TEXT, q REAL NULL, expires_at REAL,
+        call_id TEXT, cseq INTEGER,            RFC 3261 section 10.3 step 7 ordering
+        source_host TEXT, source_port INTEGER, where the REGISTER came from (NAT, RFC 3581)
+        transport TEXT, connection_id TEXT NULL,
+        user_agent TEXT, path TEXT,            path: JSON array of Path URIs (RFC 3327)
+        instance_id TEXT NULL, reg_id INTEGER NULL,   RFC 5626
+        last_seen REAL, reachable INTEGER)     qualify results
+        INDEX bindings_expires(expires_at)
+    security_events(id INTEGER PK, at REAL, kind TEXT, source TEXT, user TEXT NULL, detail TEXT)
+        INDEX security_events_at(at)
+
+Bindings are not foreign-keyed to users: a binding may outlive a user by one expiry period
+and the registrar, not the schema, decides that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+from softswitch.store.errors import SchemaVersionError
+
+__all__ = ["MIGRATIONS", "Migration", "migrate"]
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One schema step: its statements and the version they bring the schema to."""
+
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "directory, bindings, security log",
+        (
+            "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            """CREATE TABLE users (
+                extension TEXT PRIMARY KEY,
+                realm TEXT NOT NULL,
+                ha1_md5 TEXT NOT NULL,
+                ha1_sha256 TEXT NOT NULL,
+                display_name TEXT NOT NULL DEFAULT '',
+                department TEXT NOT NULL DEFAULT '',
+                class_of_service TEXT NOT NULL DEFAULT 'internal',
+                voicemail_pin_hash TEXT,
+                enabled INTEGER NOT NULL DEFAULT 1,
+                created_at REAL NOT NULL,
+                updated_at REAL NOT NULL
+            )""",
+            """CREATE TABLE user_rights (
+                extension TEXT NOT NULL REFERENCES users(extension) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                PRIMARY KEY (extension, name)
+            ) WITHOUT ROWID""",
+            """CREATE TABLE bindings (
+                id INTEGER PRIMARY KEY,
+                aor TEXT NOT NULL,
+                binding_key TEXT NOT NULL,
+                contact TEXT NOT NULL,
+                q REAL,
+                expires_at REAL NOT NULL,
+                call_id TEXT NOT NULL,
+                cseq INTEGER NOT NULL,
+                source_host TEXT NOT NULL,
+                source_port INTEGER NOT NULL,
+                transport TEXT NOT NULL,
+                connection_id TEXT,
+                user_agent TEXT NOT NULL DEFAULT '',
+                path TEXT NOT NULL DEFAULT '[]',
+                instance_id TEXT,
+                reg_id INTEGER,
+                last_seen REAL NOT NULL,
+                reachable INTEGER NOT NULL DEFAULT 1,
+                UNIQUE (aor, binding_key)
+            )""",
+            "CREATE INDEX bindings_expires ON bindings(expires_at)",
+            """CREATE TABLE security_events (
+                id INTEGER PRIMARY KEY,
+                at REAL NOT NULL,
+                kind TEXT NOT NULL,
+                source TEXT NOT NULL,
+                user TEXT,
+                detail TEXT NOT NULL DEFAULT ''
+            )""",
+            "CREATE INDEX security_events_at ON security_events(at)",
+        ),
+    ),
+)
+
+
+async def _current_version(conn: aiosqlite.Connection) -> int:
+    async with conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ) as cursor:
+        if await cursor.fetchone() is None:
+            return 0
+    async with conn.execute("SELECT MAX(version) FROM schema_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row is not None and row[0] is not None else 0
+
+
+async def migrate(
+    conn: aiosqlite.Connection, migrations: tuple[Migration, ...] = MIGRATIONS
+) -> int:
+    """Bring the schema up to the last step; return the version.
+
+    All pending steps run in one transaction: a crash leaves the old schema, never half a
+    step. ``BEGIN IMMEDIATE`` takes the write lock first, so two processes starting on a fresh
+    directory (the switch and the CLI) cannot both apply the same step.
+    """
+    latest = migrations[-1].version if migrations else 0
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        version = await _current_version(conn)
+        if version > latest:
+            raise SchemaVersionError(
+                f"database schema version {version} is newer than this softswitch ({latest})"
+            )
+        for step in migrations:
+            if step.version <= version:
+                continue
+            for statement in step.statements:
+                await conn.execute(statement)
+            await conn.execute("DELETE FROM schema_version")
+            await conn.execute("INSERT INTO schema_version (version) VALUES (?)", (step.version,))
+            version = step.version
+    except BaseException:
+        await conn.execute("ROLLBACK")
+        raise
+    await conn.execute("COMMIT")
+    return version
