@@ -13,7 +13,6 @@ leg's N-1 sum and the result is encoded per leg, which transcodes for free.
 from __future__ import annotations
 
 import struct
-from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
@@ -21,19 +20,19 @@ import numpy as np
 
 from media.codecs import Codec, get_codec
 from media.dtmf import DtmfDigit, InbandDtmfDetector
+from media.jitter import JitterBuffer, Loss
 from media.mixer import MixResult, Mixer
+from media.plc import CN_PAYLOAD_TYPE, Concealer
 from media.player import Player
 from media.recorder import Recorder
-from media.stream import RtpStream, rtp_payload
+from media.rtp import RtpPacket, RtpParseError
+from media.stream import RtpStream
 
 __all__ = ["Bridge", "Leg", "MediaFormat", "convert_rate"]
 
 FRAME_MS = 20
 BRIDGE_RATE = 8000
-COMFORT_NOISE_PT = 13  # RFC 3389
 _SEQ_TS_SSRC = struct.Struct("!HII")
-_INTAKE_DEPTH = 6  # frames kept before the oldest is dropped (120 ms)
-_PREBUFFER = 2  # frames queued before a leg's audio starts flowing into a mix
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,18 +64,18 @@ def convert_rate(frame: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
 class Leg:
     """One call leg's media state; created by :class:`~media.engine.MediaEngine`."""
 
-    def __init__(self, leg_id: str, stream: RtpStream, fmt: MediaFormat) -> None:
+    def __init__(
+        self, leg_id: str, stream: RtpStream, fmt: MediaFormat, time: Callable[[], float]
+    ) -> None:
         self.id = leg_id
         self.stream = stream
+        self._time = time
         self.bridge: Bridge | None = None
         self.player: Player | None = None
         self.recorders: list[tuple[Recorder, bool]] = []  # (recorder, stereo)
         self.inband: InbandDtmfDetector | None = None
         self.relay_out: RelayPath | None = None
-        self.intake: deque[bytes | None] = deque(maxlen=_INTAKE_DEPTH)
         self.on_digit: Callable[[Leg, DtmfDigit], None] | None = None
-        self._flowing = False
-        self.underruns = 0
         self.configure(fmt)
 
     def configure(self, fmt: MediaFormat) -> None:
@@ -91,8 +90,7 @@ class Leg:
         self.stream.event_payload_type = (
             fmt.event_payload_type if fmt.event_payload_type is not None else -1
         )
-        self.intake.clear()
-        self._flowing = False
+        self.reset_intake()
 
     @property
     def codec_key(self) -> tuple[str, int]:
@@ -100,34 +98,36 @@ class Leg:
         return (self.encoder.name, self.sample_rate)
 
     def take_audio(self, data: bytes, pt: int, seq: int, ts: int, ssrc: int) -> None:
-        """Stream sink when not relaying: queue the payload for the next tick."""
-        if pt == self.format.payload_type:
-            self.intake.append(rtp_payload(data))
-        elif pt == COMFORT_NOISE_PT:
-            self.intake.append(None)
+        """Stream sink when not relaying: into the jitter buffer for the next ticks."""
+        if pt == self.format.payload_type or pt == CN_PAYLOAD_TYPE:
+            try:
+                packet = RtpPacket.parse(data)
+            except RtpParseError:
+                self.stream.malformed += 1
+                return
+            self.jitter.put(packet, self._time())
 
-    def pull_frame(self, rate: int) -> np.ndarray:
-        """Next inbound frame decoded at ``rate``; silence while the queue is (re)filling."""
-        intake = self.intake
-        if not self._flowing:
-            if len(intake) < _PREBUFFER:
-                return np.zeros(rate * FRAME_MS // 1000, np.int16)
-            self._flowing = True
-        if not intake:
-            self._flowing = False
-            self.underruns += 1
+    def pull_frame(self, rate: int, now: float) -> np.ndarray:
+        """The frame to play at this tick, decoded at ``rate``; losses are concealed."""
+        item = self.jitter.get(now)
+        if item is None:  # nothing received yet
             return np.zeros(rate * FRAME_MS // 1000, np.int16)
-        payload = intake.popleft()
-        if payload is None:
-            pcm = np.zeros(self.frame_samples, np.int16)
+        if isinstance(item, Loss):
+            pcm = self.concealer.lost(item.consecutive)
+        elif item.payload_type == CN_PAYLOAD_TYPE:
+            try:
+                pcm = self.concealer.comfort_noise(item.payload)
+            except ValueError:
+                pcm = self.concealer.lost(1)
         else:
             try:
-                pcm = self.decoder.decode(payload)
+                pcm = self.decoder.decode(item.payload)
             except ValueError:
                 self.stream.malformed += 1
                 pcm = np.zeros(self.frame_samples, np.int16)
             if pcm.size != self.frame_samples:  # a peer ignoring ptime: fit it to 20 ms
                 pcm = np.resize(pcm, self.frame_samples)
+            pcm = self.concealer.good(pcm)
         return convert_rate(pcm, self.sample_rate, rate)
 
     def send_frame(self, pcm: np.ndarray, rate: int, now: float) -> None:
@@ -146,9 +146,9 @@ class Leg:
                 self.on_digit(self, digit)
 
     def reset_intake(self) -> None:
-        """Forget queued audio (it belongs to whatever consumed the leg before)."""
-        self.intake.clear()
-        self._flowing = False
+        """Start a fresh jitter buffer (queued audio belonged to the previous consumer)."""
+        self.jitter = JitterBuffer(self.encoder.clock_rate, FRAME_MS)
+        self.concealer = Concealer(self.frame_samples)
 
 
 class RelayPath:
@@ -203,8 +203,8 @@ class RelayPath:
             out_pt = self.audio_out
         elif pt == self.event_in and self.event_out >= 0:
             out_pt = self.event_out
-        elif pt == COMFORT_NOISE_PT:
-            out_pt = COMFORT_NOISE_PT
+        elif pt == CN_PAYLOAD_TYPE:
+            out_pt = CN_PAYLOAD_TYPE
         else:
             self.dropped += 1
             return
@@ -353,7 +353,7 @@ class Bridge:
         """One 20 ms mixing step: pull, mix, send, record. Relaying bridges do nothing."""
         if self.relaying or not self.legs:
             return None
-        frames = np.stack([leg.pull_frame(BRIDGE_RATE) for leg in self.legs])
+        frames = np.stack([leg.pull_frame(BRIDGE_RATE, now) for leg in self.legs])
         result = self.mixer.mix(frames)
         for leg, heard, out in zip(self.legs, frames, result.frames, strict=True):
             if leg.inband is not None:

@@ -28,15 +28,16 @@ from media.dtmf import DtmfDigit, InbandDtmfDetector, TelephoneEvent, TelephoneE
 from media.dtmf import TelephoneEventParseError
 from media.player import Player, PromptCache
 from media.recorder import Recorder
+from media.tones import ToneGenerator, ToneSpec
 from media.stream import Address, PortPool, StreamStats, open_stream, rtp_payload
 
-__all__ = ["EngineStats", "MediaEngine", "PlayResult", "Recording"]
+__all__ = ["EngineStats", "MediaEngine", "PlayResult", "Recording", "tone_clip"]
 
 log = logging.getLogger(__name__)
 
 _TICKS_PER_SECOND = 50
 _FLUSH_TICKS = 50  # recordings reach the disk every second
-PromptItem = str | Path | np.ndarray
+PromptItem = str | Path | np.ndarray | ToneSpec
 DigitCallback = Callable[[Leg, DtmfDigit], None]
 TalkerCallback = Callable[[Bridge, Hashable, bool], None]
 
@@ -167,7 +168,7 @@ class MediaEngine:
         if leg_id in self._legs:
             raise ValueError(f"leg id {leg_id!r} already in use")
         stream = await open_stream(self.host, pool=self._pool, rtcp_mux=self.rtcp_mux)
-        leg = Leg(leg_id, stream, fmt or MediaFormat())
+        leg = Leg(leg_id, stream, fmt or MediaFormat(), self._time)
         leg.on_digit = self._emit_digit
         stream.on_audio = leg.take_audio
         stream.on_event = functools.partial(self._on_event, leg)
@@ -314,7 +315,10 @@ class MediaEngine:
         barge_in: bool = True,
         timeout: float | None = None,
     ) -> PlayResult:
-        """Play files and/or int16 arrays to ``leg`` back to back; a digit stops it.
+        """Play files, int16 arrays and tones to ``leg`` back to back; a digit stops it.
+
+        A tone contributes one cadence period (one second if continuous), so
+        ``play(leg, [tone("itu", "ringback")], loop=True)`` rings until cancelled.
 
         Any prompt already playing to the leg is cancelled first. Cancelling this
         coroutine (the caller hung up) stops the prompt at once.
@@ -325,6 +329,8 @@ class MediaEngine:
         for item in items:
             if isinstance(item, np.ndarray):
                 clips.append(item)
+            elif isinstance(item, ToneSpec):
+                clips.append(tone_clip(item, rate))
             else:
                 clips.append(await aio_loop.run_in_executor(None, self.prompts.load, item, rate))
         self.stop_playback(leg)
@@ -486,7 +492,7 @@ class MediaEngine:
         mixing = leg.bridge is not None and not leg.bridge.relaying
         inbound: np.ndarray | None = None
         if leg.bridge is None and (leg.recorders or leg.inband is not None):
-            inbound = leg.pull_frame(BRIDGE_RATE)
+            inbound = leg.pull_frame(BRIDGE_RATE, now)
             leg.detect_inband(inbound, now)
         outbound: np.ndarray | None = None
         playback = self._playbacks.get(leg)
@@ -520,3 +526,11 @@ class MediaEngine:
             if rx.deadline is None:
                 self._dtmf_open.discard(leg)
 
+
+
+def tone_clip(spec: ToneSpec, sample_rate: int) -> np.ndarray:
+    """One cadence period of a tone (one second when continuous), for playlists."""
+    period_ms = sum(on + off for on, off in spec.cadence) or 1000
+    generator = ToneGenerator(spec, sample_rate)
+    frames = -(-period_ms // 20)
+    return np.concatenate([generator.next_frame() for _ in range(frames)])

@@ -83,6 +83,13 @@ def tone(freq: float, n: int = 160, amp: float = 8000.0, rate: int = 8000, start
     return (amp * np.sin(2 * np.pi * freq * t)).astype(np.int16)
 
 
+def run_ticks(engine: MediaEngine, n: int) -> None:
+    """Tick as if the jitter buffer's initial delay had passed since the packets arrived."""
+    start = asyncio.get_running_loop().time() + 0.1
+    for i in range(n):
+        engine.tick(start + i * 0.02)
+
+
 @pytest.fixture
 async def engine() -> AsyncIterator[MediaEngine]:
     eng = MediaEngine(port_range=None, rtcp_mux=True, run_clock=False)
@@ -169,8 +176,7 @@ async def test_different_codecs_are_transcoded_on_the_tick(
     for frame in sent:
         alice.send_audio(a.stream.local, frame, "PCMU", 0)
     await until(lambda: a.stream.packets_received == 4)
-    for _ in range(4):
-        engine.tick()
+    run_ticks(engine, 4)
     got = await collect(bob, 4)
     assert len(got) == 4 and {p.payload_type for p in got} == {8}
     heard = np.concatenate([get_codec("PCMA").decode(p.payload) for p in got]).astype(float)
@@ -190,11 +196,11 @@ async def test_conference_sends_each_participant_everyone_else(
         engine.join(room, leg)
         legs.append(leg)
     levels = [4000, 0, 1000]
-    for _ in range(2):  # two frames each: the prebuffer depth
+    for _ in range(2):
         for peer, leg, level in zip(peers, legs, levels, strict=False):
             peer.send_audio(leg.stream.local, np.full(160, level, np.int16))
     await until(lambda: all(leg.stream.packets_received == 2 for leg in legs))
-    engine.tick()
+    run_ticks(engine, 1)
     ulaw = get_codec("PCMU")
     outs = []
     for peer in peers[:3]:
@@ -250,8 +256,7 @@ async def test_recording_a_relayed_bridge_switches_to_mixing_and_back(
         alice.send_audio(a.stream.local, np.full(160, 2000, np.int16))
         bob.send_audio(b.stream.local, np.full(160, -500, np.int16))
     await until(lambda: a.stream.packets_received == 3 and b.stream.packets_received == 3)
-    for _ in range(3):
-        engine.tick()
+    run_ticks(engine, 3)
     path = await engine.stop_recording(rec)
     assert bridge.relaying
     data, rate = sf.read(path, dtype="int16")
@@ -293,3 +298,26 @@ def test_public_surface_lists_only_names_that_exist() -> None:
     assert sorted(media.__all__) == media.__all__
     for name in media.__all__:
         assert getattr(media, name) is not None
+
+
+async def test_looping_ringback_plays_its_cadence_until_stopped(
+    engine: MediaEngine, peers: list[Peer]
+) -> None:
+    from media.engine import tone_clip
+    from media.tones import tone
+
+    ringback = tone("itu", "ringback")
+    assert tone_clip(ringback, 8000).size == 5 * 8000  # 1 s on, 4 s off
+    alice = peers[0]
+    leg = await engine.open_leg(remote=alice.addr)
+    task = asyncio.create_task(engine.play(leg, [ringback], loop=True, barge_in=False))
+    await until(lambda: leg.player is not None)
+    for _ in range(260):  # past the end of one 5 s period
+        engine.tick()
+    assert not task.done()
+    engine.stop_playback(leg)
+    result = await asyncio.wait_for(task, 2.0)
+    assert not result.completed and result.frames == 260
+    packets = await collect(alice, 260)
+    levels = [np.abs(get_codec("PCMU").decode(p.payload).astype(int)).max() for p in packets]
+    assert min(levels[:50]) > 1000 and max(levels[50:250]) < 50 and min(levels[250:]) > 1000
