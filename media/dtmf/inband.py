@@ -69,7 +69,9 @@ class InbandDtmfDetector:
         # wide bins do not lose an off-frequency tone's power
         freqs = np.outer(nominal, (1 - _TOLERANCE, 1.0, 1 + _TOLERANCE)).ravel()
         phase = 2 * np.pi * np.outer(np.arange(n), freqs) / sample_rate
-        self._basis = np.exp(-1j * phase)  # (n, 36): columns are the Goertzel bins
+        # (n, 72): cosine then sine parts of the 36 bins; a real product is ~10x faster
+        self._basis = np.ascontiguousarray(np.concatenate([np.cos(phase), np.sin(phase)], 1))
+        self._bins = freqs.size
         # a full-scale sine's bin power is (32767 n / 2)^2; thresholds are in those units
         full = (32767 * n / 2) ** 2
         self._min_power = full * 10 ** (min_level_dbfs / 10)
@@ -83,12 +85,19 @@ class InbandDtmfDetector:
         self._misses = 0
         self._started_at = 0.0
 
-    def classify(self, frame: np.ndarray) -> str | None:
-        """The digit this one frame holds, or None."""
+    def powers(self, frame: np.ndarray) -> np.ndarray:
+        """Goertzel powers, shape (12, 3): rows 697..941, columns 1209..1633, column
+        harmonics; each at -1.5 %, nominal and +1.5 % of the frequency."""
         x = np.asarray(frame, dtype=np.float64)
         if x.shape != (self._n,):
             raise ValueError(f"frame of {x.shape} samples, expected ({self._n},)")
-        power = (np.abs(x @ self._basis) ** 2).reshape(12, 3).max(axis=1)
+        parts = x @ self._basis
+        return (parts[: self._bins] ** 2 + parts[self._bins :] ** 2).reshape(12, 3)
+
+    def classify(self, frame: np.ndarray) -> str | None:
+        """The digit this one frame holds, or None."""
+        x = np.asarray(frame, dtype=np.float64)
+        power = self.powers(x).max(axis=1)
         rows, cols, harmonics = power[:4], power[4:8], power[8:]
         r = int(np.argmax(rows))
         c = int(np.argmax(cols))

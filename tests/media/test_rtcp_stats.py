@@ -79,9 +79,9 @@ def test_jitter_exact_first_steps() -> None:
     s = ReceiverStats(0xA, RATE)
     s.on_packet(0, 0, 0.0)
     s.on_packet(1, 160, 0.030)  # 10 ms late: D = 80
-    assert s._jitter == pytest.approx(80 / 16)
+    assert s.snapshot().jitter_seconds * RATE == pytest.approx(80 / 16)
     s.on_packet(2, 320, 0.040)  # back on time: D = 80
-    assert s._jitter == pytest.approx(5 + (80 - 5) / 16)
+    assert s.snapshot().jitter_seconds * RATE == pytest.approx(5 + (80 - 5) / 16)
 
 
 def test_lsr_dlsr_and_round_trip_time() -> None:
