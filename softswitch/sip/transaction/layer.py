@@ -108,6 +108,7 @@ class TransactionLayer:
             )
         self._servers[key] = transaction
         self._register(transaction, key, client=False)
+        self._settle(transaction)
         return [RequestReceived(transaction_id, request, source)]
 
     def receive_response(self, response: Response, now: float) -> list[Output]:
