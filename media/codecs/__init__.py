@@ -2,37 +2,31 @@
 
 ``get_codec(name)`` is the factory. Stateless codecs (PCMU, PCMA) are shared singletons;
 stateful ones (G.722's ADPCM predictors, L16 carries its rate) get a new instance on every
-call, so each RTP stream direction must hold its own.
+call, so each RTP stream direction must hold its own. ``Transcoder`` bridges two codecs,
+resampling with ``Resampler`` when their rates differ.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
-
-import numpy as np
-
+from media.codecs.base import Codec, UnknownCodecError
 from media.codecs.g711 import PCMA, PCMU
+from media.codecs.g722 import G722
 from media.codecs.l16 import L16
+from media.codecs.resample import Resampler
+from media.codecs.transcode import Transcoder
 
-__all__ = ["Codec", "UnknownCodecError", "codec_names", "get_codec"]
-
-
-class Codec(Protocol):
-    """What the engine needs from a codec; samples are int16 mono at ``sample_rate``."""
-
-    name: str
-    clock_rate: int  # RTP timestamp rate (8000 for G.722 per RFC 3551, a historic quirk)
-    sample_rate: int
-    static_payload_type: int | None
-
-    def encode(self, pcm: np.ndarray) -> bytes: ...
-
-    def decode(self, payload: bytes) -> np.ndarray: ...
-
-
-class UnknownCodecError(LookupError):
-    """No codec of that name is implemented."""
-
+__all__ = [
+    "G722",
+    "L16",
+    "PCMA",
+    "PCMU",
+    "Codec",
+    "Resampler",
+    "Transcoder",
+    "UnknownCodecError",
+    "codec_names",
+    "get_codec",
+]
 
 _PCMU = PCMU()
 _PCMA = PCMA()
@@ -53,8 +47,6 @@ def get_codec(name: str) -> Codec:
     if key == "L16":
         return L16(int(rate) if rate else 8000)
     if key == "G722":
-        from media.codecs.g722 import G722
-
         return G722()
     raise UnknownCodecError(f"unknown codec {name!r}; known: {', '.join(codec_names())}")
 
