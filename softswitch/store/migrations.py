@@ -134,10 +134,13 @@ async def migrate(
     directory (the switch and the CLI) cannot both apply the same step.
     """
     latest = migrations[-1].version if migrations else 0
+    version = await _current_version(conn)
+    if version == latest:
+        return version  # the common case: no write lock, so opening never waits for a writer
     await conn.execute("BEGIN IMMEDIATE")
     try:
         await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        version = await _current_version(conn)
+        version = await _current_version(conn)  # again: another process may have migrated
         if version > latest:
             raise SchemaVersionError(
                 f"database schema version {version} is newer than this softswitch ({latest})"

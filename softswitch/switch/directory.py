@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from softswitch.sip.digest import DigestAlgorithm, compute_ha1
+from softswitch.store.records import User
 
 __all__ = [
     "CLASSES_OF_SERVICE",
@@ -33,6 +34,7 @@ __all__ = [
     "InvalidUserError",
     "PasswordPolicy",
     "hash_pin",
+    "make_user",
     "normalise_rights",
     "make_credentials",
     "validate_class_of_service",
@@ -189,3 +191,37 @@ def verify_pin(pin: str, stored: str) -> bool:
 def normalise_rights(rights: Iterable[str]) -> frozenset[str]:
     """Validate many rights at once (CSV column, API list)."""
     return frozenset(validate_right(right) for right in rights if right.strip())
+
+
+def make_user(
+    extension: str,
+    password: str,
+    realm: str,
+    *,
+    display_name: str = "",
+    department: str = "",
+    class_of_service: str = "internal",
+    rights: Iterable[str] = (),
+    voicemail_pin: str | None = None,
+    policy: PasswordPolicy = PasswordPolicy(),
+) -> User:
+    """Validate every field and build the record to store (HA1s, hashed PIN, no password).
+
+    The one place the CLI, CSV import and the HTTP API turn input into a user, so they all
+    apply the same rules. Raises :class:`InvalidUserError` for the first bad field.
+    """
+    validate_extension(extension)
+    validate_realm(realm)
+    policy.check(password, extension)
+    credentials = make_credentials(extension, realm, password)
+    return User(
+        extension=extension,
+        realm=realm,
+        ha1_md5=credentials.ha1_md5,
+        ha1_sha256=credentials.ha1_sha256,
+        display_name=validate_label("name", display_name),
+        department=validate_label("department", department),
+        class_of_service=validate_class_of_service(class_of_service),
+        rights=normalise_rights(rights),
+        voicemail_pin_hash=hash_pin(validate_pin(voicemail_pin)) if voicemail_pin else None,
+    )

@@ -12,6 +12,7 @@ from softswitch.switch.directory import (
     PasswordPolicy,
     hash_pin,
     make_credentials,
+    make_user,
     normalise_rights,
     validate_class_of_service,
     validate_extension,
@@ -126,3 +127,40 @@ def test_pin_hash_is_salted_and_verifies() -> None:
 @pytest.mark.parametrize("stored", ["", "plain", "md5$1$00$00", "pbkdf2_sha256$x$zz$00"])
 def test_pin_verification_fails_closed_on_garbage(stored: str) -> None:
     assert not verify_pin("4711", stored)
+
+
+def test_make_user_validates_and_never_keeps_the_password() -> None:
+    made = make_user(
+        "2001", "Ward7-night", "hospital", display_name=" Night desk ", department="ICU",
+        class_of_service="Local", rights=["Paging"], voicemail_pin="4711",
+    )
+    assert (made.extension, made.realm, made.display_name) == ("2001", "hospital", "Night desk")
+    assert made.class_of_service == "local" and made.rights == {"paging"} and made.enabled
+    assert made.ha1_md5 == make_credentials("2001", "hospital", "Ward7-night").ha1_md5
+    assert made.voicemail_pin_hash is not None and verify_pin("4711", made.voicemail_pin_hash)
+    assert "Ward7-night" not in repr(made) and "Ward7-night" not in str(vars_of(made))
+    assert make_user("2002", "Ward7-night", "hospital").voicemail_pin_hash is None
+
+
+def vars_of(record: object) -> list[object]:
+    return [getattr(record, name) for name in record.__slots__]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"extension": "x1"}, "extension"),
+        ({"password": "short"}, "password"),
+        ({"realm": "bad realm"}, "realm"),
+        ({"display_name": "x" * 65}, "name"),
+        ({"class_of_service": "galactic"}, "class_of_service"),
+        ({"rights": ["flying"]}, "rights"),
+        ({"voicemail_pin": "12"}, "voicemail_pin"),
+    ],
+)
+def test_make_user_names_the_bad_field(kwargs: dict[str, object], field: str) -> None:
+    args: dict[str, object] = {"extension": "2001", "password": "Ward7-night", "realm": "r"}
+    args.update(kwargs)
+    with pytest.raises(InvalidUserError) as info:
+        make_user(**args)  # type: ignore[arg-type]
+    assert info.value.field == field

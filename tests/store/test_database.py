@@ -10,10 +10,11 @@ import sys
 import textwrap
 from pathlib import Path
 
+import aiosqlite
 import pytest
 
 from softswitch.store import DATABASE_FILE, SchemaVersionError, StoreError, User, open_database
-from softswitch.store.migrations import MIGRATIONS
+from softswitch.store.migrations import MIGRATIONS, Migration, migrate
 
 NOW = 1_700_000_000.0
 
@@ -113,3 +114,22 @@ async def test_bindings_survive_kill_9_before_close(tmp_path: Path) -> None:
     assert {b.aor for b in active} == {f"{3000 + i}" for i in range(20)}
     assert {b.source_port for b in active} == {5060 + i for i in range(20)}
     assert os.path.getsize(tmp_path / DATABASE_FILE) > 0
+
+
+async def test_a_new_step_applies_once_and_a_failing_step_changes_nothing(tmp_path: Path) -> None:
+    await (await open_database(tmp_path)).close()
+    latest = MIGRATIONS[-1].version
+    good = (*MIGRATIONS, Migration(latest + 1, "notes", ("CREATE TABLE notes (x TEXT)",)))
+    bad = (*good, Migration(latest + 2, "broken", ("CREATE TABLE t (y)", "NOT SQL AT ALL")))
+    conn = await aiosqlite.connect(tmp_path / DATABASE_FILE, isolation_level=None)
+    try:
+        assert await migrate(conn, good) == latest + 1
+        assert await migrate(conn, good) == latest + 1
+        with pytest.raises(sqlite3.OperationalError):
+            await migrate(conn, bad)
+        async with conn.execute("SELECT version FROM schema_version") as cursor:
+            assert await cursor.fetchall() == [(latest + 1,)]
+        async with conn.execute("SELECT name FROM sqlite_master WHERE name = 't'") as cursor:
+            assert await cursor.fetchall() == []
+    finally:
+        await conn.close()
