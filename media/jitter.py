@@ -24,8 +24,6 @@ from collections import deque
 from dataclasses import dataclass
 from enum import Enum
 
-import numpy as np
-
 from media.rtp import RtpPacket, ts_diff
 
 __all__ = ["JitterBuffer", "JitterStats", "Loss", "PutResult"]
@@ -99,8 +97,8 @@ class JitterBuffer:
         """Current play-out delay beyond the fastest recent packet, seconds."""
         if len(self._delays) < 10:
             return self._initial
-        d = np.fromiter(self._delays, float)
-        spread = float(np.quantile(d, 0.95) - d.min())
+        d = sorted(self._delays)
+        spread = d[round(0.95 * (len(d) - 1))] - d[0]
         return min(self.max_delay, max(self.min_delay, spread + 0.25 * self.frame_seconds))
 
     def stats(self) -> JitterStats:
@@ -158,15 +156,14 @@ class JitterBuffer:
         assert self._next is not None
         if self._since_adapt < self.adapt_every or not self._delays:
             return False
+        self._since_adapt = 0
         lag = now - self._next / self.clock_rate - min(self._delays)
         target = self.target_delay
         if lag > target + 1.5 * self.frame_seconds and len(self._delays) >= self._warm:
             self._packets.pop(self._next, None)
             self._next += self.frame
             self._counts["skipped"] += 1
-            self._since_adapt = 0
         elif lag < target:
-            self._since_adapt = 0
             return True  # play nothing now, this slot next tick: one frame more delay
         return False
 

@@ -66,14 +66,14 @@ def _sat(x: int) -> int:
 class _Band:
     """Adaptive predictor and step size of one sub-band (G.722 block 4 and scale factor)."""
 
-    __slots__ = ("s", "sz", "r1", "r2", "p1", "p2", "a1", "a2", "b", "d", "nb", "det")
+    __slots__ = ("s", "sz", "r1", "p1", "p2", "a1", "a2", "b", "d", "nb", "det")
 
     def __init__(self, det: int) -> None:
         self.s = self.sz = 0
-        self.r1 = self.r2 = self.p1 = self.p2 = 0
+        self.r1 = self.p1 = self.p2 = 0
         self.a1 = self.a2 = 0
-        self.b = [0] * 6  # zero-predictor coefficients b1..b6
-        self.d = [0] * 6  # past quantized differences d(j-1)..d(j-6)
+        self.b = (0, 0, 0, 0, 0, 0)  # zero-predictor coefficients b1..b6
+        self.d = (0, 0, 0, 0, 0, 0)  # past quantized differences d(j-1)..d(j-6)
         self.nb = 0
         self.det = det
 
@@ -86,45 +86,66 @@ class _Band:
         self.det = wd3 << 2
 
     def update(self, d: int) -> None:
-        """Block 4: reconstruct, adapt poles and zeros, predict the next sample."""
-        r0 = _sat(self.s + d)
-        p0 = _sat(self.sz + d)
-        sg0, sg1, sg2 = p0 >> 15, self.p1 >> 15, self.p2 >> 15
+        """Block 4: reconstruct, adapt poles and zeros, predict the next sample.
+
+        Saturations the standard writes but that the value ranges make impossible (the
+        zero-coefficient update, doubling |d| <= 7249, the pole-1 update) are left out:
+        this loop is the codec's hot path, and the result stays bit-exact.
+        """
+        r0 = self.s + d
+        r0 = -32768 if r0 < -32768 else 32767 if r0 > 32767 else r0
+        p0 = self.sz + d
+        p0 = -32768 if p0 < -32768 else 32767 if p0 > 32767 else p0
+        neg0, neg1 = p0 < 0, self.p1 < 0
         a1, a2 = self.a1, self.a2
         # UPPOL2
-        wd1 = _sat(a1 << 2)
-        wd2 = -wd1 if sg0 == sg1 else wd1
+        wd1 = a1 << 2
+        wd1 = -32768 if wd1 < -32768 else 32767 if wd1 > 32767 else wd1
+        wd2 = -wd1 if neg0 == neg1 else wd1
         if wd2 > 32767:
             wd2 = 32767
-        wd3 = (wd2 >> 7) + (128 if sg0 == sg2 else -128) + ((a2 * 32512) >> 15)
+        wd3 = (wd2 >> 7) + (128 if neg0 == (self.p2 < 0) else -128) + ((a2 * 32512) >> 15)
         ap2 = -12288 if wd3 < -12288 else 12288 if wd3 > 12288 else wd3
         # UPPOL1
-        ap1 = _sat((192 if sg0 == sg1 else -192) + ((a1 * 32640) >> 15))
-        limit = _sat(15360 - ap2)
-        if ap1 > limit:
-            ap1 = limit
-        elif ap1 < -limit:
-            ap1 = -limit
-        # UPZERO
-        step = 0 if d == 0 else 128
-        sgd = d >> 15
-        b = self.b
-        past = self.d
-        for i in range(6):
-            b[i] = _sat((step if (past[i] >> 15) == sgd else -step) + ((b[i] * 32640) >> 15))
+        ap1 = (192 if neg0 == neg1 else -192) + ((a1 * 32640) >> 15)
+        limit = 15360 - ap2
+        ap1 = limit if ap1 > limit else -limit if ap1 < -limit else ap1
+        # UPZERO (unrolled: six taps)
+        b0, b1, b2, b3, b4, b5 = self.b
+        q0, q1, q2, q3, q4, q5 = self.d
+        b0 = (b0 * 32640) >> 15
+        b1 = (b1 * 32640) >> 15
+        b2 = (b2 * 32640) >> 15
+        b3 = (b3 * 32640) >> 15
+        b4 = (b4 * 32640) >> 15
+        b5 = (b5 * 32640) >> 15
+        if d:
+            negd = d < 0
+            b0 += 128 if (q0 < 0) == negd else -128
+            b1 += 128 if (q1 < 0) == negd else -128
+            b2 += 128 if (q2 < 0) == negd else -128
+            b3 += 128 if (q3 < 0) == negd else -128
+            b4 += 128 if (q4 < 0) == negd else -128
+            b5 += 128 if (q5 < 0) == negd else -128
         # DELAYA
-        past.pop()
-        past.insert(0, d)
-        self.r2, self.r1 = self.r1, r0
+        self.b = (b0, b1, b2, b3, b4, b5)
+        self.d = (d, q0, q1, q2, q3, q4)
+        r2, self.r1 = self.r1, r0
         self.p2, self.p1 = self.p1, p0
         self.a1, self.a2 = ap1, ap2
         # FILTEP, FILTEZ, PREDIC
-        sp = _sat(((ap1 * _sat(r0 + r0)) >> 15) + ((ap2 * _sat(self.r2 + self.r2)) >> 15))
-        sz = 0
-        for i in range(6):
-            sz += (b[i] * _sat(past[i] + past[i])) >> 15
-        self.sz = _sat(sz)
-        self.s = _sat(sp + self.sz)
+        w1 = r0 + r0
+        w1 = -32768 if w1 < -32768 else 32767 if w1 > 32767 else w1
+        w2 = r2 + r2
+        w2 = -32768 if w2 < -32768 else 32767 if w2 > 32767 else w2
+        sp = ((ap1 * w1) >> 15) + ((ap2 * w2) >> 15)
+        sp = -32768 if sp < -32768 else 32767 if sp > 32767 else sp
+        sz = (((b0 * 2 * d) >> 15) + ((b1 * 2 * q0) >> 15) + ((b2 * 2 * q1) >> 15)
+              + ((b3 * 2 * q2) >> 15) + ((b4 * 2 * q3) >> 15) + ((b5 * 2 * q4) >> 15))
+        sz = -32768 if sz < -32768 else 32767 if sz > 32767 else sz
+        self.sz = sz
+        s_ = sp + sz
+        self.s = -32768 if s_ < -32768 else 32767 if s_ > 32767 else s_
 
 
 def _adapt_low(band: _Band, ril: int) -> None:
