@@ -24,7 +24,7 @@ from softswitch.sip.transaction.events import (
 from softswitch.sip.transaction.table import Action, Table
 from softswitch.sip.transaction.timers import Timers
 
-__all__ = ["Transaction", "Observer"]
+__all__ = ["Observer", "Transaction"]
 
 # Called after every transition with (transaction, old state, input, new state): a seam for
 # tests and tracing that costs one `is None` check when unused.
@@ -37,7 +37,7 @@ class Transaction:
     """Base of the four machines. Subclasses set TABLE, TERMINATED and TRANSPORT_ERROR and
     implement `_on_<action>` for each action their table uses."""
 
-    __slots__ = ("id", "state", "destination", "timers", "_deadlines", "_observer")
+    __slots__ = ("_deadlines", "_observer", "destination", "id", "state", "timers")
 
     KIND: ClassVar[str]
     TABLE: ClassVar[Table]

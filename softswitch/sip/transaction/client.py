@@ -26,22 +26,22 @@ from softswitch.sip.transaction.table import Action, Table
 from softswitch.sip.transaction.timers import Timers
 
 __all__ = [
-    "ClientTransaction",
-    "InviteClientTransaction",
-    "InviteClientState",
-    "InviteClientInput",
-    "NonInviteClientTransaction",
-    "NonInviteClientState",
-    "NonInviteClientInput",
     "INVITE_CLIENT_TABLE",
     "NON_INVITE_CLIENT_TABLE",
+    "ClientTransaction",
+    "InviteClientInput",
+    "InviteClientState",
+    "InviteClientTransaction",
+    "NonInviteClientInput",
+    "NonInviteClientState",
+    "NonInviteClientTransaction",
 ]
 
 
 class ClientTransaction(Transaction):
     """Sends one request and passes the responses that matter up to the TU."""
 
-    __slots__ = ("request", "_request_bytes", "_interval")
+    __slots__ = ("_interval", "_request_bytes", "request")
 
     def __init__(
         self,

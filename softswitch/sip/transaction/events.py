@@ -7,22 +7,21 @@ happened. They are small frozen values, so a test can compare them and an adapte
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 from softswitch.sip.destination import Destination
 from softswitch.sip.message import Request, Response
 
 __all__ = [
-    "Transmit",
+    "AckReceived",
+    "Output",
     "RequestReceived",
     "ResponseReceived",
-    "AckReceived",
-    "TransactionTimeout",
-    "TransactionTerminated",
-    "TransportFailure",
     "StrayAck",
     "StrayResponse",
-    "Output",
+    "TransactionTerminated",
+    "TransactionTimeout",
+    "Transmit",
+    "TransportFailure",
 ]
 
 
@@ -102,14 +101,14 @@ class StrayResponse:
     response: Response
 
 
-Output = Union[
-    Transmit,
-    RequestReceived,
-    ResponseReceived,
-    AckReceived,
-    TransactionTimeout,
-    TransactionTerminated,
-    TransportFailure,
-    StrayAck,
-    StrayResponse,
-]
+Output = (
+    Transmit
+    | RequestReceived
+    | ResponseReceived
+    | AckReceived
+    | TransactionTimeout
+    | TransactionTerminated
+    | TransportFailure
+    | StrayAck
+    | StrayResponse
+)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from softswitch.sip.message import Request
 from softswitch.sip.values import MAGIC_COOKIE, Via
 
-__all__ = ["ClientKey", "ServerKey", "client_key", "server_key", "rfc2543_key", "is_rfc3261_branch"]
+__all__ = ["ClientKey", "ServerKey", "client_key", "is_rfc3261_branch", "rfc2543_key", "server_key"]
 
 ClientKey = tuple[str, str]
 # (branch, sent-by host, sent-by port, method) or, for RFC 2543 peers,

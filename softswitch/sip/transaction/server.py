@@ -22,22 +22,22 @@ from softswitch.sip.transaction.table import Action, Table
 from softswitch.sip.transaction.timers import Timers
 
 __all__ = [
-    "ServerTransaction",
-    "InviteServerTransaction",
-    "InviteServerState",
-    "InviteServerInput",
-    "NonInviteServerTransaction",
-    "NonInviteServerState",
-    "NonInviteServerInput",
     "INVITE_SERVER_TABLE",
     "NON_INVITE_SERVER_TABLE",
+    "InviteServerInput",
+    "InviteServerState",
+    "InviteServerTransaction",
+    "NonInviteServerInput",
+    "NonInviteServerState",
+    "NonInviteServerTransaction",
+    "ServerTransaction",
 ]
 
 
 class ServerTransaction(Transaction):
     """Receives one request (and its retransmissions) and carries the TU's responses."""
 
-    __slots__ = ("request", "_last")
+    __slots__ = ("_last", "request")
 
     REQUEST: Enum
 

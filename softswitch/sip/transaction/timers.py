@@ -27,7 +27,7 @@ class Timers:
     F: float  # non-INVITE client timeout
     G: float | None  # INVITE final response retransmit, initially T1
     H: float  # wait for ACK receipt
-    I: float  # noqa: E741 - the RFC's name; wait for ACK retransmissions
+    I: float
     J: float  # wait for non-INVITE request retransmissions
     K: float  # wait for non-INVITE response retransmissions
     L: float  # RFC 6026: INVITE server in Accepted

@@ -46,7 +46,7 @@ def test_invite_is_sent_once_serialized_to_the_destination():
 
 
 def test_invite_retransmits_on_timer_a_until_timer_b():
-    layer, req, tid, out = start()
+    layer, req, tid, _out = start()
     events = run_timers(layer, until=100.0)
     # Timer A doubles from T1 without a cap: 0.5, 1.5, 3.5, 7.5, 15.5, 31.5; Timer B at 32.
     assert transmit_times(events) == [0.5, 1.5, 3.5, 7.5, 15.5, 31.5]
@@ -124,7 +124,7 @@ def test_invite_2xx_enters_accepted_and_passes_every_2xx_up_until_timer_m():
 
 
 def test_invite_over_tcp_never_retransmits_but_still_times_out():
-    layer, req, tid, out = start(destination=TCP, transport="TCP")
+    layer, _req, tid, out = start(destination=TCP, transport="TCP")
     assert transmits(out)[0].destination == TCP
     events = run_timers(layer, until=100.0)
     assert [(t, o) for t, o in events] == [
@@ -134,7 +134,7 @@ def test_invite_over_tcp_never_retransmits_but_still_times_out():
 
 
 def test_invite_over_tcp_terminates_right_after_acking_a_failure():
-    layer, req, tid, _ = start(destination=TCP, transport="TCP")
+    layer, req, _tid, _ = start(destination=TCP, transport="TCP")
     out = layer.receive_response(response(req, 603), now=1.0)
     assert [type(o).__name__ for o in out] == [
         "Transmit", "ResponseReceived", "TransactionTerminated"
@@ -143,7 +143,7 @@ def test_invite_over_tcp_terminates_right_after_acking_a_failure():
 
 
 def test_invite_transport_error_informs_the_tu_and_terminates():
-    layer, req, tid, _ = start()
+    layer, _req, tid, _ = start()
     assert layer.transport_error(tid, now=0.1) == [
         TransportFailure(tid),
         TransactionTerminated(tid),
@@ -154,7 +154,7 @@ def test_invite_transport_error_informs_the_tu_and_terminates():
 
 # -- non-INVITE client -------------------------------------------------------------------------
 def test_non_invite_retransmits_with_backoff_capped_at_t2_until_timer_f():
-    layer, req, tid, _ = start("OPTIONS")
+    layer, _req, tid, _ = start("OPTIONS")
     events = run_timers(layer, until=100.0)
     assert transmit_times(events) == [
         0.5, 1.5, 3.5, 7.5, 11.5, 15.5, 19.5, 23.5, 27.5, 31.5
@@ -197,7 +197,7 @@ def test_non_invite_over_tcp_terminates_with_the_final_response():
 
 
 def test_non_invite_over_tcp_times_out_on_timer_f():
-    layer, req, tid, _ = start("BYE", destination=TCP, transport="TCP")
+    layer, _req, tid, _ = start("BYE", destination=TCP, transport="TCP")
     assert [o for _, o in run_timers(layer, until=40.0)] == [
         TransactionTimeout(tid),
         TransactionTerminated(tid),
@@ -238,7 +238,7 @@ def test_duplicate_branch_and_method_is_refused():
 
 
 def test_response_with_unparseable_via_is_dropped():
-    layer, req, tid, _ = start()
+    layer, _req, _tid, _ = start()
     broken = Response(200)
     broken.headers.add("Via", "garbage")
     broken.headers.add("CSeq", "1 INVITE")

@@ -70,7 +70,7 @@ def test_cancel_after_a_final_response_does_nothing():
 def test_cancelled_invite_without_final_gives_up_after_64_t1():
     layer, invite, tid = calling()
     layer.receive_response(response(invite, 180), now=0.1)
-    cancel_id, _ = layer.cancel(tid, now=10.0)
+    _cancel_id, _ = layer.cancel(tid, now=10.0)
     layer.receive_response(response(build_cancel(invite), 200), now=10.1)
     events = [(t, o) for t, o in run_timers(layer, until=100.0) if o.transaction_id == tid]
     assert events == [(42.0, TransactionTimeout(tid)), (42.0, TransactionTerminated(tid))]
@@ -116,7 +116,7 @@ def test_deadline_heap_orders_many_transactions_and_skips_stale_entries():
 
 
 def test_handle_timers_before_any_deadline_does_nothing():
-    layer, invite, tid = calling()
+    layer, _invite, tid = calling()
     assert layer.handle_timers(0.4) == []
     assert layer.get(tid).state is InviteClientState.CALLING
     assert len(transmits(layer.handle_timers(0.5))) == 1

@@ -42,7 +42,7 @@ def test_non_invite_request_and_response_loss_is_repaired_by_timer_e():
     # lost: OPTIONS, then (after retransmission) the 200; the next retransmission fetches it.
     net = network([True, False, True])
     options = request("OPTIONS")
-    tid, out = net.client.send_request(options, SERVER, now=0.0)
+    _tid, out = net.client.send_request(options, SERVER, now=0.0)
     net.feed(out, 0.0, from_client=True)
     net.advance(0.6)
     [received] = of_type(net.server_events, RequestReceived)
@@ -58,7 +58,7 @@ def test_non_invite_request_and_response_loss_is_repaired_by_timer_e():
 def test_lost_ack_is_repaired_by_timer_g_and_a_resent_ack():
     net = network([False, False, True])  # INVITE, 486 arrive; the ACK is lost
     invite = request("INVITE")
-    tid, out = net.client.send_request(invite, SERVER, now=0.0)
+    _tid, out = net.client.send_request(invite, SERVER, now=0.0)
     net.feed(out, 0.0, from_client=True)
     [received] = of_type(net.server_events, RequestReceived)
     out = net.server.send_response(received.transaction_id, response(invite, 486), now=0.1)

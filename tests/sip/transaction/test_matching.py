@@ -81,15 +81,15 @@ def test_rfc2543_ack_with_another_to_tag_is_stray():
 
 def test_rfc2543_fields_each_separate_transactions():
     layer = TransactionLayer()
-    base = dict(branch=None)
+    base = {"branch": None}
     open_server(layer, request("INVITE", **base))
     variants = [
-        dict(uri="sip:carol@example.com"),
-        dict(from_tag="other"),
-        dict(call_id="call-2@10.0.0.1"),
-        dict(cseq=2),
-        dict(via_port=5070),
-        dict(to_tag="in-dialog"),
+        {"uri": "sip:carol@example.com"},
+        {"from_tag": "other"},
+        {"call_id": "call-2@10.0.0.1"},
+        {"cseq": 2},
+        {"via_port": 5070},
+        {"to_tag": "in-dialog"},
     ]
     for variant in variants:
         out = layer.receive_request(request("INVITE", **base, **variant), CLIENT, now=0.1)
@@ -120,7 +120,7 @@ def test_client_matches_branch_and_cseq_method():
     tid, _ = layer.send_request(invite, SERVER, now=0.0)
     layer.receive_response(response(invite, 180), now=0.1)
     cancel_id, out = layer.cancel(tid, now=0.2)
-    [cancel_sent] = transmits(out)
+    [_cancel_sent] = transmits(out)
     # A 200 for CANCEL (same branch, CSeq method CANCEL) belongs to the CANCEL only.
     cancel_ok = response(request("CANCEL", branch="z9hG4bK-m"), 200)
     assert layer.receive_response(cancel_ok, now=0.3)[0] == ResponseReceived(cancel_id, cancel_ok)

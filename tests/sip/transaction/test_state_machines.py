@@ -198,7 +198,7 @@ def make(cls, reliable: bool, walk_holder: list) -> Walk:
     timers = SETTINGS.derive(reliable)
     destination = Destination("10.0.0.2", 5060, "TCP" if reliable else "UDP")
     req = INVITE if "Invite" in cls.__name__ else OPTIONS
-    observer = lambda *a: walk_holder[0].observe(*a)  # noqa: E731
+    observer = lambda *a: walk_holder[0].observe(*a)
     if cls is InviteServerTransaction:
         tx = cls(1, req, destination, timers, 0.0, observer)
     else:
