@@ -224,7 +224,8 @@ def _parse_one(packet_type: int, count: int, body: bytes) -> RtcpPacket:
         if len(body) < need:
             raise RtcpParseError(f"RTCP RR with {count} blocks needs {need} bytes, got {len(body)}")
         (ssrc,) = struct.unpack_from("!I", body)
-        return ReceiverReport(ssrc, tuple(ReportBlock.unpack(body, 4 + 24 * i) for i in range(count)))
+        blocks = tuple(ReportBlock.unpack(body, 4 + 24 * i) for i in range(count))
+        return ReceiverReport(ssrc, blocks)
     if packet_type == PT_SDES:
         return _parse_sdes(count, body)
     if packet_type == PT_BYE:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from media.rtcp import SenderReport, ntp_timestamp
@@ -11,7 +13,8 @@ RATE = 8000
 PTIME = 0.02
 
 
-def feed(stats: ReceiverStats, seqs: list[int], jitter_of=lambda i: 0.0, start_seq: int = 0) -> None:
+def feed(stats: ReceiverStats, seqs: list[int], jitter_of: Callable[[int], float] = lambda i: 0.0,
+         start_seq: int = 0) -> None:
     for i, seq in enumerate(seqs):
         n = (seq - start_seq) % 65536
         stats.on_packet(seq, 1000 + 160 * n, 10.0 + n * PTIME + jitter_of(i))
