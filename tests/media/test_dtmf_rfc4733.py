@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from media.dtmf import (
     DtmfDigit,
@@ -146,3 +148,32 @@ def test_sender_to_receiver_roundtrip_with_loss_pattern() -> None:
         if not lost:
             out += rx.receive(p.timestamp, p.event, 10.0 + p.offset, marker=p.marker)
     assert [(d.digit, d.duration_ms) for d in out] == [("3", 120)]
+
+
+@given(
+    presses=st.lists(st.tuples(st.sampled_from("0123456789*#ABCD"), st.integers(40, 400)),
+                     min_size=1, max_size=6),
+    loss=st.lists(st.booleans(), min_size=1, max_size=40),
+)
+def test_each_press_reported_once_under_any_loss(presses: list[tuple[str, int]],
+                                                 loss: list[bool]) -> None:
+    """Whatever packets are lost, a press with at least one surviving packet counts once."""
+    sender = TelephoneEventSender()
+    rx = TelephoneEventReceiver()
+    expected, got = [], []
+    ts, t0, k = 1000, 0.0, 0
+    for digit, ms in presses:
+        plan = sender.plan(digit, ms, ts)
+        kept = []
+        for p in plan:
+            if not loss[k % len(loss)]:
+                kept.append(p)
+            k += 1
+        if kept:
+            expected.append(digit)
+        for p in kept:
+            got += rx.receive(p.timestamp, p.event, t0 + p.offset, marker=p.marker)
+        ts += ms * 8 + 800  # next press starts 100 ms after this one ends
+        t0 += ms / 1000 + 0.25
+    got += rx.poll(t0 + 10)
+    assert [d.digit for d in got] == expected

@@ -160,3 +160,17 @@ def test_cn_payload_roundtrip_and_errors() -> None:
         cn_payload(128)
     rng = np.random.default_rng(0)
     assert comfort_noise(127, 160, rng).dtype == np.int16
+
+
+def test_silence_suppression_gap_is_loss_then_next_talkspurt_plays_in_order() -> None:
+    """DTX: no packets for 1 s, timestamps keep the sender's clock; no resync needed."""
+    talk1 = [(0.001 + i * TICK, pkt(i)) for i in range(20)]
+    talk2 = [(0.001 + i * TICK, pkt(i)) for i in range(70, 90)]
+    jb = JitterBuffer(initial_delay=0.02)
+    out = [o for o in drive(jb, talk1 + talk2, 100) if o is not None]
+    seqs = played_seqs(out)
+    assert seqs[:20] == list(range(20))
+    assert seqs[20:70] == ["L"] * 50
+    assert seqs[70:90] == list(range(70, 90))
+    assert max(o.consecutive for o in out if isinstance(o, Loss)) == 50
+    assert jb.stats().resyncs == 0
