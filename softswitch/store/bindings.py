@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 
 from softswitch.store.records import Binding
-from softswitch.store.sqlite import SqliteConnection
+from softswitch.store.sqlite import SqliteConnection, Transaction
 
 __all__ = ["BindingRepository"]
 
@@ -70,17 +70,20 @@ class BindingRepository:
         """
         if any(binding.aor != aor for binding in upserts):
             raise ValueError("every binding must belong to the AOR being updated")
-        async with self._db.transaction() as tx:
-            for key in removals:
-                await tx.execute(
-                    "DELETE FROM bindings WHERE aor = ? AND binding_key = ?", (aor, key)
-                )
-            await tx.execute_many(_UPSERT, [_to_row(binding) for binding in upserts])
+        keys = [(aor, key) for key in removals]
+        rows = [_to_row(binding) for binding in upserts]
+
+        async def op(tx: Transaction) -> None:
+            await tx.execute_many("DELETE FROM bindings WHERE aor = ? AND binding_key = ?", keys)
+            await tx.execute_many(_UPSERT, rows)
+
+        await self._db.write(op)
 
     async def remove_all(self, aor: str) -> int:
         """``Contact: *`` with Expires 0 (RFC 3261 section 10.2.2); returns how many went."""
-        async with self._db.transaction() as tx:
-            return await tx.execute("DELETE FROM bindings WHERE aor = ?", (aor,))
+        return await self._db.write(
+            lambda tx: tx.execute("DELETE FROM bindings WHERE aor = ?", (aor,))
+        )
 
     async def for_aor(self, aor: str, now: float) -> list[Binding]:
         """Live bindings of one AOR, highest q first (the order to fork or try them in)."""
@@ -96,15 +99,17 @@ class BindingRepository:
 
     async def mark_seen(self, aor: str, key: str, *, now: float, reachable: bool) -> bool:
         """Record a qualify (OPTIONS / CRLF keep-alive) result; False if the binding is gone."""
-        async with self._db.transaction() as tx:
-            changed = await tx.execute(
+        changed = await self._db.write(
+            lambda tx: tx.execute(
                 "UPDATE bindings SET reachable = ?, last_seen = CASE WHEN ? THEN ? "
                 "ELSE last_seen END WHERE aor = ? AND binding_key = ?",
                 (int(reachable), int(reachable), now, aor, key),
             )
+        )
         return changed > 0
 
     async def purge_expired(self, now: float) -> int:
         """Delete bindings past their expiry; returns how many."""
-        async with self._db.transaction() as tx:
-            return await tx.execute("DELETE FROM bindings WHERE expires_at <= ?", (now,))
+        return await self._db.write(
+            lambda tx: tx.execute("DELETE FROM bindings WHERE expires_at <= ?", (now,))
+        )

@@ -32,13 +32,12 @@ class SecurityEventRepository:
 
     async def record(self, event: SecurityEvent) -> int:
         """Append one event; returns its id."""
-        async with self._db.transaction() as tx:
-            return await tx.insert(_INSERT, _params(event))
+        return await self._db.write(lambda tx: tx.insert(_INSERT, _params(event)))
 
     async def record_many(self, events: Iterable[SecurityEvent]) -> None:
         """Append a batch in one commit (under attack, one fsync per event would be the limit)."""
-        async with self._db.transaction() as tx:
-            await tx.execute_many(_INSERT, [_params(event) for event in events])
+        rows = [_params(event) for event in events]
+        await self._db.write(lambda tx: tx.execute_many(_INSERT, rows))
 
     async def recent(
         self,
@@ -69,8 +68,9 @@ class SecurityEventRepository:
 
     async def prune(self, before: float) -> int:
         """Delete events older than ``before``; returns how many."""
-        async with self._db.transaction() as tx:
-            return await tx.execute("DELETE FROM security_events WHERE at < ?", (before,))
+        return await self._db.write(
+            lambda tx: tx.execute("DELETE FROM security_events WHERE at < ?", (before,))
+        )
 
 
 def _params(event: SecurityEvent) -> tuple[object, ...]:

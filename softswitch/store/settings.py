@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from softswitch.store.sqlite import SqliteConnection
+from softswitch.store.sqlite import SqliteConnection, Transaction
 
 __all__ = ["SettingsRepository"]
 
@@ -20,19 +20,23 @@ class SettingsRepository:
 
     async def set(self, key: str, value: str) -> None:
         """Create or replace."""
-        async with self._db.transaction() as tx:
-            await tx.execute(
+        await self._db.write(
+            lambda tx: tx.execute(
                 "INSERT INTO settings (key, value) VALUES (?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
+        )
 
     async def get_or_set(self, key: str, default: str) -> str:
         """The stored value, storing ``default`` first if there is none (atomic)."""
-        async with self._db.transaction() as tx:
+
+        async def op(tx: Transaction) -> str:
             await tx.execute(
                 "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
                 (key, default),
             )
             rows = await tx.fetch_all("SELECT value FROM settings WHERE key = ?", (key,))
-        return str(rows[0][0])
+            return str(rows[0][0])
+
+        return await self._db.write(op)

@@ -64,12 +64,15 @@ class UserRepository:
             for u in stamped
         ]
         rights = [(u.extension, right) for u in stamped for right in sorted(u.rights)]
-        async with self._db.transaction() as tx:
+
+        async def op(tx: Transaction) -> None:
             clash = await _taken(tx.fetch_all, [u.extension for u in stamped])
             if clash or len({u.extension for u in stamped}) != len(stamped):
                 raise DuplicateUserError(clash or _repeated(u.extension for u in stamped))
             await tx.execute_many(_INSERT, rows)
             await tx.execute_many(_INSERT_RIGHT, rights)
+
+        await self._db.write(op)
         return stamped
 
     async def existing(self, extensions: Iterable[str]) -> set[str]:
@@ -92,8 +95,10 @@ class UserRepository:
 
     async def remove(self, extension: str) -> bool:
         """Delete a user and its rights; False if there was none."""
-        async with self._db.transaction() as tx:
-            return await tx.execute("DELETE FROM users WHERE extension = ?", (extension,)) > 0
+        deleted = await self._db.write(
+            lambda tx: tx.execute("DELETE FROM users WHERE extension = ?", (extension,))
+        )
+        return deleted > 0
 
     async def set_credentials(
         self, extension: str, *, realm: str, ha1_md5: str, ha1_sha256: str
@@ -132,29 +137,32 @@ class UserRepository:
 
     async def grant(self, extension: str, right: str) -> bool:
         """Add a feature right; False when the user already had it."""
-        async with self._db.transaction() as tx:
+
+        async def op(tx: Transaction) -> bool:
             await self._touch(tx, extension)
             return await tx.execute(_INSERT_RIGHT, (extension, right)) > 0
 
+        return await self._db.write(op)
+
     async def revoke(self, extension: str, right: str) -> bool:
         """Remove a feature right; False when the user did not have it."""
-        async with self._db.transaction() as tx:
+
+        async def op(tx: Transaction) -> bool:
             await self._touch(tx, extension)
-            return (
-                await tx.execute(
-                    "DELETE FROM user_rights WHERE extension = ? AND name = ?", (extension, right)
-                )
-                > 0
-            )
+            sql = "DELETE FROM user_rights WHERE extension = ? AND name = ?"
+            return await tx.execute(sql, (extension, right)) > 0
+
+        return await self._db.write(op)
 
     async def _update(self, extension: str, assignments: str, params: tuple[object, ...]) -> None:
-        async with self._db.transaction() as tx:
-            changed = await tx.execute(
+        changed = await self._db.write(
+            lambda tx: tx.execute(
                 f"UPDATE users SET {assignments}, updated_at = ? WHERE extension = ?",
                 (*params, self._clock(), extension),
             )
-            if not changed:
-                raise UnknownUserError(extension)
+        )
+        if not changed:
+            raise UnknownUserError(extension)
 
     async def _touch(self, tx: Transaction, extension: str) -> None:
         changed = await tx.execute(

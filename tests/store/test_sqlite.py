@@ -1,0 +1,82 @@
+"""Group commit: concurrent writes share one COMMIT, and a failing write undoes only itself."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from softswitch.store.migrations import migrate
+from softswitch.store.sqlite import SqliteConnection, Transaction
+
+
+@pytest.fixture
+async def raw(tmp_path: Path) -> AsyncIterator[tuple[SqliteConnection, list[str]]]:
+    conn = await aiosqlite.connect(tmp_path / "t.db", isolation_level=None)
+    await migrate(conn)
+    statements: list[str] = []
+    await conn.set_trace_callback(statements.append)
+    db = SqliteConnection(conn)
+    yield db, statements
+    await db.close()
+
+
+def setter(key: str, fail: bool = False) -> Callable[[Transaction], Awaitable[str]]:
+    async def op(tx: Transaction) -> str:
+        await tx.execute("INSERT INTO settings (key, value) VALUES (?, 'v')", (key,))
+        if fail:
+            raise LookupError(f"{key} failed after writing")
+        return key
+
+    return op
+
+
+async def keys(db: SqliteConnection) -> list[str]:
+    return [row[0] for row in await db.fetch_all("SELECT key FROM settings ORDER BY key")]
+
+
+async def test_concurrent_writes_share_one_commit(
+    raw: tuple[SqliteConnection, list[str]],
+) -> None:
+    db, statements = raw
+    results = await asyncio.gather(*(db.write(setter(f"k{i:02d}")) for i in range(20)))
+    assert results == [f"k{i:02d}" for i in range(20)]
+    assert await keys(db) == results
+    commits = sum(statement == "COMMIT" for statement in statements)
+    assert 1 <= commits <= 2  # the first write runs alone, the other 19 ride together
+
+
+async def test_a_failing_write_rolls_back_only_itself(
+    raw: tuple[SqliteConnection, list[str]],
+) -> None:
+    db, _ = raw
+    outcomes = await asyncio.gather(
+        db.write(setter("first")),
+        db.write(setter("bad", fail=True)),
+        db.write(setter("second")),
+        return_exceptions=True,
+    )
+    assert outcomes[0] == "first" and outcomes[2] == "second"
+    assert isinstance(outcomes[1], LookupError)
+    assert await keys(db) == ["first", "second"]
+
+
+async def test_a_lone_failing_write_leaves_nothing(raw: tuple[SqliteConnection, list[str]]) -> None:
+    db, _ = raw
+    with pytest.raises(LookupError):
+        await db.write(setter("alone", fail=True))
+    assert await keys(db) == []
+    assert await db.write(setter("after")) == "after"
+
+
+async def test_a_write_is_visible_to_another_connection_once_acknowledged(
+    raw: tuple[SqliteConnection, list[str]], tmp_path: Path
+) -> None:
+    db, _ = raw
+    await db.write(setter("durable"))
+    with sqlite3.connect(tmp_path / "t.db") as other:
+        assert other.execute("SELECT key FROM settings").fetchall() == [("durable",)]
