@@ -22,7 +22,7 @@ from softswitch.sip.message import Request, Response
 from softswitch.sip.transaction.base import Observer, Transaction
 from softswitch.sip.transaction.derive import build_ack
 from softswitch.sip.transaction.events import Output, ResponseReceived
-from softswitch.sip.transaction.table import Action, Table
+from softswitch.sip.transaction.table import Action, MachineEnum, Table
 from softswitch.sip.transaction.timers import Timers
 
 __all__ = [
@@ -85,7 +85,7 @@ class ClientTransaction(Transaction):
 
 
 # -- INVITE client ---------------------------------------------------------------------------
-class InviteClientState(Enum):
+class InviteClientState(MachineEnum):
     CALLING = "Calling"
     PROCEEDING = "Proceeding"
     COMPLETED = "Completed"
@@ -93,7 +93,7 @@ class InviteClientState(Enum):
     TERMINATED = "Terminated"
 
 
-class InviteClientInput(Enum):
+class InviteClientInput(MachineEnum):
     PROVISIONAL = "1xx"
     SUCCESS = "2xx"
     FAILURE = "300-699"
@@ -219,14 +219,14 @@ class InviteClientTransaction(ClientTransaction):
 
 
 # -- non-INVITE client -----------------------------------------------------------------------
-class NonInviteClientState(Enum):
+class NonInviteClientState(MachineEnum):
     TRYING = "Trying"
     PROCEEDING = "Proceeding"
     COMPLETED = "Completed"
     TERMINATED = "Terminated"
 
 
-class NonInviteClientInput(Enum):
+class NonInviteClientInput(MachineEnum):
     PROVISIONAL = "1xx"
     FINAL = "200-699"
     TIMER_E = "Timer E"

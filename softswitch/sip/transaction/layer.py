@@ -78,14 +78,19 @@ class TransactionLayer:
         return self._transactions.get(transaction_id)
 
     # -- from the network ---------------------------------------------------------------------
-    def receive_request(self, request: Request, source: Destination, now: float) -> list[Output]:
+    def receive_request(
+        self, request: Request, source: Destination, now: float, *, via: Via | None = None
+    ) -> list[Output]:
         """Route a validated request: absorb retransmissions, or open a server transaction.
 
+        `via` is the request's top Via when the caller has parsed it already (the inbound
+        filter has: `stamp_received` returns it), which saves parsing it again.
         Raises RemoteProtocolError when the top Via (or, for RFC 2543 peers, From/To/CSeq)
         cannot be parsed; `check_request` has normally refused such requests already.
         """
         method = request.method
-        via = request.top_via
+        if via is None:
+            via = request.top_via
         if method == "ACK":
             return self._receive_ack(request, via, source, now)
         key = server_key(request, via, method)
@@ -104,20 +109,23 @@ class TransactionLayer:
             )
         else:
             transaction = NonInviteServerTransaction(
-                transaction_id, request, destination, timers, self._observer
+                transaction_id, destination, timers, self._observer
             )
         self._servers[key] = transaction
         self._register(transaction, key, client=False)
         self._settle(transaction)
         return [RequestReceived(transaction_id, request, source)]
 
-    def receive_response(self, response: Response, now: float) -> list[Output]:
+    def receive_response(
+        self, response: Response, now: float, *, via: Via | None = None
+    ) -> list[Output]:
         """Route a response to its client transaction (17.1.3); unmatched ones go up as stray.
 
-        A response whose Via or CSeq cannot be parsed matches nothing and is dropped.
+        `via` is the top Via if the caller parsed it already. A response whose Via or CSeq
+        cannot be parsed matches nothing and is dropped.
         """
         try:
-            branch = response.top_via.params.get("branch")
+            branch = (via if via is not None else response.top_via).params.get("branch")
             method = response.cseq.method
         except RemoteProtocolError:
             return []
@@ -265,9 +273,7 @@ class TransactionLayer:
         self._settle(found)
         return out
 
-    def _send_cancel(
-        self, invite: InviteClientTransaction, now: float, out: list[Output]
-    ) -> int:
+    def _send_cancel(self, invite: InviteClientTransaction, now: float, out: list[Output]) -> int:
         branch = invite.request.top_via.params.get("branch") or ""
         running = self._clients.get((branch, "CANCEL"))
         if running is not None:

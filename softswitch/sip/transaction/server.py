@@ -18,7 +18,7 @@ from softswitch.sip.destination import Destination
 from softswitch.sip.message import Request, Response
 from softswitch.sip.transaction.base import Observer, Transaction
 from softswitch.sip.transaction.events import AckReceived, Output
-from softswitch.sip.transaction.table import Action, Table
+from softswitch.sip.transaction.table import Action, MachineEnum, Table
 from softswitch.sip.transaction.timers import Timers
 
 __all__ = [
@@ -35,23 +35,25 @@ __all__ = [
 
 
 class ServerTransaction(Transaction):
-    """Receives one request (and its retransmissions) and carries the TU's responses."""
+    """Receives one request (and its retransmissions) and carries the TU's responses.
 
-    __slots__ = ("_last", "request")
+    It keeps only the bytes of its last response, not the request: a busy switch holds tens of
+    thousands of server transactions waiting out Timer J, and the TU has the request anyway.
+    """
+
+    __slots__ = ("_last",)
 
     REQUEST: Enum
 
     def __init__(
         self,
         transaction_id: int,
-        request: Request,
         destination: Destination,
         timers: Timers,
         initial: Enum,
         observer: Observer | None = None,
     ) -> None:
         super().__init__(transaction_id, initial, destination, timers, observer)
-        self.request = request
         self._last = b""  # the last response sent, for retransmission
 
     def receive_request(self, request: Request, now: float) -> list[Output]:
@@ -81,7 +83,7 @@ class ServerTransaction(Transaction):
 
 
 # -- INVITE server ---------------------------------------------------------------------------
-class InviteServerState(Enum):
+class InviteServerState(MachineEnum):
     PROCEEDING = "Proceeding"
     COMPLETED = "Completed"
     CONFIRMED = "Confirmed"
@@ -89,7 +91,7 @@ class InviteServerState(Enum):
     TERMINATED = "Terminated"
 
 
-class InviteServerInput(Enum):
+class InviteServerInput(MachineEnum):
     REQUEST = "INVITE retransmission"
     ACK = "ACK"
     SEND_PROVISIONAL = "TU 1xx"
@@ -145,7 +147,7 @@ INVITE_SERVER_TABLE = _invite_server_table()
 class InviteServerTransaction(ServerTransaction):
     """INVITE server transaction (Figure 7 of RFC 3261 as amended by RFC 6026)."""
 
-    __slots__ = ("_interval", "response_to_tag")
+    __slots__ = ("_interval", "_unanswered", "response_to_tag")
 
     KIND = "INVITE server"
     TABLE = INVITE_SERVER_TABLE
@@ -163,9 +165,11 @@ class InviteServerTransaction(ServerTransaction):
         observer: Observer | None = None,
     ) -> None:
         super().__init__(
-            transaction_id, request, destination, timers, InviteServerState.PROCEEDING, observer
+            transaction_id, destination, timers, InviteServerState.PROCEEDING, observer
         )
         self._interval = timers.T1
+        # Kept only until the first response, to build 100 Trying from it (17.2.1).
+        self._unanswered: Request | None = request
         # To tag of our final response: an RFC 2543 ACK matches on it (17.2.3).
         self.response_to_tag: str | None = None
         self._arm(InviteServerInput.TIMER_TRYING, now + timers.trying)
@@ -186,11 +190,13 @@ class InviteServerTransaction(ServerTransaction):
 
     def _on_send(self, now: float, out: list[Output], message: Any) -> None:
         self._deadlines.pop(InviteServerInput.TIMER_TRYING, None)
+        self._unanswered = None
         super()._on_send(now, out, message)
 
     def _on_send_trying(self, now: float, out: list[Output], message: Any) -> None:
-        if not self._last:
-            self._last = make_response(self.request, 100).serialize()
+        if self._unanswered is not None:
+            self._last = make_response(self._unanswered, 100).serialize()
+            self._unanswered = None
             self._transmit(self._last, out)
 
     def _on_accept(self, now: float, out: list[Output], message: Any) -> None:
@@ -206,6 +212,7 @@ class InviteServerTransaction(ServerTransaction):
         self._arm(InviteServerInput.TIMER_H, now + self.timers.H)
 
     def _final(self, response: Response, out: list[Output]) -> None:
+        self._unanswered = None
         self._last = response.serialize()
         self.response_to_tag = response.to.tag
         self._transmit(self._last, out)
@@ -224,14 +231,14 @@ class InviteServerTransaction(ServerTransaction):
 
 
 # -- non-INVITE server -----------------------------------------------------------------------
-class NonInviteServerState(Enum):
+class NonInviteServerState(MachineEnum):
     TRYING = "Trying"
     PROCEEDING = "Proceeding"
     COMPLETED = "Completed"
     TERMINATED = "Terminated"
 
 
-class NonInviteServerInput(Enum):
+class NonInviteServerInput(MachineEnum):
     REQUEST = "request retransmission"
     SEND_PROVISIONAL = "TU 1xx"
     SEND_FINAL = "TU 200-699"
@@ -278,14 +285,11 @@ class NonInviteServerTransaction(ServerTransaction):
     def __init__(
         self,
         transaction_id: int,
-        request: Request,
         destination: Destination,
         timers: Timers,
         observer: Observer | None = None,
     ) -> None:
-        super().__init__(
-            transaction_id, request, destination, timers, NonInviteServerState.TRYING, observer
-        )
+        super().__init__(transaction_id, destination, timers, NonInviteServerState.TRYING, observer)
 
     def _classify(self, status: int) -> Enum:
         if status < 200:

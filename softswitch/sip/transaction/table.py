@@ -10,10 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import Enum
 
-__all__ = ["Action", "Table", "describe"]
+__all__ = ["Action", "MachineEnum", "Table", "describe"]
 
 
-class Action(Enum):
+class MachineEnum(Enum):
+    """Enum with identity hashing: states, inputs and actions key the tables looked up for
+    every message, and Enum's own `__hash__` (hashing the name in Python) is measurably slow."""
+
+    __hash__ = object.__hash__
+
+
+class Action(MachineEnum):
     """What a transaction does on a transition; each machine implements those it uses."""
 
     IGNORE = "ignore"  # absorb: nothing to send, nothing for the TU

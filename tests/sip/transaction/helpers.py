@@ -72,7 +72,9 @@ def parsed(outputs: Iterable[Output]) -> list[Request | Response]:
     return [parse_message(t.data) for t in transmits(outputs)]
 
 
-def run_timers(layer: TransactionLayer, until: float, start: float = 0.0) -> list[tuple[float, Output]]:
+def run_timers(
+    layer: TransactionLayer, until: float, start: float = 0.0
+) -> list[tuple[float, Output]]:
     """Advance a fake clock deadline by deadline up to `until`; return (time, output) pairs."""
     seen: list[tuple[float, Output]] = []
     for _ in range(10_000):

@@ -137,7 +137,9 @@ def test_invite_over_tcp_terminates_right_after_acking_a_failure():
     layer, req, _tid, _ = start(destination=TCP, transport="TCP")
     out = layer.receive_response(response(req, 603), now=1.0)
     assert [type(o).__name__ for o in out] == [
-        "Transmit", "ResponseReceived", "TransactionTerminated"
+        "Transmit",
+        "ResponseReceived",
+        "TransactionTerminated",
     ]
     assert len(layer) == 0
 
@@ -156,9 +158,7 @@ def test_invite_transport_error_informs_the_tu_and_terminates():
 def test_non_invite_retransmits_with_backoff_capped_at_t2_until_timer_f():
     layer, _req, tid, _ = start("OPTIONS")
     events = run_timers(layer, until=100.0)
-    assert transmit_times(events) == [
-        0.5, 1.5, 3.5, 7.5, 11.5, 15.5, 19.5, 23.5, 27.5, 31.5
-    ]
+    assert transmit_times(events) == [0.5, 1.5, 3.5, 7.5, 11.5, 15.5, 19.5, 23.5, 27.5, 31.5]
     assert [o for t, o in events if t == 32.0] == [
         TransactionTimeout(tid),
         TransactionTerminated(tid),

@@ -97,9 +97,7 @@ def test_deadline_heap_orders_many_transactions_and_skips_stale_entries():
     layer = TransactionLayer()
     ids = []
     for n in range(300):
-        tid, _ = layer.send_request(
-            request("OPTIONS", branch=f"z9hG4bK-{n}"), SERVER, now=n * 0.01
-        )
+        tid, _ = layer.send_request(request("OPTIONS", branch=f"z9hG4bK-{n}"), SERVER, now=n * 0.01)
         ids.append(tid)
     assert layer.next_deadline() == pytest.approx(0.5)
     # Completing half of them moves their deadline to Timer K; their old entries go stale.

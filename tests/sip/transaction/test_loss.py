@@ -20,9 +20,7 @@ def network(loss: list[bool]) -> Network:
 
 
 def methods(net: Network) -> list[str]:
-    return [
-        m.method if isinstance(m, Request) else str(m.status) for m in net.delivered
-    ]
+    return [m.method if isinstance(m, Request) else str(m.status) for m in net.delivered]
 
 
 def test_invite_survives_loss_of_the_first_two_transmissions():
