@@ -64,11 +64,18 @@ def _sat(x: int) -> int:
 
 
 class _Band:
-    """Adaptive predictor and step size of one sub-band (G.722 block 4 and scale factor)."""
+    """Adaptive predictor and step size of one sub-band (G.722 block 4 and scale factor).
 
-    __slots__ = ("s", "sz", "r1", "p1", "p2", "a1", "a2", "b", "d", "nb", "det")
+    Built with its band's tables: the inverse quantizer used for prediction (4-bit QM4 for
+    the low band, QM2 for the high band), the log step increment per code (WL via RL42,
+    WH via RH2), the scale-factor ceiling and SCALEL/SCALEH's shift base.
+    """
 
-    def __init__(self, det: int) -> None:
+    __slots__ = ("s", "sz", "r1", "p1", "p2", "a1", "a2", "b", "d", "nb", "det",
+                 "_inverse", "_increment", "_nb_max", "_shift")
+
+    def __init__(self, det: int, inverse: tuple[int, ...], increment: tuple[int, ...],
+                 nb_max: int, shift: int) -> None:
         self.s = self.sz = 0
         self.r1 = self.p1 = self.p2 = 0
         self.a1 = self.a2 = 0
@@ -76,14 +83,22 @@ class _Band:
         self.d = (0, 0, 0, 0, 0, 0)  # past quantized differences d(j-1)..d(j-6)
         self.nb = 0
         self.det = det
+        self._inverse = inverse
+        self._increment = increment
+        self._nb_max = nb_max
+        self._shift = shift
 
-    def scale(self, nb: int, shift_base: int) -> None:
-        """SCALEL/SCALEH: step size from the log-domain scale factor."""
+    def adapt(self, code: int) -> int:
+        """Inverse quantizer, LOG-SCALE, SCALE and block 4 for one code; returns d."""
+        d = (self.det * self._inverse[code]) >> 15
+        nb = ((self.nb * 32512) >> 15) + self._increment[code]
+        nb = 0 if nb < 0 else self._nb_max if nb > self._nb_max else nb
         self.nb = nb
-        wd1 = (nb >> 6) & 31
-        wd2 = shift_base - (nb >> 11)
-        wd3 = _ILB[wd1] << -wd2 if wd2 < 0 else _ILB[wd1] >> wd2
-        self.det = wd3 << 2
+        wd1 = _ILB[(nb >> 6) & 31]
+        wd2 = self._shift - (nb >> 11)
+        self.det = (wd1 << -wd2 if wd2 < 0 else wd1 >> wd2) << 2
+        self.update(d)
+        return d
 
     def update(self, d: int) -> None:
         """Block 4: reconstruct, adapt poles and zeros, predict the next sample.
@@ -148,21 +163,12 @@ class _Band:
         self.s = -32768 if s_ < -32768 else 32767 if s_ > 32767 else s_
 
 
-def _adapt_low(band: _Band, ril: int) -> None:
-    """Inverse 4-bit quantizer, LOGSCL, SCALEL and block 4 of the low band."""
-    d = (band.det * _QM4[ril]) >> 15
-    nb = ((band.nb * 32512) >> 15) + _WL[_RL42[ril]]
-    band.scale(0 if nb < 0 else 18432 if nb > 18432 else nb, 8)
-    band.update(d)
+def _low_band() -> _Band:
+    return _Band(32, _QM4, tuple(_WL[_RL42[c]] for c in range(16)), 18432, 8)
 
 
-def _adapt_high(band: _Band, ih: int) -> int:
-    """Inverse quantizer, LOGSCH, SCALEH and block 4 of the high band; returns dh."""
-    d = (band.det * _QM2[ih]) >> 15
-    nb = ((band.nb * 32512) >> 15) + _WH[_RH2[ih]]
-    band.scale(0 if nb < 0 else 22528 if nb > 22528 else nb, 10)
-    band.update(d)
-    return d
+def _high_band() -> _Band:
+    return _Band(8, _QM2, tuple(_WH[_RH2[c]] for c in range(4)), 22528, 10)
 
 
 class G722Encoder:
@@ -170,8 +176,8 @@ class G722Encoder:
 
     def __init__(self) -> None:
         self._history = np.zeros(22, np.int64)  # last 22 input samples for the QMF
-        self._low = _Band(32)
-        self._high = _Band(8)
+        self._low = _low_band()
+        self._high = _high_band()
 
     def encode(self, pcm: np.ndarray) -> bytes:
         x = np.asarray(pcm, dtype=np.int16)
@@ -197,13 +203,13 @@ class G722Encoder:
             wd = el if el >= 0 else -(el + 1)
             mil = 1 + bisect_right(_Q6_SEARCH, (((wd + 1) << 12) - 1) // low.det)
             ilow = _ILN[mil] if el < 0 else _ILP[mil]
-            _adapt_low(low, ilow >> 2)
+            low.adapt(ilow >> 2)
             # high band: 2-bit quantizer
             eh = _sat(xh[n] - high.s)
             wd = eh if eh >= 0 else -(eh + 1)
             mih = 2 if wd >= (564 * high.det) >> 12 else 1
             ihigh = _IHN[mih] if eh < 0 else _IHP[mih]
-            _adapt_high(high, ihigh)
+            high.adapt(ihigh)
             out[n] = (ihigh << 6) | ilow
         return bytes(out)
 
@@ -213,8 +219,8 @@ class G722Decoder:
 
     def __init__(self) -> None:
         self._history = np.zeros((2, 11), np.int64)  # past xd and xs for the receive QMF
-        self._low = _Band(32)
-        self._high = _Band(8)
+        self._low = _low_band()
+        self._high = _high_band()
 
     def decode(self, payload: bytes) -> np.ndarray:
         low, high = self._low, self._high
@@ -225,8 +231,8 @@ class G722Decoder:
             ih = code >> 6
             r = low.s + ((low.det * _QM6[ilr]) >> 15)
             rl[n] = -16384 if r < -16384 else 16383 if r > 16383 else r
-            _adapt_low(low, ilr >> 2)
-            r = high.s + _adapt_high(high, ih)  # s before the update: read it first
+            low.adapt(ilr >> 2)
+            r = high.s + high.adapt(ih)  # s before the update: read it first
             rh[n] = -16384 if r < -16384 else 16383 if r > 16383 else r
         return self._synthesize(np.array(rl, np.int64), np.array(rh, np.int64))
 
