@@ -1,9 +1,9 @@
 """In-band DTMF: a Goertzel detector for 8 kHz audio in 20 ms frames, and a tone generator.
 
 Each frame's power at the eight DTMF frequencies and the four column second harmonics is
-the Goertzel (single-bin DFT) power, computed for all twelve bins as one numpy matrix
-product: the same numbers as running the recurrence per bin, without a Python loop over
-samples. A frame holds a digit only if every check of ITU-T Q.24 practice passes:
+the Goertzel (single-bin DFT) power, each at the nominal frequency and +-1.5 %, computed
+for all bins as one numpy matrix product: the same numbers as running the recurrence per
+bin (``goertzel_power``), without a Python loop over samples. A frame holds a digit only if every check of ITU-T Q.24 practice passes:
 level, twist, each tone clearly the strongest of its group, no strong second harmonic
 (voiced speech has them, pure tones do not) and the two tones carrying most of the
 frame's energy (speech and noise spread theirs). A digit counts once it persists for
@@ -16,7 +16,7 @@ import numpy as np
 
 from media.dtmf.events import DtmfDigit
 
-__all__ = ["ROW_FREQS", "COL_FREQS", "InbandDtmfDetector", "dtmf_tone", "goertzel_power"]
+__all__ = ["COL_FREQS", "ROW_FREQS", "InbandDtmfDetector", "dtmf_tone", "goertzel_power"]
 
 ROW_FREQS = (697.0, 770.0, 852.0, 941.0)
 COL_FREQS = (1209.0, 1336.0, 1477.0, 1633.0)

@@ -55,8 +55,10 @@ class TelephoneEvent:
         return DIGITS[self.event] if self.event < len(DIGITS) else None
 
     @classmethod
-    def for_digit(cls, digit: str, *, end: bool = False, volume: int = 10, duration: int = 0
-                  ) -> TelephoneEvent:
+    def for_digit(
+        cls, digit: str, *, end: bool = False, volume: int = 10, duration: int = 0
+    ) -> TelephoneEvent:
+        """The event for a keypad character (case-insensitive A-D)."""
         index = DIGITS.find(digit.upper()) if len(digit) == 1 else -1
         if index < 0:
             raise ValueError(f"not a DTMF digit: {digit!r}")
