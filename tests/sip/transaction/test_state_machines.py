@@ -240,7 +240,7 @@ steps = st.lists(
 LONG = 64 * SETTINGS.t1
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=75, deadline=None)
 @given(reliable=st.booleans(), ops=steps)
 def test_invite_client_random_walk(reliable, ops):
     holder: list[Walk] = []
@@ -261,7 +261,7 @@ def test_invite_client_random_walk(reliable, ops):
     walk.run_out(SETTINGS.c if proceeding else max(LONG, SETTINGS.d))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=75, deadline=None)
 @given(reliable=st.booleans(), ops=steps)
 def test_non_invite_client_random_walk(reliable, ops):
     holder: list[Walk] = []
@@ -279,7 +279,7 @@ def test_non_invite_client_random_walk(reliable, ops):
     walk.run_out(LONG)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=75, deadline=None)
 @given(reliable=st.booleans(), ops=steps, final=st.sampled_from([200, 486]))
 def test_invite_server_random_walk(reliable, ops, final):
     holder: list[Walk] = []
@@ -303,7 +303,7 @@ def test_invite_server_random_walk(reliable, ops, final):
     walk.run_out(LONG)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=75, deadline=None)
 @given(reliable=st.booleans(), ops=steps, final=st.sampled_from([200, 404]))
 def test_non_invite_server_random_walk(reliable, ops, final):
     holder: list[Walk] = []
