@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 from itertools import count
+from typing import Any
 
 from softswitch.sip.destination import Destination
 from softswitch.sip.errors import LocalProtocolError, RemoteProtocolError, TransactionError
@@ -66,7 +67,8 @@ class TransactionLayer:
         self._transactions: dict[int, Transaction] = {}
         self._clients: dict[ClientKey, ClientTransaction] = {}
         self._servers: dict[ServerKey, ServerTransaction] = {}
-        self._keys: dict[int, tuple[ClientKey | ServerKey, bool]] = {}  # id -> (key, client?)
+        # id -> (the index that holds it, its key there), to unlink it when it terminates
+        self._index_of: dict[int, tuple[dict[Any, Any], ClientKey | ServerKey]] = {}
         self._heap: list[tuple[float, int, Transaction]] = []
         self._scheduled: dict[int, float] = {}
 
@@ -111,8 +113,7 @@ class TransactionLayer:
             transaction = NonInviteServerTransaction(
                 transaction_id, destination, timers, self._observer
             )
-        self._servers[key] = transaction
-        self._register(transaction, key, client=False)
+        self._register(transaction, self._servers, key)
         self._settle(transaction)
         return [RequestReceived(transaction_id, request, source)]
 
@@ -186,8 +187,7 @@ class TransactionLayer:
             transaction = NonInviteClientTransaction(
                 transaction_id, request, destination, timers, self._observer
             )
-        self._clients[key] = transaction
-        self._register(transaction, key, client=True)
+        self._register(transaction, self._clients, key)
         out = transaction.start(now)
         self._settle(transaction)
         return transaction_id, out
@@ -286,21 +286,19 @@ class TransactionLayer:
         return cancel_id
 
     def _register(
-        self, transaction: Transaction, key: ClientKey | ServerKey, *, client: bool
+        self, transaction: Transaction, index: dict[Any, Any], key: ClientKey | ServerKey
     ) -> None:
+        index[key] = transaction
         self._transactions[transaction.id] = transaction
-        self._keys[transaction.id] = (key, client)
+        self._index_of[transaction.id] = (index, key)
 
     def _settle(self, transaction: Transaction) -> None:
         """After any input: forget a terminated transaction, or (re)schedule its deadline."""
         transaction_id = transaction.id
         if transaction.terminated:
             if self._transactions.pop(transaction_id, None) is not None:
-                key, client = self._keys.pop(transaction_id)
-                if client:
-                    self._clients.pop(key, None)  # type: ignore[arg-type]
-                else:
-                    self._servers.pop(key, None)
+                index, key = self._index_of.pop(transaction_id)
+                del index[key]
             self._scheduled.pop(transaction_id, None)
             return
         deadline = transaction.next_deadline()
