@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from media.bridge import BRIDGE_RATE, Bridge, Leg, MediaFormat, convert_rate
+from media.bridge import BRIDGE_RATE, Bridge, Leg, MediaFormat, convert_rate, mix_bridges
 from media.clock import ClockDriver, ClockStats
 from media.dtmf import DtmfDigit, InbandDtmfDetector, TelephoneEvent, TelephoneEventReceiver
 from media.dtmf import TelephoneEventParseError
@@ -461,13 +461,10 @@ class MediaEngine:
         self._manual_ticks += 1
 
     def _on_tick(self, index: int, now: float) -> None:
-        for bridge in self._bridges:
-            if bridge.relaying:
-                continue
-            try:
-                bridge.tick(now)
-            except Exception:  # one broken bridge must not silence all the others
-                log.exception("mixing %r failed", bridge)
+        try:
+            mix_bridges(self._bridges, now)
+        except Exception:  # a mixing bug must not stop prompts, recordings and RTCP
+            log.exception("mixing failed at tick %d", index)
         for leg in self._solo_legs():
             try:
                 self._tick_leg(leg, now)

@@ -110,7 +110,8 @@ class RtpSender:
     the timestamp advances with real time, including silent gaps).
     """
 
-    __slots__ = ("clock_rate", "octets", "packets", "seq", "span", "ssrc", "time", "ts")
+    __slots__ = ("_clock_rate", "_gap_units", "octets", "packets", "seq", "span", "ssrc", "time",
+                 "ts")
 
     def __init__(self, clock_rate: int, ssrc: int | None = None) -> None:
         self.clock_rate = clock_rate
@@ -121,6 +122,16 @@ class RtpSender:
         self.span = 0  # samples in the last packet
         self.packets = 0
         self.octets = 0
+
+    @property
+    def clock_rate(self) -> int:
+        """RTP timestamp units per second."""
+        return self._clock_rate
+
+    @clock_rate.setter
+    def clock_rate(self, rate: int) -> None:
+        self._clock_rate = rate
+        self._gap_units = _GAP_SECONDS * rate
 
     def next_timestamp(self, now: float) -> tuple[int, bool]:
         """Timestamp for a packet sent at ``now`` and whether it starts a talkspurt."""
@@ -133,7 +144,11 @@ class RtpSender:
 
     def header(self, payload_type: int, samples: int, now: float, marker: bool = False) -> bytes:
         """Fixed header for the next packet carrying ``samples`` samples."""
-        ts, gap = self.next_timestamp(now)
+        last = self.time
+        if last is not None and (now - last) * self.clock_rate <= self.span + self._gap_units:
+            ts, gap = (self.ts + self.span) & 0xFFFFFFFF, False  # the usual, contiguous case
+        else:
+            ts, gap = self.next_timestamp(now)
         self.seq = (self.seq + 1) & 0xFFFF
         self.ts = ts
         self.time = now

@@ -123,3 +123,30 @@ def test_wrong_frame_shape_is_rejected() -> None:
     m = mixer_of(2)
     with pytest.raises(ValueError):
         m.mix(np.zeros((3, S), np.int16))
+
+
+def test_mix_all_mixes_many_rooms_in_one_pass_without_crosstalk() -> None:
+    from media.mixer import mix_all
+
+    rng = np.random.default_rng(7)
+    mixers = []
+    for r, size in enumerate([5, 5, 3, 5, 1, 0, 100]):
+        m = Mixer(S)
+        for i in range(size):
+            m.add(f"r{r}p{i}")
+        mixers.append(m)
+    mixers[1].set_muted("r1p2", True)
+    mixers[3].set_deaf("r3p0", True)
+    frames = rng.integers(-3000, 3000, (sum(len(m) for m in mixers), S)).astype(np.int16)
+    batch = mix_all(mixers, frames)
+    pos = 0
+    for m, result in zip(mixers, batch.results, strict=True):
+        rows = frames[pos : pos + len(m)].astype(np.int64)
+        heard = rows.copy()
+        heard[[m.is_muted(k) for k in m.keys]] = 0
+        expected = heard.sum(axis=0)[None, :] - heard
+        expected[[m.is_deaf(k) for k in m.keys]] = 0
+        np.testing.assert_array_equal(result.frames, np.clip(expected, -32768, 32767))
+        assert result.keys == m.keys
+        pos += len(m)
+    assert batch.frames.shape == frames.shape
