@@ -13,9 +13,9 @@ from __future__ import annotations
 from softswitch.sip.message import Request
 from softswitch.sip.values import MAGIC_COOKIE, Via
 
-__all__ = ["ClientKey", "ServerKey", "client_key", "is_rfc3261_branch", "rfc2543_key", "server_key"]
+__all__ = ["ClientKey", "ServerKey", "is_rfc3261_branch", "rfc2543_key", "server_key"]
 
-ClientKey = tuple[str, str]
+ClientKey = tuple[str, str]  # (branch, CSeq method)
 # (branch, sent-by host, sent-by port, method) or, for RFC 2543 peers,
 # ("rfc2543", Request-URI, To tag, From tag, Call-ID, CSeq number, method, top Via).
 ServerKey = tuple[object, ...]
@@ -23,10 +23,6 @@ ServerKey = tuple[object, ...]
 
 def is_rfc3261_branch(branch: str | None) -> bool:
     return branch is not None and branch.startswith(MAGIC_COOKIE)
-
-
-def client_key(branch: str, method: str) -> ClientKey:
-    return branch, method
 
 
 def server_key(request: Request, via: Via, method: str) -> ServerKey:
