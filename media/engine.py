@@ -24,7 +24,13 @@ import numpy as np
 
 from media.bridge import BRIDGE_RATE, Bridge, Leg, MediaFormat, convert_rate, mix_bridges
 from media.clock import ClockDriver, ClockStats
-from media.dtmf import DtmfDigit, InbandDtmfDetector, TelephoneEvent, TelephoneEventReceiver
+from media.dtmf import (
+    DtmfDigit,
+    InbandDtmfDetector,
+    TelephoneEvent,
+    TelephoneEventReceiver,
+    TelephoneEventSender,
+)
 from media.dtmf import TelephoneEventParseError
 from media.player import Player, PromptCache
 from media.recorder import Recorder
@@ -425,6 +431,43 @@ class MediaEngine:
             queues = self._digit_queues.get(leg, [])
             if queue in queues:
                 queues.remove(queue)
+
+    def inject_digit(self, leg: Leg, digit: DtmfDigit) -> None:
+        """A digit that arrived out of band (SIP INFO dtmf-relay): same path as the others."""
+        self._emit_digit(leg, digit)
+
+    async def send_digits(
+        self, leg: Leg, digits: str, *, duration_ms: int = 100, gap_ms: int = 60
+    ) -> None:
+        """Send DTMF to the peer as RFC 4733 events (start, updates, three end packets)."""
+        pt = leg.format.event_payload_type
+        if pt is None:
+            raise ValueError(f"leg {leg.id} negotiated no telephone-event payload type")
+        loop = asyncio.get_running_loop()
+        sender = TelephoneEventSender(leg.encoder.clock_rate)
+        for digit in digits:
+            start = loop.time()
+            onset, _ = leg.stream.sender.next_timestamp(start)
+            for packet in sender.plan(digit, duration_ms, onset):
+                delay = start + packet.offset - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                leg.stream.send_event(packet.event.serialize(), pt, packet.timestamp, packet.marker)
+                self._realign_relay_towards(leg)
+            rtp = leg.stream.sender
+            if rtp.time is None or rtp.time < start:  # no audio went out meanwhile: the
+                rtp.ts, rtp.time = onset, start  # press occupied the timeline, so the next
+                rtp.span = duration_ms * leg.encoder.clock_rate // 1000  # press starts later
+            await asyncio.sleep(gap_ms / 1000)
+
+    def _realign_relay_towards(self, leg: Leg) -> None:
+        """Packets we inserted moved ``leg``'s sequence numbers: relayed ones must follow."""
+        bridge = leg.bridge
+        if bridge is None or not bridge.relaying:
+            return
+        for other in bridge.legs:
+            if other is not leg and other.relay_out is not None:
+                other.relay_out.resync()
 
     def _on_event(self, leg: Leg, data: bytes, pt: int, seq: int, ts: int, ssrc: int) -> None:
         """RFC 4733 packet: detect digits, and forward it when the leg is relayed."""

@@ -327,6 +327,21 @@ class RtpStream(asyncio.DatagramProtocol):
         sender.packets += 1
         sender.octets += len(payload)
 
+    def send_event(self, payload: bytes, payload_type: int, timestamp: int, marker: bool) -> None:
+        """Send a packet stamped ``timestamp`` (RFC 4733: every packet of a press carries the
+        onset's timestamp); it takes the next sequence number but leaves audio timing alone."""
+        remote = self.remote
+        transport = self.transport
+        if remote is None or transport is None or self.closed:
+            return
+        sender = self.sender
+        sender.seq = (sender.seq + 1) & 0xFFFF
+        header = _HEADER.pack(0x80, payload_type | (0x80 if marker else 0), sender.seq,
+                              timestamp & 0xFFFFFFFF, sender.ssrc)
+        transport.sendto(header + payload, remote)
+        sender.packets += 1
+        sender.octets += len(payload)
+
     def send_rtcp_report(self, now: float, wall_clock: float) -> bytes | None:
         """Send an SR (when we have sent media) or RR with SDES CNAME; returns the datagram."""
         dest = self.remote_rtcp

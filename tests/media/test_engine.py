@@ -312,12 +312,43 @@ async def test_looping_ringback_plays_its_cadence_until_stopped(
     leg = await engine.open_leg(remote=alice.addr)
     task = asyncio.create_task(engine.play(leg, [ringback], loop=True, barge_in=False))
     await until(lambda: leg.player is not None)
-    for _ in range(260):  # past the end of one 5 s period
-        engine.tick()
+    packets: list[RtpPacket] = []
+    for _ in range(13):  # 260 ticks: past the end of one 5 s period
+        for _ in range(20):
+            engine.tick()
+        packets += await collect(alice, 20)
     assert not task.done()
     engine.stop_playback(leg)
     result = await asyncio.wait_for(task, 2.0)
     assert not result.completed and result.frames == 260
-    packets = await collect(alice, 260)
+    assert len(packets) == 260
     levels = [np.abs(get_codec("PCMU").decode(p.payload).astype(int)).max() for p in packets]
     assert min(levels[:50]) > 1000 and max(levels[50:250]) < 50 and min(levels[250:]) > 1000
+
+
+async def test_send_digits_emits_rfc4733_packets_a_receiver_counts_once(
+    engine: MediaEngine, peers: list[Peer]
+) -> None:
+    from media.dtmf import TelephoneEventReceiver
+
+    alice = peers[0]
+    leg = await engine.open_leg(MediaFormat("PCMU", 0, 96), remote=alice.addr)
+    await engine.send_digits(leg, "19", duration_ms=40, gap_ms=0)
+    packets = await collect(alice, 8)
+    assert {p.payload_type for p in packets} == {96}
+    rx = TelephoneEventReceiver()
+    digits = [d.digit for p in packets for d in rx.receive_rtp(p, 0.0)]
+    assert digits == ["1", "9"]
+    seqs = [p.sequence_number for p in packets]
+    assert all(seq_diff(b, a) == 1 for a, b in zip(seqs, seqs[1:]))
+
+
+async def test_out_of_band_digit_barges_in_like_any_other(
+    engine: MediaEngine, peers: list[Peer]
+) -> None:
+    leg = await engine.open_leg(remote=peers[0].addr)
+    task = asyncio.create_task(engine.play(leg, [np.ones(8000, np.int16)]))
+    await until(lambda: leg.player is not None)
+    engine.inject_digit(leg, DtmfDigit("#", 0.0, 100, "info"))
+    result = await asyncio.wait_for(task, 2.0)
+    assert result.digit is not None and result.digit.source == "info" and not result.completed
