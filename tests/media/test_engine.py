@@ -352,3 +352,64 @@ async def test_out_of_band_digit_barges_in_like_any_other(
     engine.inject_digit(leg, DtmfDigit("#", 0.0, 100, "info"))
     result = await asyncio.wait_for(task, 2.0)
     assert result.digit is not None and result.digit.source == "info" and not result.completed
+
+
+async def test_monitor_listens_to_both_sides_without_being_heard(
+    engine: MediaEngine, peers: list[Peer]
+) -> None:
+    alice, bob, supervisor = peers[:3]
+    a = await engine.open_leg(remote=alice.addr)
+    b = await engine.open_leg(remote=bob.addr)
+    m = await engine.open_leg(remote=supervisor.addr)
+    bridge = engine.bridge(a, b)
+    engine.join(bridge, m, muted=True)
+    assert not bridge.relaying
+    for _ in range(2):
+        alice.send_audio(a.stream.local, np.full(160, 1000, np.int16))
+        bob.send_audio(b.stream.local, np.full(160, 2000, np.int16))
+        supervisor.send_audio(m.stream.local, np.full(160, 8000, np.int16))
+    await until(lambda: all(leg.stream.packets_received == 2 for leg in (a, b, m)))
+    run_ticks(engine, 1)
+    ulaw = get_codec("PCMU")
+    level = {}
+    for name, peer in (("alice", alice), ("bob", bob), ("supervisor", supervisor)):
+        level[name] = float(np.mean(ulaw.decode((await collect(peer, 1))[0].payload)))
+    assert level == pytest.approx({"alice": 2000, "bob": 1000, "supervisor": 3000}, rel=0.05)
+    engine.leave(m)
+    assert bridge.relaying  # the monitor left: back to the fast path
+
+
+async def test_inband_dtmf_is_detected_on_an_unbridged_leg(
+    engine: MediaEngine, peers: list[Peer]
+) -> None:
+    from media.dtmf import dtmf_tone
+
+    alice = peers[0]
+    seen: list[DtmfDigit] = []
+    engine.on_digit = lambda leg, digit: seen.append(digit)
+    leg = await engine.open_leg(MediaFormat("PCMA", 8, None), remote=alice.addr, inband_dtmf=True)
+    audio = np.concatenate([dtmf_tone("8", 100), np.zeros(800, np.int16)])
+    for k in range(audio.size // 160):
+        alice.send_audio(leg.stream.local, audio[k * 160 : (k + 1) * 160], "PCMA", 8)
+    await until(lambda: leg.stream.packets_received == audio.size // 160)
+    run_ticks(engine, 12)
+    assert [(d.digit, d.source) for d in seen] == [("8", "inband")]
+
+
+async def test_recording_a_lone_leg_keeps_caller_and_prompt_apart(
+    engine: MediaEngine, peers: list[Peer], tmp_path: Path
+) -> None:
+    alice = peers[0]
+    leg = await engine.open_leg(remote=alice.addr)
+    rec = await engine.record(leg, tmp_path / "vm.flac", stereo=True)
+    task = asyncio.create_task(engine.play(leg, [np.full(480, 3000, np.int16)], barge_in=False))
+    await until(lambda: leg.player is not None)
+    for _ in range(3):
+        alice.send_audio(leg.stream.local, np.full(160, -1200, np.int16))
+    await until(lambda: leg.stream.packets_received == 3)
+    run_ticks(engine, 4)
+    assert (await asyncio.wait_for(task, 2.0)).completed
+    data, _ = sf.read(await engine.stop_recording(rec), dtype="int16")
+    assert data.shape == (640, 2)
+    assert (data[:480, 1] == 3000).all()  # what we played, exactly (no codec on this side)
+    assert np.median(data[:480, 0]) == pytest.approx(-1200, rel=0.05)  # what the caller said
