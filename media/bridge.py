@@ -1,13 +1,14 @@
 """Call legs and the bridges between them: the relay fast path and the mixing path.
 
 A :class:`Leg` is one call leg's media: its RTP stream, the negotiated format and codec
-state, its inbound frame queue and what plays or records on it. A :class:`Bridge` joins
-legs. Two legs with the same codec and nobody tapping the bridge are *relayed*: each
-packet is forwarded as it arrives with only the payload type, sequence number, timestamp
-and SSRC rewritten into the other leg's sequence space (one copy, one ``pack_into``, no
-decoding). Anything else (a third party, a recorder, different codecs) *mixes*: on each
-20 ms tick every leg's next frame is decoded, the :class:`~media.mixer.Mixer` forms each
-leg's N-1 sum and the result is encoded per leg, which transcodes for free.
+state, its jitter buffer and concealer, and what plays or records on it. A :class:`Bridge`
+joins legs. Two legs with the same codec and nobody tapping the bridge are *relayed*:
+each packet is forwarded as it arrives with only the payload type, sequence number,
+timestamp and SSRC rewritten into the other leg's sequence space (one copy, one
+``pack_into``, no decoding). Anything else (a third party, a recorder or monitor,
+different codecs) *mixes*: on each 20 ms tick :func:`mix_bridges` takes every leg's next
+frame from its jitter buffer, decodes, forms each leg's N-1 sum with
+:func:`~media.mixer.mix_all` and encodes per leg's codec, which transcodes for free.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from media.codecs import Codec, get_codec
 from media.dtmf import DtmfDigit, InbandDtmfDetector
 from media.jitter import JitterBuffer, Loss
 from media.mixer import MixBatch, Mixer, mix_all
-from media.plc import CN_PAYLOAD_TYPE, Concealer
 from media.player import Player
+from media.plc import CN_PAYLOAD_TYPE, Concealer
 from media.recorder import Recorder
 from media.rtp import RtpPacket
 from media.stream import RtpStream, rtp_payload
@@ -163,8 +164,19 @@ class RelayPath:
     """Forwards one direction of a relayed bridge: a stream sink doing one copy per packet."""
 
     __slots__ = (
-        "audio_in", "audio_out", "dropped", "dst", "event_in", "event_out", "forwarding",
-        "frame_ticks", "in_ssrc", "paused", "seq_off", "time", "ts_off",
+        "audio_in",
+        "audio_out",
+        "dropped",
+        "dst",
+        "event_in",
+        "event_out",
+        "forwarding",
+        "frame_ticks",
+        "in_ssrc",
+        "paused",
+        "seq_off",
+        "time",
+        "ts_off",
     )
 
     def __init__(self, src: Leg, dst: Leg, time: Callable[[], float]) -> None:
@@ -362,7 +374,9 @@ class Bridge:
         mixed: np.ndarray | None = None
         for recorder, stereo in self.recorders:
             if stereo:
-                pair = frames[:2] if len(frames) >= 2 else np.vstack([frames, np.zeros_like(frames)])
+                pair = (
+                    frames[:2] if len(frames) >= 2 else np.vstack([frames, np.zeros_like(frames)])
+                )
                 recorder.write(pair.T)
             else:
                 if mixed is None:

@@ -147,9 +147,7 @@ class ClockDriver:
         """Start ticking now (tick 0 is due immediately); no-op when already running."""
         if self._handle is not None:
             return
-        self._clock = TickClock(
-            self._loop.time(), self._period, max_catch_up=self._max_catch_up
-        )
+        self._clock = TickClock(self._loop.time(), self._period, max_catch_up=self._max_catch_up)
         self._handle = self._loop.call_at(self._clock.next_deadline, self._fire)
 
     def stop(self) -> None:

@@ -28,14 +28,14 @@ from media.dtmf import (
     DtmfDigit,
     InbandDtmfDetector,
     TelephoneEvent,
+    TelephoneEventParseError,
     TelephoneEventReceiver,
     TelephoneEventSender,
 )
-from media.dtmf import TelephoneEventParseError
 from media.player import Player, PromptCache
 from media.recorder import Recorder
-from media.tones import ToneGenerator, ToneSpec
 from media.stream import Address, PortPool, StreamStats, open_stream, rtp_payload
+from media.tones import ToneGenerator, ToneSpec
 
 __all__ = ["EngineStats", "MediaEngine", "PlayResult", "Recording", "tone_clip"]
 
@@ -263,7 +263,13 @@ class MediaEngine:
         return bridge
 
     def join(
-        self, bridge: Bridge, leg: Leg, *, muted: bool = False, deaf: bool = False, gain: float = 1.0
+        self,
+        bridge: Bridge,
+        leg: Leg,
+        *,
+        muted: bool = False,
+        deaf: bool = False,
+        gain: float = 1.0,
     ) -> None:
         """Add a leg to a bridge (a monitor is ``muted=True``: it listens only)."""
         bridge.add(leg, muted=muted, deaf=deaf, gain=gain)
@@ -340,8 +346,9 @@ class MediaEngine:
             else:
                 clips.append(await aio_loop.run_in_executor(None, self.prompts.load, item, rate))
         self.stop_playback(leg)
-        playback = _Playback(Player(clips, leg.frame_samples, loop=loop), barge_in,
-                             aio_loop.create_future())
+        playback = _Playback(
+            Player(clips, leg.frame_samples, loop=loop), barge_in, aio_loop.create_future()
+        )
         self._playbacks[leg] = playback
         leg.player = playback.player
         self._refresh_pause(leg)
@@ -523,7 +530,8 @@ class MediaEngine:
     def _solo_legs(self) -> list[Leg]:
         """Legs with per-tick work that no mixing bridge does for them."""
         return [
-            leg for leg in self._legs.values()
+            leg
+            for leg in self._legs.values()
             if (leg.player is not None or leg.recorders or leg.inband is not None)
             and (leg.bridge is None or leg.bridge.relaying or leg.player is not None)
         ]
@@ -546,7 +554,8 @@ class MediaEngine:
             heard = inbound if inbound is not None else np.zeros(BRIDGE_RATE // 50, np.int16)
             said = (
                 convert_rate(outbound, leg.sample_rate, BRIDGE_RATE)
-                if outbound is not None else np.zeros_like(heard)
+                if outbound is not None
+                else np.zeros_like(heard)
             )
             for recorder, stereo in leg.recorders:
                 if stereo:
@@ -565,7 +574,6 @@ class MediaEngine:
                 self._emit_digit(leg, digit)
             if rx.deadline is None:
                 self._dtmf_open.discard(leg)
-
 
 
 def tone_clip(spec: ToneSpec, sample_rate: int) -> np.ndarray:

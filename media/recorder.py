@@ -50,11 +50,17 @@ class Recorder:
         self.sample_rate = sample_rate
         self.channels = channels
         self._target = (
-            self.path if self.format == "WAV" else self.path.with_name(self.path.name + JOURNAL_SUFFIX)
+            self.path
+            if self.format == "WAV"
+            else self.path.with_name(self.path.name + JOURNAL_SUFFIX)
         )
         self._file: sf.SoundFile | None = sf.SoundFile(
-            str(self._target), "w", samplerate=sample_rate, channels=channels,
-            format="WAV", subtype="PCM_16",
+            str(self._target),
+            "w",
+            samplerate=sample_rate,
+            channels=channels,
+            format="WAV",
+            subtype="PCM_16",
         )
         self._pending: list[np.ndarray] = []
         self.frames_written = 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import secrets
 import socket
 import struct
@@ -110,8 +111,17 @@ class RtpSender:
     the timestamp advances with real time, including silent gaps).
     """
 
-    __slots__ = ("_clock_rate", "_gap_units", "octets", "packets", "seq", "span", "ssrc", "time",
-                 "ts")
+    __slots__ = (
+        "_clock_rate",
+        "_gap_units",
+        "octets",
+        "packets",
+        "seq",
+        "span",
+        "ssrc",
+        "time",
+        "ts",
+    )
 
     def __init__(self, clock_rate: int, ssrc: int | None = None) -> None:
         self.clock_rate = clock_rate
@@ -153,7 +163,9 @@ class RtpSender:
         self.ts = ts
         self.time = now
         self.span = samples
-        return _HEADER.pack(0x80, payload_type | (0x80 if marker or gap else 0), self.seq, ts, self.ssrc)
+        return _HEADER.pack(
+            0x80, payload_type | (0x80 if marker or gap else 0), self.seq, ts, self.ssrc
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,11 +250,11 @@ class RtpStream(asyncio.DatagramProtocol):
 
     # -- receive -------------------------------------------------------------------------
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         self.local = transport.get_extra_info("sockname")[:2]
 
-    def datagram_received(self, data: bytes, addr: Address) -> None:  # noqa: D102
+    def datagram_received(self, data: bytes, addr: Address) -> None:
         source = self._source
         if addr != source and source is not None:
             self.foreign += 1
@@ -304,9 +316,9 @@ class RtpStream(asyncio.DatagramProtocol):
         self.rtcp_received += 1
         now = self._time() if self._time is not None else 0.0
         for packet in packets:
-            if isinstance(packet, SenderReport) and self._rx is not None:
-                if packet.ssrc == self._rx.ssrc:
-                    self._rx.on_sender_report(packet, now)
+            rx = self._rx
+            if isinstance(packet, SenderReport) and rx is not None and packet.ssrc == rx.ssrc:
+                rx.on_sender_report(packet, now)
             if isinstance(packet, (SenderReport, ReceiverReport)):
                 for block in packet.reports:
                     if block.ssrc == self.sender.ssrc:
@@ -336,8 +348,13 @@ class RtpStream(asyncio.DatagramProtocol):
             return
         sender = self.sender
         sender.seq = (sender.seq + 1) & 0xFFFF
-        header = _HEADER.pack(0x80, payload_type | (0x80 if marker else 0), sender.seq,
-                              timestamp & 0xFFFFFFFF, sender.ssrc)
+        header = _HEADER.pack(
+            0x80,
+            payload_type | (0x80 if marker else 0),
+            sender.seq,
+            timestamp & 0xFFFFFFFF,
+            sender.ssrc,
+        )
         transport.sendto(header + payload, remote)
         sender.packets += 1
         sender.octets += len(payload)
@@ -354,7 +371,11 @@ class RtpStream(asyncio.DatagramProtocol):
         if sender.packets:
             rtp_ts, _ = sender.next_timestamp(now)
             report = SenderReport(
-                sender.ssrc, ntp_timestamp(wall_clock), rtp_ts, sender.packets, sender.octets,
+                sender.ssrc,
+                ntp_timestamp(wall_clock),
+                rtp_ts,
+                sender.packets,
+                sender.octets,
                 blocks,
             )
         else:
@@ -401,8 +422,13 @@ class _RtcpPort(asyncio.DatagramProtocol):
     def __init__(self, stream: RtpStream) -> None:
         self._stream = stream
 
-    def datagram_received(self, data: bytes, addr: Address) -> None:  # noqa: D102
+    def datagram_received(self, data: bytes, addr: Address) -> None:
         self._stream.rtcp_received_from(data, addr)
+
+
+def _same(stream: RtpStream) -> RtpStream:
+    """Protocol factory handing asyncio the stream object we already built."""
+    return stream
 
 
 async def open_stream(
@@ -425,12 +451,14 @@ async def open_stream(
         stream = RtpStream(clock_rate=clock_rate, rtcp_mux=rtcp_mux, cname=cname, time=loop.time)
         try:
             await loop.create_datagram_endpoint(
-                lambda: stream, local_addr=(host, port), family=socket.AF_INET
+                functools.partial(_same, stream), local_addr=(host, port), family=socket.AF_INET
             )
             if not rtcp_mux:
                 rtcp_port = stream.local[1] + 1
                 rtcp_transport, _ = await loop.create_datagram_endpoint(
-                    lambda: _RtcpPort(stream), local_addr=(host, rtcp_port), family=socket.AF_INET
+                    functools.partial(_RtcpPort, stream),
+                    local_addr=(host, rtcp_port),
+                    family=socket.AF_INET,
                 )
                 stream.rtcp_transport = rtcp_transport  # type: ignore[assignment]
         except OSError as exc:
@@ -442,4 +470,6 @@ async def open_stream(
                 raise
             continue
         return stream
-    raise NoFreePortError(errno.EADDRINUSE, f"no free RTP port pair after {_BIND_ATTEMPTS} tries: {last_error}")
+    raise NoFreePortError(
+        errno.EADDRINUSE, f"no free RTP port pair after {_BIND_ATTEMPTS} tries: {last_error}"
+    )

@@ -38,10 +38,16 @@ class LoadReport:
     sent: int
     received: int
     expected_received: int
-    generator_late_ticks: int
+    generator_late_ticks: int  # sub-slots (10 per tick) sent more than 5 ms late
+    generator_slots: int
     generator_cpu: float  # fraction of one core
     latency_p50_ms: float | None
     latency_p99_ms: float | None
+
+    @property
+    def generator_late_fraction(self) -> float:
+        """Share of send slots the generator missed by over 5 ms (it was starved of CPU)."""
+        return self.generator_late_ticks / max(1, self.generator_slots)
 
     @property
     def loss(self) -> float:
@@ -68,8 +74,10 @@ class _Endpoints:
 
     def __init__(self) -> None:
         self.socks: list[socket.socket] = []
-        self.selector = selectors.EpollSelector() if hasattr(selectors, "EpollSelector") else (
-            selectors.DefaultSelector()
+        self.selector = (
+            selectors.EpollSelector()
+            if hasattr(selectors, "EpollSelector")
+            else (selectors.DefaultSelector())
         )
 
     def open(self, n: int) -> list[tuple[str, int]]:
@@ -84,19 +92,19 @@ class _Endpoints:
             addrs.append(s.getsockname())
         return addrs
 
-    def run(self, dests: list[tuple[str, int]], warmup: float, seconds: float,
-            mode: str) -> LoadReport:
+    def run(
+        self, dests: list[tuple[str, int]], warmup: float, seconds: float, mode: str
+    ) -> LoadReport:
         socks = self.socks[: len(dests)]
         n = len(socks)
         voice = _tone_payload()
-        packets = [bytearray(_HEADER.pack(0x80, 0, 0, 0, 0x10000 + i) + voice)
-                   for i in range(n)]
+        packets = [bytearray(_HEADER.pack(0x80, 0, 0, 0, 0x10000 + i) + voice) for i in range(n)]
         sendto = [s.sendto for s in socks]
         start = time.monotonic() + 0.05
         window = (start + warmup, start + warmup + seconds)
         end = window[1]
         latencies: list[float] = []
-        received = sent = late = 0
+        received = sent = late = slots_counted = 0
         tick = 0
         cpu0 = cpu_seconds()
         wall0 = time.monotonic()
@@ -114,6 +122,7 @@ class _Endpoints:
                 deadline = base + k * TICK / _SLOTS
                 received += self._receive_until(deadline, window, mode, latencies)
                 now = time.monotonic()
+                slots_counted += counting
                 if now - deadline > 0.005:
                     late += counting
                 sent_at = _SENT_AT.pack(now)
@@ -139,14 +148,26 @@ class _Endpoints:
         def pct(q: float) -> float | None:
             if not latencies:
                 return None
-            return round(latencies[min(len(latencies) - 1, math.floor(q * len(latencies)))]
-                         * 1000, 3)
+            return round(
+                latencies[min(len(latencies) - 1, math.floor(q * len(latencies)))] * 1000, 3
+            )
 
-        return LoadReport(n, seconds, sent, received, expected, late, round(cpu, 3),
-                          pct(0.5), pct(0.99))
+        return LoadReport(
+            n,
+            seconds,
+            sent,
+            received,
+            expected,
+            late,
+            slots_counted,
+            round(cpu, 3),
+            pct(0.5),
+            pct(0.99),
+        )
 
-    def _receive_until(self, deadline: float, window: tuple[float, float], mode: str,
-                       latencies: list[float]) -> int:
+    def _receive_until(
+        self, deadline: float, window: tuple[float, float], mode: str, latencies: list[float]
+    ) -> int:
         count = 0
         select = self.selector.select
         socks = self.socks
@@ -217,8 +238,9 @@ class LoadGenerator:
         """Bind ``n`` more endpoints; returns their addresses in order."""
         return [tuple(a) for a in await self._call("open", n)]  # type: ignore[attr-defined]
 
-    async def run(self, dests: list[tuple[str, int]], *, warmup: float, seconds: float,
-                  mode: str) -> LoadReport:
+    async def run(
+        self, dests: list[tuple[str, int]], *, warmup: float, seconds: float, mode: str
+    ) -> LoadReport:
         """Endpoint i sends to ``dests[i]`` for ``warmup + seconds``; the window is measured."""
         raw = await self._call("run", dests, warmup, seconds, mode)
         return LoadReport(**raw)  # type: ignore[arg-type]

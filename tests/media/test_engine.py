@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -30,17 +31,26 @@ class Peer:
         self.seq = 1000
         self.ts = 50_000
 
-    def send(self, dest: tuple[str, int], payload: bytes, pt: int = 0, *, marker: bool = False,
-             ts: int | None = None) -> None:
-        packet = RtpPacket(pt, self.seq & 0xFFFF, self.ts if ts is None else ts, self.ssrc,
-                           payload, marker=marker)
+    def send(
+        self,
+        dest: tuple[str, int],
+        payload: bytes,
+        pt: int = 0,
+        *,
+        marker: bool = False,
+        ts: int | None = None,
+    ) -> None:
+        packet = RtpPacket(
+            pt, self.seq & 0xFFFF, self.ts if ts is None else ts, self.ssrc, payload, marker=marker
+        )
         self.sock.sendto(packet.serialize(), dest)
         self.seq += 1
         if ts is None:
             self.ts += 160
 
-    def send_audio(self, dest: tuple[str, int], pcm: np.ndarray, codec: str = "PCMU",
-                   pt: int = 0) -> None:
+    def send_audio(
+        self, dest: tuple[str, int], pcm: np.ndarray, codec: str = "PCMU", pt: int = 0
+    ) -> None:
         self.send(dest, get_codec(codec).encode(pcm), pt)
 
     def drain(self) -> list[RtpPacket]:
@@ -78,7 +88,9 @@ async def collect(peer: Peer, count: int, timeout: float = 2.0) -> list[RtpPacke
     return got
 
 
-def tone(freq: float, n: int = 160, amp: float = 8000.0, rate: int = 8000, start: int = 0) -> np.ndarray:
+def tone(
+    freq: float, n: int = 160, amp: float = 8000.0, rate: int = 8000, start: int = 0
+) -> np.ndarray:
     t = (np.arange(n) + start) / rate
     return (amp * np.sin(2 * np.pi * freq * t)).astype(np.int16)
 
@@ -340,7 +352,7 @@ async def test_send_digits_emits_rfc4733_packets_a_receiver_counts_once(
     digits = [d.digit for p in packets for d in rx.receive_rtp(p, 0.0)]
     assert digits == ["1", "9"]
     seqs = [p.sequence_number for p in packets]
-    assert all(seq_diff(b, a) == 1 for a, b in zip(seqs, seqs[1:]))
+    assert all(seq_diff(b, a) == 1 for a, b in itertools.pairwise(seqs))
 
 
 async def test_out_of_band_digit_barges_in_like_any_other(

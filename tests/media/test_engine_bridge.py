@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,9 @@ class FakeClock:
         return self.now
 
 
-def make_leg(name: str, clock: FakeClock, fmt: MediaFormat | None = None) -> tuple[Leg, FakeTransport]:
+def make_leg(
+    name: str, clock: FakeClock, fmt: MediaFormat | None = None
+) -> tuple[Leg, FakeTransport]:
     stream = RtpStream(time=clock)
     transport = FakeTransport()
     stream.connection_made(transport)  # type: ignore[arg-type]
@@ -45,7 +48,9 @@ def make_leg(name: str, clock: FakeClock, fmt: MediaFormat | None = None) -> tup
 
 
 def feed(leg: Leg, seq: int, ts: int, payload: bytes = b"\xff" * 160, ssrc: int = 0x77) -> None:
-    leg.stream.datagram_received(RtpPacket(0, seq, ts, ssrc, payload).serialize(), ("10.0.0.1", 5000))
+    leg.stream.datagram_received(
+        RtpPacket(0, seq, ts, ssrc, payload).serialize(), ("10.0.0.1", 5000)
+    )
 
 
 def test_relay_path_drops_unknown_payload_types_and_passes_comfort_noise() -> None:
@@ -57,7 +62,9 @@ def test_relay_path_drops_unknown_payload_types_and_passes_comfort_noise() -> No
     bridge.add(b)
     assert bridge.relaying
     a.stream.datagram_received(RtpPacket(13, 1, 0, 5, b"\x40").serialize(), ("10.0.0.1", 5000))
-    a.stream.datagram_received(RtpPacket(34, 2, 160, 5, b"\x00" * 20).serialize(), ("10.0.0.1", 5000))
+    a.stream.datagram_received(
+        RtpPacket(34, 2, 160, 5, b"\x00" * 20).serialize(), ("10.0.0.1", 5000)
+    )
     assert [RtpPacket.parse(d).payload_type for d in tb.sent] == [13]
     assert a.relay_out is not None and a.relay_out.dropped == 1
 
@@ -92,7 +99,7 @@ def test_switching_relay_to_mixing_and_back_keeps_one_continuous_stream(tmp_path
     sent = [RtpPacket.parse(d) for d in tb.sent]
     assert len(sent) == 3 + 8 + 3
     assert {p.ssrc for p in sent} == {b.stream.sender.ssrc}
-    for prev, nxt in zip(sent, sent[1:]):
+    for prev, nxt in itertools.pairwise(sent):
         assert seq_diff(nxt.sequence_number, prev.sequence_number) == 1
         assert 0 < ts_diff(nxt.timestamp, prev.timestamp) <= 320
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from media.rtcp import ReceiverReport, ReportBlock, parse_rtcp, serialize_rtcp, SenderReport
+from media.rtcp import ReceiverReport, ReportBlock, SenderReport, parse_rtcp, serialize_rtcp
 from media.rtp import RtpPacket
 from media.stream import NoFreePortError, PortPool, RtpSender, RtpStream, open_stream, rtp_payload
 
@@ -33,7 +33,9 @@ class FakeTransport:
         self.closed = True
 
 
-def rtp(seq: int = 1, pt: int = 0, ssrc: int = 0x1234, payload: bytes = b"\xff" * 160, **kw: Any) -> bytes:
+def rtp(
+    seq: int = 1, pt: int = 0, ssrc: int = 0x1234, payload: bytes = b"\xff" * 160, **kw: Any
+) -> bytes:
     return RtpPacket(pt, seq, seq * 160, ssrc, payload, **kw).serialize()
 
 
@@ -109,7 +111,7 @@ def test_receiver_statistics_count_loss() -> None:
 
 
 def test_muxed_rtcp_from_the_peer_is_parsed_and_reports_kept() -> None:
-    stream, transport, _ = make_stream(rtcp_mux=True)
+    stream, _, _ = make_stream(rtcp_mux=True)
     stream.datagram_received(rtp(1), PEER)
     block = ReportBlock(stream.sender.ssrc, 12, 3, 100, 40)
     stream.datagram_received(serialize_rtcp([ReceiverReport(0x1234, (block,))]), PEER)
