@@ -6,7 +6,7 @@ import secrets
 
 from softswitch.sip.headers import Headers
 from softswitch.sip.message import Request, Response
-from softswitch.sip.values import MAGIC_COOKIE, Via, parse_via
+from softswitch.sip.values import MAGIC_COOKIE, Via
 
 __all__ = [
     "BRANCH_PREFIX",
@@ -75,8 +75,8 @@ def make_response(
 
 def stamp_received(request: Request, host: str, port: int) -> Via:
     """Add `received` (and `rport` when asked for, RFC 3581) to the top Via; return it."""
-    values = request.headers.get_list("via")
-    top = parse_via(values[0])
+    vias = request.vias
+    top = vias[0]
     params: dict[str, str | None] = {}
     if top.host != host:
         params["received"] = host
@@ -88,4 +88,5 @@ def stamp_received(request: Request, host: str, port: int) -> Via:
     stamped = top.with_params(**params)
     request.headers.pop_first("via")
     request.headers.prepend("via", str(stamped))
+    request.headers.prime("vias", [stamped, *vias[1:]])
     return stamped

@@ -6,11 +6,14 @@ byte sequence round-trips.
 
 from __future__ import annotations
 
+import re
+
 from softswitch.sip.errors import RemoteProtocolError
 
 __all__ = [
     "TOKEN_CHARS",
     "is_token",
+    "is_digits",
     "split_outside_quotes",
     "parse_params",
     "format_params",
@@ -23,9 +26,17 @@ TOKEN_CHARS = frozenset(
 )
 
 
+_TOKEN_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
+
+
+def is_digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts '²' and other digits int() rejects."""
+    return text.isascii() and text.isdigit()
+
+
 def is_token(text: str) -> bool:
     """True when `text` is a non-empty RFC 3261 token."""
-    return bool(text) and all(ch in TOKEN_CHARS for ch in text)
+    return _TOKEN_RE.fullmatch(text) is not None
 
 
 def split_outside_quotes(text: str, sep: str) -> list[str]:

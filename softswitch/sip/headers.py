@@ -7,7 +7,8 @@ the headers that RFC 3261 defines as comma-separated lists are split on demand b
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from softswitch.sip.grammar import split_outside_quotes
 
@@ -61,6 +62,8 @@ LIST_HEADERS = frozenset(
 
 _CANONICAL_CACHE: dict[str, str] = {}
 
+T = TypeVar("T")
+
 
 def canonical_key(name: str) -> str:
     """Lower-case lookup key of a header name, resolving compact forms."""
@@ -84,10 +87,31 @@ def display_name(key: str) -> str:
 class Headers:
     """An ordered multi-map of header fields: a list of (key, name as written, value)."""
 
-    __slots__ = ("_fields",)
+    __slots__ = ("_fields", "_memo")
 
     def __init__(self, fields: list[tuple[str, str, str]] | None = None) -> None:
         self._fields: list[tuple[str, str, str]] = fields if fields is not None else []
+        self._memo: dict[str, Any] | None = None
+
+    def memo(self, slot: str, compute: Callable[[], T]) -> T:
+        """Cache a value derived from the headers (a parsed Via list...) until they change.
+
+        A message is parsed once but its Via, CSeq and From are read by several layers; the
+        cache makes the second read free. Every mutating method clears it.
+        """
+        memo = self._memo
+        if memo is None:
+            memo = self._memo = {}
+        elif slot in memo:
+            return memo[slot]  # type: ignore[no-any-return]
+        value = memo[slot] = compute()
+        return value
+
+    def prime(self, slot: str, value: object) -> None:
+        """Seed the cache after a mutation whose parsed result the caller already knows."""
+        if self._memo is None:
+            self._memo = {}
+        self._memo[slot] = value
 
     @classmethod
     def from_pairs(cls, pairs: list[tuple[str, str]]) -> Headers:
@@ -142,11 +166,13 @@ class Headers:
 
     def add(self, name: str, value: str) -> None:
         """Append a field at the end."""
+        self._memo = None
         key = canonical_key(name)
         self._fields.append((key, display_name(key) if name == key else name, value))
 
     def prepend(self, name: str, value: str) -> None:
         """Insert a field before the first field of the same header (e.g. a new top Via)."""
+        self._memo = None
         key = canonical_key(name)
         spelled = display_name(key) if name == key else name
         for i, (k, _, _) in enumerate(self._fields):
@@ -157,6 +183,7 @@ class Headers:
 
     def set(self, name: str, value: str) -> None:
         """Replace every field of the header with one value, kept at the first one's place."""
+        self._memo = None
         key = canonical_key(name)
         for i, (k, n, _) in enumerate(self._fields):
             if k == key:
@@ -166,11 +193,13 @@ class Headers:
         self.add(name, value)
 
     def remove(self, name: str) -> None:
+        self._memo = None
         key = canonical_key(name)
         self._fields = [f for f in self._fields if f[0] != key]
 
     def pop_first(self, name: str) -> str | None:
         """Remove the first element of a list header (e.g. the top Via) and return it."""
+        self._memo = None
         key = canonical_key(name)
         for i, (k, n, v) in enumerate(self._fields):
             if k == key:

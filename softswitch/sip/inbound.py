@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from softswitch.sip.builders import make_response, stamp_received
 from softswitch.sip.destination import Destination
+from softswitch.sip.grammar import is_digits
 from softswitch.sip.errors import MessageTooLarge, RemoteProtocolError
 from softswitch.sip.headers import Headers
 from softswitch.sip.message import Request, Response
@@ -44,7 +45,7 @@ def response_destination(via: Via, source: Destination) -> Destination:
         return source
     if "rport" in via.params:  # stamped with the source port, or still bare if unparsed
         rport = via.params["rport"]
-        return Destination(source.host, int(rport) if rport and rport.isdigit() else source.port)
+        return Destination(source.host, int(rport) if rport and is_digits(rport) else source.port)
     return Destination(source.host, via.port or 5060, "UDP")
 
 

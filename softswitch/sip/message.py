@@ -1,7 +1,7 @@
 """SIP requests and responses: mutable containers with typed accessors and a serializer.
 
-The typed accessors (`vias`, `from_`, `to`, `cseq`, ...) parse the header text on every call;
-callers on a hot path keep the result. `serialize()` always writes a correct Content-Length.
+The typed accessors (`vias`, `from_`, `to`, `cseq`, ...) parse the header text on first use and
+keep the result until the headers change (`Headers.memo`); parsed values are immutable. `serialize()` always writes a correct Content-Length.
 """
 
 from __future__ import annotations
@@ -57,22 +57,24 @@ class Message:
     # -- typed accessors -------------------------------------------------------------------
     @property
     def vias(self) -> list[Via]:
-        return [parse_via(v) for v in self.headers.get_list("via")]
+        return self.headers.memo(
+            "vias", lambda: [parse_via(v) for v in self.headers.get_list("via")]
+        )
 
     @property
     def top_via(self) -> Via:
-        values = self.headers.get_list("via")
-        if not values:
+        vias = self.vias
+        if not vias:
             raise RemoteProtocolError("Missing Via")
-        return parse_via(values[0])
+        return vias[0]
 
     @property
     def from_(self) -> Address:
-        return parse_address(self._required("from"))
+        return self.headers.memo("from", lambda: parse_address(self._required("from")))
 
     @property
     def to(self) -> Address:
-        return parse_address(self._required("to"))
+        return self.headers.memo("to", lambda: parse_address(self._required("to")))
 
     @property
     def call_id(self) -> str:
@@ -80,11 +82,13 @@ class Message:
 
     @property
     def cseq(self) -> CSeq:
-        return parse_cseq(self._required("cseq"))
+        return self.headers.memo("cseq", lambda: parse_cseq(self._required("cseq")))
 
     @property
     def contacts(self) -> list[Address]:
-        return [parse_address(v) for v in self.headers.get_list("contact")]
+        return self.headers.memo(
+            "contacts", lambda: [parse_address(v) for v in self.headers.get_list("contact")]
+        )
 
     @property
     def content_type(self) -> str | None:

@@ -9,10 +9,10 @@ caller can still answer 400 if Via, From, To, Call-ID and CSeq are usable.
 from __future__ import annotations
 
 from softswitch.sip.errors import RemoteProtocolError
-from softswitch.sip.grammar import is_token
+from softswitch.sip.grammar import is_digits, is_token
 from softswitch.sip.headers import Headers, canonical_key
 from softswitch.sip.message import Request, Response
-from softswitch.sip.uri import parse_uri
+from softswitch.sip.uri import SipURI, parse_uri
 
 __all__ = ["parse_message", "MalformedRequest", "split_head"]
 
@@ -52,15 +52,24 @@ def parse_message(data: bytes) -> Request | Response:
         status, reason, version = _parse_status_line(start)
         headers = _parse_headers(lines)
         return Response(status, reason, headers, _cut_body(headers, body), version)
-    method, uri_text, version = _parse_request_line(start)
+    method = _request_method(start)
+    if method is None:
+        raise RemoteProtocolError("Neither a Request-Line nor a Status-Line")
     try:
         headers = _parse_headers(lines)
     except RemoteProtocolError as exc:
         raise MalformedRequest(exc.reason, exc.status, method, Headers()) from None
     try:
+        uri_text, version = _parse_request_line(start)
+    except RemoteProtocolError as exc:
+        raise MalformedRequest(exc.reason, 400, method, headers) from None
+    try:
         uri = parse_uri(uri_text)
     except RemoteProtocolError as exc:
         raise MalformedRequest(f"Invalid Request-URI: {exc.reason}", 400, method, headers) from None
+    if isinstance(uri, SipURI) and uri.headers:
+        # RFC 3261 section 19.1.1 (table 1): headers are not allowed in a Request-URI.
+        raise MalformedRequest("Request-URI must not contain headers", 400, method, headers)
     if version != "SIP/2.0":
         raise MalformedRequest("Version Not Supported", 505, method, headers)
     try:
@@ -70,14 +79,30 @@ def parse_message(data: bytes) -> Request | Response:
     return Request(method, uri, headers, body, version)
 
 
-def _parse_request_line(line: str) -> tuple[str, str, str]:
+def _parse_request_line(line: str) -> tuple[str, str]:
+    """(Request-URI text, version) of a line that `_request_method` accepted."""
     parts = line.split(" ")
     if len(parts) != 3 or not all(parts):
-        raise RemoteProtocolError("Malformed Request-Line")
-    method, uri_text, version = parts
-    if not is_token(method):
-        raise RemoteProtocolError("Invalid method")
-    return method, uri_text, _check_version(version)
+        raise RemoteProtocolError("Malformed Request-Line: elements must be separated by one SP")
+    return parts[1], _check_version(parts[2])
+
+
+def _request_method(line: str) -> str | None:
+    """The method when `line` looks like a Request-Line (method SP ... SIP-Version), else None.
+
+    Such a line is answered even when its middle is broken: RFC 4475 3.1.2.8-10 (LWS in the
+    URI, extra SP between or after the elements) want a 400, which needs the headers. Anything
+    else is not a request at all, and is dropped.
+    """
+    method, sp, rest = line.partition(" ")
+    if not sp or not is_token(method):
+        return None
+    version = rest.rstrip(" \t").rpartition(" ")[2]
+    try:
+        _check_version(version)
+    except RemoteProtocolError:
+        return None
+    return method
 
 
 def _parse_status_line(line: str) -> tuple[int, str, str]:
@@ -86,7 +111,7 @@ def _parse_status_line(line: str) -> tuple[int, str, str]:
         raise RemoteProtocolError("Malformed Status-Line")
     version = _check_version(parts[0])
     code = parts[1]
-    if len(code) != 3 or not code.isdigit() or not 100 <= int(code) <= 699:
+    if len(code) != 3 or not is_digits(code) or not 100 <= int(code) <= 699:
         raise RemoteProtocolError("Invalid status code")
     return int(code), parts[2] if len(parts) == 3 else "", version
 
@@ -97,7 +122,7 @@ def _check_version(text: str) -> str:
     if upper == "SIP/2.0":
         return "SIP/2.0"
     major, dot, minor = upper[4:].partition(".")
-    if upper.startswith("SIP/") and dot and major.isdigit() and minor.isdigit():
+    if upper.startswith("SIP/") and dot and is_digits(major) and is_digits(minor):
         return upper
     raise RemoteProtocolError("Invalid SIP version")
 
@@ -133,7 +158,7 @@ def _cut_body(headers: Headers, body: bytes) -> bytes:
     if len(lengths) > 1:
         raise RemoteProtocolError("Conflicting Content-Length headers")
     text = lengths.pop()
-    if not text.isdigit() or len(text) > 9:
+    if not is_digits(text) or len(text) > 9:
         raise RemoteProtocolError("Invalid Content-Length")
     length = int(text)
     if length > len(body):

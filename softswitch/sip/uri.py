@@ -7,15 +7,18 @@ because comparing and forwarding must not change what a peer sent.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Union
 
 from softswitch.sip.errors import RemoteProtocolError
-from softswitch.sip.grammar import format_params, parse_params
+from softswitch.sip.grammar import format_params, is_digits, parse_params
 
 __all__ = ["SipURI", "TelURI", "AbsoluteURI", "URI", "parse_uri", "parse_host_port", "format_host"]
 
-_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")
+_HOST_RE = re.compile(r"[A-Za-z0-9\-.]+")
+_IPV6_RE = re.compile(r"[0-9A-Fa-f:.]+")
+_WHITESPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +114,7 @@ def parse_host_port(text: str) -> tuple[str, int | None]:
             raise RemoteProtocolError("Unterminated IPv6 reference")
         host = text[1:end]
         rest = text[end + 1 :]
-        if not host or any(ch not in "0123456789abcdefABCDEF:." for ch in host):
+        if _IPV6_RE.fullmatch(host) is None:
             raise RemoteProtocolError(f"Invalid IPv6 reference {text!r}")
         if rest and not rest.startswith(":"):
             raise RemoteProtocolError(f"Invalid host {text!r}")
@@ -119,11 +122,11 @@ def parse_host_port(text: str) -> tuple[str, int | None]:
     else:
         host, colon, port_text_raw = text.partition(":")
         port_text = port_text_raw if colon else None
-        if not host or any(ch not in _HOST_CHARS for ch in host):
+        if _HOST_RE.fullmatch(host) is None:
             raise RemoteProtocolError(f"Invalid host {text!r}")
     port: int | None = None
     if port_text is not None:
-        if not port_text.isdigit() or len(port_text) > 5 or not 0 < int(port_text) < 65536:
+        if not is_digits(port_text) or len(port_text) > 5 or not 0 < int(port_text) < 65536:
             raise RemoteProtocolError(f"Invalid port in {text!r}")
         port = int(port_text)
     return host, port
@@ -136,23 +139,25 @@ def parse_uri(text: str) -> URI:
     if not colon or not scheme or not scheme[0].isalpha():
         raise RemoteProtocolError(f"Invalid URI {text!r}")
     lowered = scheme.lower()
-    if any(ch.isspace() for ch in text):
+    if _WHITESPACE.search(text):
         raise RemoteProtocolError(f"Whitespace in URI {text!r}")
     if lowered in ("sip", "sips"):
         return _parse_sip_uri(lowered, rest, text)
     if lowered == "tel":
-        number, _, params = rest.partition(";")
+        number, semi, params = rest.partition(";")
         if not number:
             raise RemoteProtocolError(f"Invalid tel URI {text!r}")
-        return TelURI(number, parse_params(params))
+        return TelURI(number, parse_params(semi + params))
     return AbsoluteURI(lowered, text)
 
 
 def _parse_sip_uri(scheme: str, rest: str, text: str) -> SipURI:
-    rest, _, headers = rest.partition("?")
+    # '@' ends the userinfo before any '?' is looked at: the user part may itself contain '?',
+    # ';' and '/' (user-unreserved, RFC 3261 section 25.1; RFC 4475 3.1.1.2), while '@' is
+    # allowed nowhere else in a SIP URI.
     user: str | None = None
     password: str | None = None
-    at = rest.rfind("@")
+    at = rest.find("@")
     if at >= 0:
         userinfo = rest[:at]
         rest = rest[at + 1 :]
@@ -160,8 +165,9 @@ def _parse_sip_uri(scheme: str, rest: str, text: str) -> SipURI:
             raise RemoteProtocolError(f"Empty user part in {text!r}")
         user, pcolon, pw = userinfo.partition(":")
         password = pw if pcolon else None
+    rest, _, headers = rest.partition("?")
     # Parameters start at the first ';' after the host (IPv6 references contain no ';').
-    hostport, _, params = rest.partition(";")
+    hostport, semi, params = rest.partition(";")
     host, port = parse_host_port(hostport)
     return SipURI(
         host=host,
@@ -169,6 +175,6 @@ def _parse_sip_uri(scheme: str, rest: str, text: str) -> SipURI:
         password=password,
         port=port,
         scheme=scheme,
-        params=parse_params(params),
+        params=parse_params(semi + params),
         headers=headers,
     )

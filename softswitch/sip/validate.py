@@ -6,18 +6,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from softswitch.sip.builders import BRANCH_PREFIX
+from softswitch.sip.grammar import is_digits
 from softswitch.sip.errors import RemoteProtocolError
-from softswitch.sip.headers import Headers
+from softswitch.sip.headers import Headers, display_name
 from softswitch.sip.message import Request
 from softswitch.sip.uri import AbsoluteURI
-from softswitch.sip.values import parse_address, parse_via
+from softswitch.sip.values import MAGIC_COOKIE, parse_via
 
-__all__ = ["check_request", "check_reply_headers", "UnsupportedExtension", "SUPPORTED_SCHEMES"]
+__all__ = [
+    "check_request",
+    "check_reply_headers",
+    "UnsupportedExtension",
+    "SUPPORTED_SCHEMES",
+    "SINGLE_VALUED",
+]
 
 SUPPORTED_SCHEMES = frozenset({"sip", "sips", "tel"})
+
+# Headers that RFC 3261 (section 20, and 7.3.1 for the rule) allows only once; two different
+# values (RFC 4475 3.3.8) leave no safe choice. Content-Length is judged by the parser.
+SINGLE_VALUED = frozenset({"call-id", "cseq", "from", "to", "max-forwards", "content-type"})
 
 
 class UnsupportedExtension(RemoteProtocolError):
@@ -51,11 +62,22 @@ def check_request(
         raise RemoteProtocolError("Unsupported URI Scheme", 416)
     vias = request.vias
     cseq = request.cseq
-    for key in ("from", "to"):
-        try:
-            parse_address(request.headers.get(key) or "")
-        except RemoteProtocolError as exc:
-            raise RemoteProtocolError(f"Invalid {key.title()} header: {exc.reason}") from None
+    # Through the accessors, so the parsed values are kept for the layers above.
+    _check_parses("From", lambda: request.from_)
+    _check_parses("To", lambda: request.to)
+    _check_parses("Contact", lambda: request.contacts)
+    seen: set[str] = set()
+    for key, _, _ in request.headers.fields():
+        if key in SINGLE_VALUED:
+            if key in seen:
+                raise RemoteProtocolError(f"Multiple {display_name(key)} headers")
+            seen.add(key)
+    if not vias:
+        raise RemoteProtocolError("Missing Via")
+    if vias[0].branch == MAGIC_COOKIE:
+        # RFC 4475 3.2.1: the cookie promises an RFC 3261 branch but carries no identifier;
+        # matching on it would merge unrelated transactions.
+        raise RemoteProtocolError("Via branch has the magic cookie but no transaction identifier")
     if cseq.method != request.method:
         raise RemoteProtocolError("CSeq method does not match the Request-Line")
     if not request.call_id:
@@ -63,7 +85,7 @@ def check_request(
     max_forwards = request.headers.get("max-forwards")
     if max_forwards is not None:
         text = max_forwards.strip()
-        if not text.isdigit() or int(text) > 255:
+        if not is_digits(text) or int(text) > 255:
             raise RemoteProtocolError("Invalid Max-Forwards")
         if int(text) == 0 and request.method != "OPTIONS":
             raise RemoteProtocolError("Too Many Hops", 483)
@@ -81,3 +103,10 @@ def check_request(
         unknown = [tag for tag in required if tag.lower() not in supported]
         if unknown:
             raise UnsupportedExtension(unknown)
+
+
+def _check_parses(label: str, read: Callable[[], object]) -> None:
+    try:
+        read()
+    except RemoteProtocolError as exc:
+        raise RemoteProtocolError(f"Invalid {label} header: {exc.reason}") from None

@@ -9,7 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from softswitch.sip.errors import RemoteProtocolError
-from softswitch.sip.grammar import format_params, is_token, parse_params, quote, unquote
+from softswitch.sip.grammar import (
+    format_params,
+    is_digits,
+    is_token,
+    parse_params,
+    quote,
+    unquote,
+)
 from softswitch.sip.uri import URI, format_host, parse_host_port, parse_uri
 
 __all__ = ["Address", "Via", "CSeq", "parse_address", "parse_via", "parse_cseq", "MAGIC_COOKIE"]
@@ -64,18 +71,35 @@ def parse_address(text: str) -> Address:
         if gt < 0:
             raise RemoteProtocolError("Unterminated <URI>")
         if display is None:
-            token_name = text[:lt].strip()
-            display = token_name or None
-        uri = parse_uri(text[lt + 1 : gt])
+            display = _token_display_name(text[:lt])
+        inner = text[lt + 1 : gt]
+        if inner != inner.strip():
+            # LAQUOT/RAQUOT allow whitespace outside the brackets only (RFC 4475 3.1.2.14).
+            raise RemoteProtocolError("Whitespace inside <URI>")
+        uri = parse_uri(inner)
         params = parse_params(text[gt + 1 :])
     else:
         # addr-spec: any ';' parameters belong to the header, not to the URI.
-        uri_text, _, param_text = text.partition(";")
+        uri_text, semi, param_text = text.partition(";")
         if "?" in uri_text or "," in uri_text:
             raise RemoteProtocolError("URI with '?' or ',' must be enclosed in <>")
         uri = parse_uri(uri_text)
-        params = parse_params(param_text)
+        params = parse_params(semi + param_text)
     return Address(uri=uri, display_name=display, params=params)
+
+
+def _token_display_name(text: str) -> str | None:
+    """An unquoted display name: tokens separated by LWS (RFC 3261 section 25.1).
+
+    Anything else, such as `Smith, Jane` (RFC 4475 3.1.2.15), must be quoted; guessing would
+    misread a comma-joined list of addresses.
+    """
+    words = text.split()
+    if not words:
+        return None
+    if not all(is_token(word) for word in words):
+        raise RemoteProtocolError("Invalid display name: non-token characters must be quoted")
+    return " ".join(words)
 
 
 def _closing_quote(text: str) -> int:
@@ -126,15 +150,19 @@ def parse_via(text: str) -> Via:
     if len(parts) != 3 or not all(parts):
         raise RemoteProtocolError(f"Invalid Via protocol {proto!r}")
     name, version, transport = parts
-    if name.upper() != "SIP" or version != "2.0":
-        raise RemoteProtocolError(f"Unsupported Via protocol {proto!r}")
+    major, dot, minor = version.partition(".")
+    if name.upper() != "SIP" or not (dot and is_digits(major) and is_digits(minor)):
+        raise RemoteProtocolError(f"Invalid Via protocol {proto!r}")
     rest = text[proto_end:].strip()
-    sent_by, _, params = rest.partition(";")
+    sent_by, semi, params = rest.partition(";")
     sent_by = "".join(sent_by.split())
     if not sent_by:
         raise RemoteProtocolError("Via without sent-by")
     host, port = parse_host_port(sent_by)
-    return Via(transport.upper(), host, port, parse_params(params))
+    # Another version is kept, not refused: a request that says SIP/7.0 on its Request-Line
+    # and Via must still get its 505 routed back (RFC 4475 3.1.2.16).
+    protocol = "SIP/2.0" if version == "2.0" else f"SIP/{version}"
+    return Via(transport.upper(), host, port, parse_params(semi + params), protocol)
 
 
 def _nth_slash_end(text: str) -> int:
@@ -170,7 +198,7 @@ def parse_cseq(text: str) -> CSeq:
     if len(parts) != 2:
         raise RemoteProtocolError("Invalid CSeq")
     number, method = parts
-    if not number.isdigit() or len(number) > 10 or int(number) > 0xFFFFFFFF:
+    if not is_digits(number) or len(number) > 10 or int(number) > 0xFFFFFFFF:
         raise RemoteProtocolError("Invalid CSeq number")
     if not is_token(method):
         raise RemoteProtocolError("Invalid CSeq method")

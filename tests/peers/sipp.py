@@ -40,6 +40,7 @@ def run_sipp(
     rate: int = 10,
     timeout: float = 60,
     extra: tuple[str, ...] = (),
+    cpu: int | None = None,
 ) -> SippResult:
     """Run a scenario from tests/peers/scenarios against 127.0.0.1:port; bounded in calls/time."""
     args = [
@@ -48,6 +49,8 @@ def run_sipp(
         "-m", str(calls), "-r", str(rate), "-timeout", f"{int(timeout)}s", "-timeout_error",
         "-nostdin", "-max_socket", "100", *extra,
     ]
+    if cpu is not None:
+        args = ["taskset", "-c", str(cpu), *args]
     proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout + 30)
     out = proc.stdout + proc.stderr
     return SippResult(
