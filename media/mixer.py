@@ -16,6 +16,7 @@ Pure: no I/O, no clock; the engine feeds decoded frames in and sends the outputs
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -71,6 +72,7 @@ class Mixer:
         # frame energy (sum of squares) threshold; 0 dBov is a full-scale square wave
         self.talk_energy = frame_samples * (32768.0**2) * 10 ** (talk_threshold_dbov / 10)
         self._keys: list[Hashable] = []
+        self.key_tuple: tuple[Hashable, ...] = ()
         self._index: dict[Hashable, int] = {}
         self._gain = np.zeros(0, dtype=np.float32)
         self._muted = np.zeros(0, dtype=bool)
@@ -89,7 +91,7 @@ class Mixer:
     @property
     def keys(self) -> tuple[Hashable, ...]:
         """Participants in row order: ``mix`` expects and returns frames in this order."""
-        return tuple(self._keys)
+        return self.key_tuple
 
     @property
     def talking(self) -> frozenset[Hashable]:
@@ -164,6 +166,7 @@ class Mixer:
             raise ValueError(f"gain {gain} outside 0..{_MAX_GAIN}")
 
     def _derive(self) -> None:
+        self.key_tuple = tuple(self._keys)
         self.weights = np.where(self._muted, np.float32(0), self._gain).astype(np.float32)
         self.hears = (~self._deaf).astype(np.float32)
 
@@ -209,9 +212,10 @@ def mix_all(mixers: Sequence[Mixer], frames: np.ndarray) -> MixBatch:
     changes = _detect_talkers(mixers, sizes, energy)
     results = []
     pos = 0
+    nothing: tuple[tuple[Hashable, ...], tuple[Hashable, ...]] = ((), ())
     for m, size in zip(mixers, sizes, strict=True):
-        started, stopped = changes.get(id(m), ((), ()))
-        results.append(MixResult(tuple(m._keys), out16[pos : pos + size], started, stopped))
+        started, stopped = changes.get(id(m), nothing) if changes else nothing
+        results.append(MixResult(m.key_tuple, out16[pos : pos + size], started, stopped))
         pos += size
     return MixBatch(out16, tuple(results))
 
@@ -220,20 +224,29 @@ def _detect_talkers(
     mixers: Sequence[Mixer], sizes: list[int], energy: np.ndarray
 ) -> dict[int, tuple[tuple[Hashable, ...], tuple[Hashable, ...]]]:
     """Update every mixer's talker state; returns (started, stopped) of those that changed."""
-    threshold = np.repeat([m.talk_energy for m in mixers], sizes)
-    hangover = np.repeat([m.hangover_ticks for m in mixers], sizes)
+    first = mixers[0]
+    if all(
+        m.talk_energy == first.talk_energy and m.hangover_ticks == first.hangover_ticks
+        for m in mixers
+    ):
+        threshold: float | np.ndarray = first.talk_energy
+        hangover: int | np.ndarray = first.hangover_ticks
+    else:
+        threshold = np.repeat([m.talk_energy for m in mixers], sizes)
+        hangover = np.repeat([m.hangover_ticks for m in mixers], sizes)
     quiet = np.concatenate([m.quiet_ticks for m in mixers])
     before = np.concatenate([m.talking_rows for m in mixers])
-    quiet = np.where(energy >= threshold, 0, quiet + 1).astype(np.int32)
+    quiet += 1
+    quiet[energy >= threshold] = 0
     talking = quiet <= hangover
-    changed_rows = np.flatnonzero(talking != before)
-    starts = np.cumsum([0, *sizes])
-    for m, a, b in zip(mixers, starts[:-1], starts[1:], strict=True):
+    starts = list(itertools.accumulate(sizes, initial=0))
+    for m, a, b in zip(mixers, starts, starts[1:], strict=False):
         m.quiet_ticks = quiet[a:b]
         m.talking_rows = talking[a:b]
+    changed_rows = np.flatnonzero(talking != before)
     changes: dict[int, tuple[list[Hashable], list[Hashable]]] = {}
-    for row in changed_rows:
-        k = int(np.searchsorted(starts, row, side="right")) - 1
+    for row in changed_rows.tolist():
+        k = bisect.bisect_right(starts, row) - 1
         m = mixers[k]
         started, stopped = changes.setdefault(id(m), ([], []))
         (started if talking[row] else stopped).append(m._keys[row - starts[k]])

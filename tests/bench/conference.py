@@ -17,8 +17,12 @@ import json
 import os
 import time
 
+import numpy as np
+
 from media.bridge import Bridge, Leg
+from media.codecs import get_codec
 from media.engine import MediaEngine
+from media.mixer import Mixer, mix_all
 from tests.bench.rtpload import LoadGenerator, cpu_seconds, pin_to_core
 
 STEPS = {
@@ -83,6 +87,31 @@ async def run_room_size(
     return {"room_size": room_size, "max_participants_one_core": best, "steps": results}
 
 
+def mixing_cost(room_size: int, participants: int = 500, ticks: int = 200) -> dict[str, float]:
+    """CPU of the pure mixing step alone (no I/O): batched decode, N-1 mix, encode."""
+    ulaw = get_codec("PCMU")
+    mixers = []
+    for r in range(participants // room_size):
+        mixer = Mixer(160)
+        for i in range(room_size):
+            mixer.add((r, i))
+        mixers.append(mixer)
+    rng = np.random.default_rng(1)
+    payload = ulaw.encode(rng.normal(0, 3000, participants * 160).astype(np.int16))
+    start = time.process_time()
+    for _ in range(ticks):
+        frames = ulaw.decode(payload).reshape(participants, 160)
+        batch = mix_all(mixers, frames)
+        ulaw.encode(batch.frames)
+    per_tick = (time.process_time() - start) / ticks
+    return {
+        "room_size": room_size,
+        "participants": participants,
+        "us_per_tick": round(per_tick * 1e6, 1),
+        "us_per_participant_frame": round(per_tick * 1e6 / participants, 2),
+    }
+
+
 async def measure(room_sizes: tuple[int, ...], seconds: float, warmup: float) -> dict[str, object]:
     load = os.getloadavg()[0]  # other work on the machine skews every figure
     pin_to_core(0)
@@ -93,6 +122,7 @@ async def measure(room_sizes: tuple[int, ...], seconds: float, warmup: float) ->
         "benchmark": "conference",
         "cpus": os.cpu_count(),
         "loadavg_at_start": load,
+        "mixing_only": [mixing_cost(size) for size in room_sizes],
         "results": out,
     }
 
