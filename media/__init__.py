@@ -9,7 +9,7 @@ from media.bridge import Bridge, Leg, MediaFormat
 from media.clock import ClockDriver, ClockStats, TickClock
 from media.codecs import Codec, UnknownCodecError, get_codec
 from media.dtmf import DtmfDigit
-from media.engine import EngineStats, MediaEngine, PlayResult, Recording
+from media.engine import DigitStream, EngineStats, MediaEngine, PlayResult, Recording
 from media.mixer import Mixer, MixResult
 from media.player import Player, PromptCache, PromptError
 from media.recorder import Recorder, recover
@@ -21,6 +21,7 @@ __all__ = [
     "ClockDriver",
     "ClockStats",
     "Codec",
+    "DigitStream",
     "DtmfDigit",
     "EngineStats",
     "Leg",

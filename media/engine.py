@@ -16,7 +16,7 @@ import functools
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +37,7 @@ from media.recorder import Recorder
 from media.stream import Address, PortPool, StreamStats, open_stream, rtp_payload
 from media.tones import ToneGenerator, ToneSpec
 
-__all__ = ["EngineStats", "MediaEngine", "PlayResult", "Recording", "tone_clip"]
+__all__ = ["DigitStream", "EngineStats", "MediaEngine", "PlayResult", "Recording", "tone_clip"]
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,30 @@ class Recording:
     def path(self) -> Path:
         """Final file path."""
         return self.recorder.path
+
+
+class DigitStream:
+    """Async iterator over one leg's digits (see :meth:`MediaEngine.digits`)."""
+
+    def __init__(self, unsubscribe: Callable[[asyncio.Queue[DtmfDigit]], None]) -> None:
+        self.queue: asyncio.Queue[DtmfDigit] = asyncio.Queue()
+        self._unsubscribe = unsubscribe
+
+    def __aiter__(self) -> DigitStream:
+        return self
+
+    async def __anext__(self) -> DtmfDigit:
+        return await self.queue.get()
+
+    async def aclose(self) -> None:
+        """Stop receiving digits."""
+        self._unsubscribe(self.queue)
+
+    async def __aenter__(self) -> DigitStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
 @dataclass(slots=True)
@@ -427,17 +451,17 @@ class MediaEngine:
 
     # -- digits --------------------------------------------------------------------------
 
-    async def digits(self, leg: Leg) -> AsyncIterator[DtmfDigit]:
-        """Digits from ``leg`` as they end, until the consumer stops iterating."""
-        queue: asyncio.Queue[DtmfDigit] = asyncio.Queue()
-        self._digit_queues.setdefault(leg, []).append(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            queues = self._digit_queues.get(leg, [])
-            if queue in queues:
-                queues.remove(queue)
+    def digits(self, leg: Leg) -> DigitStream:
+        """Digits from ``leg`` as they end; subscribed from this call on, so none is missed
+        between asking and iterating. ``aclose()`` (or leaving ``async with``) unsubscribes."""
+        stream = DigitStream(functools.partial(self._unsubscribe, leg))
+        self._digit_queues.setdefault(leg, []).append(stream.queue)
+        return stream
+
+    def _unsubscribe(self, leg: Leg, queue: asyncio.Queue[DtmfDigit]) -> None:
+        queues = self._digit_queues.get(leg, [])
+        if queue in queues:
+            queues.remove(queue)
 
     def inject_digit(self, leg: Leg, digit: DtmfDigit) -> None:
         """A digit that arrived out of band (SIP INFO dtmf-relay): same path as the others."""

@@ -282,16 +282,15 @@ async def test_digits_iterator_yields_rfc4733_digits_once(
 ) -> None:
     alice = peers[0]
     leg = await engine.open_leg(remote=alice.addr)
-    digits = engine.digits(leg)
-    first = asyncio.ensure_future(digits.__anext__())
-    await asyncio.sleep(0)
-    for i, digit in enumerate("42"):
-        end = TelephoneEvent.for_digit(digit, end=True, duration=640).serialize()
-        for _ in range(3):
-            alice.send(leg.stream.local, end, pt=101, ts=1000 + i * 2000)
-    assert (await asyncio.wait_for(first, 2.0)).digit == "4"
-    assert (await asyncio.wait_for(digits.__anext__(), 2.0)).digit == "2"
-    await digits.aclose()
+    async with engine.digits(leg) as digits:  # subscribed before any packet is sent
+        for i, digit in enumerate("42"):
+            end = TelephoneEvent.for_digit(digit, end=True, duration=640).serialize()
+            for _ in range(3):
+                alice.send(leg.stream.local, end, pt=101, ts=1000 + i * 2000)
+        got = [await asyncio.wait_for(anext(digits), 2.0) for _ in range(2)]
+        assert [d.digit for d in got] == ["4", "2"]
+        await until(lambda: leg.stream.packets_received == 6)
+        assert digits.queue.empty()  # the redundant end packets gave nothing more
 
 
 async def test_stats_and_close_release_the_leg(engine: MediaEngine, peers: list[Peer]) -> None:
