@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 
@@ -90,7 +91,7 @@ class DigitStream:
         self.queue: asyncio.Queue[DtmfDigit] = asyncio.Queue()
         self._unsubscribe = unsubscribe
 
-    def __aiter__(self) -> DigitStream:
+    def __aiter__(self) -> Self:
         return self
 
     async def __anext__(self) -> DtmfDigit:
@@ -100,7 +101,7 @@ class DigitStream:
         """Stop receiving digits."""
         self._unsubscribe(self.queue)
 
-    async def __aenter__(self) -> DigitStream:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
