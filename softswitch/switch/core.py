@@ -1,9 +1,22 @@
-"""The SIP core of the switch: receives accepted messages and dispatches requests by method.
+"""The SIP core of the switch: the asyncio adapter around the sans-IO transaction layer.
 
-Features register a handler per method (`core.handle("REGISTER", registrar.on_register)`).
-A handler gets a `ServerRequest` and answers with `reply()`, synchronously or from a task.
-OPTIONS is answered here (200 with Allow/Accept/Supported); a method nobody handles gets 405
-with Allow, an ACK or a response nobody expects is dropped.
+Accepted messages from the transports go through the `TransactionLayer`; its outputs are sent
+(`Transmit`) or turned into calls of the registered handlers:
+
+- requests: `core.handle("REGISTER", handler)`; the handler gets a `ServerRequest` and answers
+  with `reply()`, synchronously or from the awaitable it returns. A handler that fails answers
+  500; one that finishes without a final answer also gets 500, so no server transaction is left
+  waiting forever. OPTIONS is answered here, statelessly (RFC 3261 8.2.7), as load balancers
+  and phones probe with it at high rates; other methods nobody handles get 405 with Allow.
+- CANCEL is matched to its INVITE (RFC 3261 9.2): 481 when there is none, else 200 and the
+  INVITE's `ServerRequest.cancelled` event is set so its handler answers 487.
+- ACKs for 2xx and responses no transaction expects go to `on_ack` / `on_stray_response`
+  (the dialog layer's business).
+- `send_request(request, destination)` runs a client transaction and resolves to the final
+  response (408 on timeout, 503 when the transport failed), with provisional ones passed to an
+  optional callback.
+
+A single `loop.call_at` handle is armed for the layer's earliest deadline.
 """
 
 from __future__ import annotations
@@ -18,23 +31,42 @@ from softswitch.sip.builders import make_response
 from softswitch.sip.destination import Destination
 from softswitch.sip.inbound import response_destination
 from softswitch.sip.message import Request, Response
+from softswitch.sip.transaction import (
+    AckReceived,
+    Output,
+    RequestReceived,
+    ResponseReceived,
+    StrayAck,
+    StrayResponse,
+    TimerSettings,
+    TransactionLayer,
+    TransactionTimeout,
+    Transmit,
+    TransportFailure,
+)
 from softswitch.transport.manager import SUPPORTED_EXTENSIONS, TransportManager
 
-__all__ = ["SipCore", "ServerRequest", "RequestHandler"]
+__all__ = ["SipCore", "ServerRequest", "RequestHandler", "ProvisionalHandler"]
 
 log = logging.getLogger(__name__)
+
+STATELESS_METHODS = frozenset({"OPTIONS"})
 
 
 class ServerRequest:
     """A received request and the means to answer it."""
 
-    __slots__ = ("request", "source", "_core", "answered")
+    __slots__ = ("request", "source", "transaction_id", "answered", "cancelled", "_core")
 
-    def __init__(self, core: SipCore, request: Request, source: Destination) -> None:
+    def __init__(
+        self, core: SipCore, request: Request, source: Destination, transaction_id: int | None
+    ) -> None:
         self.request = request
         self.source = source
-        self._core = core
+        self.transaction_id = transaction_id
         self.answered = False
+        self.cancelled: asyncio.Event | None = asyncio.Event() if request.method == "INVITE" else None
+        self._core = core
 
     def reply(
         self,
@@ -44,18 +76,23 @@ class ServerRequest:
         body: bytes = b"",
         to_tag: str | None = None,
     ) -> Response:
+        """Send a response; after a final one, further replies are ignored (and logged)."""
         response = make_response(self.request, status, reason, to_tag=to_tag)
         for name, value in headers:
             response.headers.add(name, value)
         response.headers.add("Server", self._core.config.user_agent)
         response.body = body
-        self._core.send_response(self, response)
+        if self.answered:
+            log.warning("ignoring %s after a final response to %s", status, self.request.method)
+            return response
         if status >= 200:
             self.answered = True
+        self._core.send_response(self, response)
         return response
 
 
 RequestHandler = Callable[[ServerRequest], Awaitable[None] | None]
+ProvisionalHandler = Callable[[Response], None]
 
 
 class SipCore:
@@ -63,8 +100,17 @@ class SipCore:
         self.config = config
         self.transports = transports
         self.metrics = metrics
+        self.layer = TransactionLayer(TimerSettings(t1=config.t1, t2=config.t2, t4=config.t4))
+        metrics.transactions_alive = lambda: len(self.layer)
         self.handlers: dict[str, RequestHandler] = {"OPTIONS": self._on_options}
+        self.on_ack: Callable[[Request, Destination], None] | None = None
+        self.on_stray_response: Callable[[Response], None] | None = None
+        self._loop = asyncio.get_running_loop()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._pending_invites: dict[int, ServerRequest] = {}
+        self._clients: dict[int, tuple[asyncio.Future[Response], ProvisionalHandler | None]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
         transports.set_receiver(self.receive)
 
     def handle(self, method: str, handler: RequestHandler) -> None:
@@ -72,39 +118,156 @@ class SipCore:
 
     @property
     def allow(self) -> str:
-        return ", ".join(sorted(set(self.handlers) | {"ACK"}))
+        return ", ".join(sorted(set(self.handlers) | {"ACK", "CANCEL"}))
 
+    # -- inbound ----------------------------------------------------------------------------
     def receive(self, message: Request | Response, source: Destination) -> None:
+        now = self._loop.time()
         if isinstance(message, Response):
-            return  # no client transactions yet to match it against: drop (RFC 3261 18.1.2)
-        if message.method == "ACK":
+            self._process(self.layer.receive_response(message, now))
             return
-        server_request = ServerRequest(self, message, source)
-        handler = self.handlers.get(message.method)
+        if message.method in STATELESS_METHODS:
+            self._dispatch(ServerRequest(self, message, source, None))
+            return
+        self._process(self.layer.receive_request(message, source, now, via=message.top_via))
+
+    def _process(self, outputs: list[Output]) -> None:
+        for out in outputs:
+            if isinstance(out, Transmit):
+                self.transports.send(out.data, out.destination)
+            elif isinstance(out, RequestReceived):
+                self._on_request(out)
+            elif isinstance(out, ResponseReceived):
+                self._on_response(out.transaction_id, out.response)
+            elif isinstance(out, (StrayAck, AckReceived)):
+                if self.on_ack is not None:
+                    source = out.source if isinstance(out, StrayAck) else None
+                    self.on_ack(out.request, source or Destination("", 0))
+            elif isinstance(out, StrayResponse):
+                if self.on_stray_response is not None:
+                    self.on_stray_response(out.response)
+            elif isinstance(out, TransactionTimeout):
+                self._fail_client(out.transaction_id, 408, "Request Timeout")
+                self._pending_invites.pop(out.transaction_id, None)
+            elif isinstance(out, TransportFailure):
+                self._fail_client(out.transaction_id, 503, "Transport Failure")
+                self._pending_invites.pop(out.transaction_id, None)
+        self._arm_timer()
+
+    def _on_request(self, event: RequestReceived) -> None:
+        server_request = ServerRequest(self, event.request, event.source, event.transaction_id)
+        if event.request.method == "CANCEL":
+            self._on_cancel(server_request)
+            return
+        if event.request.method == "INVITE":
+            self._pending_invites[event.transaction_id] = server_request
+        self._dispatch(server_request)
+
+    def _dispatch(self, server_request: ServerRequest) -> None:
+        handler = self.handlers.get(server_request.request.method)
         if handler is None:
             server_request.reply(405, headers=[("Allow", self.allow)])
             return
-        result = handler(server_request)
-        if result is not None:
-            task = asyncio.ensure_future(self._guard(server_request, result))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        try:
+            result = handler(server_request)
+        except Exception:
+            log.exception("handler for %s failed", server_request.request.method)
+            result = None
+        if result is None:
+            self._ensure_answered(server_request)
+            return
+        task = asyncio.ensure_future(self._guard(server_request, result))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _guard(self, server_request: ServerRequest, work: Awaitable[None]) -> None:
         """A failing handler answers 500 and is logged; it never takes the switch down."""
         try:
             await work
+        except asyncio.CancelledError:
+            raise
         except Exception:
             log.exception("handler for %s failed", server_request.request.method)
-            if not server_request.answered:
-                server_request.reply(500)
+        self._ensure_answered(server_request)
 
+    def _ensure_answered(self, server_request: ServerRequest) -> None:
+        if not server_request.answered:
+            server_request.reply(500, "Server Internal Error")
+
+    def _on_cancel(self, cancel: ServerRequest) -> None:
+        invite_id = self.layer.find_cancelled(cancel.request)
+        invite = self._pending_invites.get(invite_id) if invite_id is not None else None
+        if invite is None or invite.answered:
+            cancel.reply(481)
+            return
+        cancel.reply(200)
+        assert invite.cancelled is not None
+        invite.cancelled.set()
+
+    # -- outbound ---------------------------------------------------------------------------
     def send_response(self, server_request: ServerRequest, response: Response) -> None:
-        via = server_request.request.top_via
-        destination = response_destination(via, server_request.source)
         self.metrics.responses_out[response.status] += 1
-        self.transports.send(response.serialize(), destination)
+        if server_request.transaction_id is None:
+            via = server_request.request.top_via
+            destination = response_destination(via, server_request.source)
+            self.transports.send(response.serialize(), destination)
+            return
+        now = self._loop.time()
+        if response.status >= 200:
+            self._pending_invites.pop(server_request.transaction_id, None)
+        self._process(self.layer.send_response(server_request.transaction_id, response, now))
 
+    def send_request(
+        self,
+        request: Request,
+        destination: Destination,
+        on_provisional: ProvisionalHandler | None = None,
+    ) -> asyncio.Future[Response]:
+        """Start a client transaction; the future resolves to the final response.
+
+        Timeouts resolve to a local 408, transport failures to a local 503 (RFC 3261 8.1.3.1).
+        """
+        future: asyncio.Future[Response] = self._loop.create_future()
+        transaction_id, outputs = self.layer.send_request(request, destination, self._loop.time())
+        self._clients[transaction_id] = (future, on_provisional)
+        self.metrics.requests_out[request.method] += 1
+        self._process(outputs)
+        return future
+
+    def _on_response(self, transaction_id: int, response: Response) -> None:
+        entry = self._clients.get(transaction_id)
+        if entry is None:
+            return
+        future, on_provisional = entry
+        if response.status < 200:
+            if on_provisional is not None:
+                on_provisional(response)
+            return
+        del self._clients[transaction_id]
+        if not future.done():
+            future.set_result(response)
+
+    def _fail_client(self, transaction_id: int, status: int, reason: str) -> None:
+        entry = self._clients.pop(transaction_id, None)
+        if entry is not None and not entry[0].done():
+            entry[0].set_result(Response(status, reason))
+
+    # -- timers -----------------------------------------------------------------------------
+    def _arm_timer(self) -> None:
+        deadline = self.layer.next_deadline()
+        if deadline is None or (self._timer_at is not None and self._timer_at <= deadline):
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = deadline
+        self._timer = self._loop.call_at(deadline, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        self._process(self.layer.handle_timers(self._loop.time()))
+
+    # -- built-in handlers ------------------------------------------------------------------
     def _on_options(self, server_request: ServerRequest) -> None:
         server_request.reply(
             200,
@@ -116,6 +279,9 @@ class SipCore:
         )
 
     def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
         for task in self._tasks:
             task.cancel()
-
+        for future, _ in self._clients.values():
+            future.cancel()
