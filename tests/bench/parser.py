@@ -61,7 +61,8 @@ REGISTER = (
     b"To: <sip:2107@clinic.example.com>\r\n"
     b"Call-ID: 1j9FpLxk3uxtm8tn@192.0.2.10\r\n"
     b"CSeq: 2 REGISTER\r\n"
-    b'Contact: <sip:2107@192.0.2.10:5060;transport=udp>;expires=3600;+sip.instance="<urn:uuid:00000000-0000-1000-8000-000a95a0e128>"\r\n'
+    b"Contact: <sip:2107@192.0.2.10:5060;transport=udp>;expires=3600;"
+    b'+sip.instance="<urn:uuid:00000000-0000-1000-8000-000a95a0e128>"\r\n'
     b'Authorization: Digest username="2107", realm="clinic.example.com", '
     b'nonce="ea9c8e88df84f1cec4341ae6cbe5a359", uri="sip:clinic.example.com", '
     b'response="dfe56131d1958046689d83306477ecc", algorithm=MD5, qop=auth, nc=00000001, '
@@ -114,7 +115,8 @@ def main() -> None:
         for kind, work in (("parse_serialize", parse_and_serialize), ("receive", receive)):
             runs = [rate(work, data, args.seconds) for _ in range(5)]
             median = statistics.median(runs)
-            print(f"{label:8} {kind:16} {median:10.0f} msg/s  (runs: {', '.join(f'{r:.0f}' for r in runs)})")
+            shown = ", ".join(f"{r:.0f}" for r in runs)
+            print(f"{label:8} {kind:16} {median:10.0f} msg/s  (runs: {shown})")
             figures[f"{label}_{kind}_per_s"] = round(median)
         figures[f"{label}_bytes"] = len(data)
     print(json.dumps(figures))

@@ -33,7 +33,15 @@ from softswitch.sip import (
 from softswitch.sip.parser import split_head
 from softswitch.sip.validate import check_reply_headers
 
-__all__ = ["Outcome", "receive", "exercise", "same_fields", "SUPPORTED", "LOCAL_SENT_BY", "MAX_DATAGRAM"]
+__all__ = [
+    "Outcome",
+    "receive",
+    "exercise",
+    "same_fields",
+    "SUPPORTED",
+    "LOCAL_SENT_BY",
+    "MAX_DATAGRAM",
+]
 
 SUPPORTED = frozenset({"path", "outbound", "timer", "100rel", "replaces"})
 LOCAL_SENT_BY = frozenset({("switch.clinic.example.com", 5060)})

@@ -275,7 +275,8 @@ def test_uri_text_round_trips(text: str) -> None:
     assert str(again) == str(uri)
     if isinstance(uri, SipURI):
         assert isinstance(again, SipURI)
-        assert (again.user, again.host, again.port, again.params) == (uri.user, uri.host, uri.port, uri.params)
+        parts = (again.user, again.host, again.port, again.params)
+        assert parts == (uri.user, uri.host, uri.port, uri.params)
 
 
 @SETTINGS

@@ -1,20 +1,30 @@
-"""URIs (RFC 3261 19.1, RFC 3966) and name-addr values: what parses, to what, and what is refused."""
+"""URIs (RFC 3261 19.1, RFC 3966) and name-addr values: what parses, to what, what is refused."""
 
 from __future__ import annotations
 
 import pytest
 
-from softswitch.sip import AbsoluteURI, RemoteProtocolError, SipURI, TelURI, parse_address, parse_uri
+from softswitch.sip import (
+    AbsoluteURI,
+    RemoteProtocolError,
+    SipURI,
+    TelURI,
+    parse_address,
+    parse_uri,
+)
+
+FULL = "sip:nurse:secret@ward7.example.org:5070;transport=tcp;lr?Subject=hi&Priority=urgent"
 
 
 def test_sip_uri_every_part() -> None:
-    uri = parse_uri("sip:nurse:secret@ward7.example.org:5070;transport=tcp;lr?Subject=hi&Priority=urgent")
+    uri = parse_uri(FULL)
     assert isinstance(uri, SipURI)
-    assert (uri.user, uri.password, uri.host, uri.port) == ("nurse", "secret", "ward7.example.org", 5070)
+    assert (uri.user, uri.password) == ("nurse", "secret")
+    assert (uri.host, uri.port) == ("ward7.example.org", 5070)
     assert uri.params == {"transport": "tcp", "lr": None}
     assert uri.headers == "Subject=hi&Priority=urgent"
     assert uri.transport == "TCP"
-    assert str(uri) == "sip:nurse:secret@ward7.example.org:5070;transport=tcp;lr?Subject=hi&Priority=urgent"
+    assert str(uri) == FULL
 
 
 def test_user_part_may_hold_question_mark_semicolon_and_slash() -> None:
