@@ -274,6 +274,7 @@ class Bridge:
         self.legs: list[Leg] = []
         self.mixer = Mixer(BRIDGE_RATE * FRAME_MS // 1000)
         self.recorders: list[tuple[Recorder, bool]] = []
+        self.announcement: Player | None = None  # mixed into what every member hears
         self.relaying = False
         self.on_talker = on_talker
         self._time = time
@@ -319,6 +320,7 @@ class Bridge:
         return (
             not self.always_mix
             and not self.recorders
+            and self.announcement is None
             and len(self.legs) == 2
             and self.legs[0].codec_key == self.legs[1].codec_key
             and not any(self._tapped(leg) for leg in self.legs)
@@ -404,6 +406,11 @@ def mix_bridges(bridges: Sequence[Bridge], now: float) -> MixBatch | None:
     legs = [leg for b in bridges for leg in b.legs]
     frames = _decode_all(legs, now)
     batch = mix_all([b.mixer for b in bridges], frames)
+    pos = 0
+    for bridge in bridges:
+        if bridge.announcement is not None:
+            _announce(bridge, batch.frames[pos : pos + len(bridge.legs)])
+        pos += len(bridge.legs)
     _encode_and_send(legs, batch.frames, now)
     pos = 0
     for bridge, result in zip(bridges, batch.results, strict=True):
@@ -426,6 +433,16 @@ def mix_bridges(bridges: Sequence[Bridge], now: float) -> MixBatch | None:
             for key in result.stopped_talking:
                 bridge.on_talker(bridge, key, False)
     return batch
+
+
+def _announce(bridge: Bridge, rows: np.ndarray) -> None:
+    """Add the announcement's next frame to what every non-deaf member hears (in place)."""
+    assert bridge.announcement is not None
+    frame = bridge.announcement.next_frame()
+    if frame is None:
+        return
+    heard = rows.astype(np.int32) + frame * bridge.mixer.hears[:, None].astype(np.int32)
+    rows[:] = np.clip(heard, -32768, 32767)
 
 
 def _decode_all(legs: list[Leg], now: float) -> np.ndarray:

@@ -147,7 +147,7 @@ class MediaEngine:
         self._rtcp_ticks = max(1, round(rtcp_interval * _TICKS_PER_SECOND))
         self._legs: dict[str, Leg] = {}
         self._bridges: list[Bridge] = []
-        self._playbacks: dict[Leg, _Playback] = {}
+        self._playbacks: dict[Leg | Bridge, _Playback] = {}
         self._recordings: list[Recording] = []
         self._dtmf_rx: dict[Leg, TelephoneEventReceiver] = {}
         self._dtmf_open: set[Leg] = set()
@@ -345,22 +345,24 @@ class MediaEngine:
 
     async def play(
         self,
-        leg: Leg,
+        target: Leg | Bridge,
         items: Sequence[PromptItem],
         *,
         loop: bool = False,
         barge_in: bool = True,
         timeout: float | None = None,
     ) -> PlayResult:
-        """Play files, int16 arrays and tones to ``leg`` back to back; a digit stops it.
+        """Play files, int16 arrays and tones to a leg, or to everyone in a bridge.
 
-        A tone contributes one cadence period (one second if continuous), so
-        ``play(leg, [tone("itu", "ringback")], loop=True)`` rings until cancelled.
-
-        Any prompt already playing to the leg is cancelled first. Cancelling this
+        Items play back to back. A tone contributes one cadence period (one second if
+        continuous), so ``play(leg, [tone("itu", "ringback")], loop=True)`` rings until
+        cancelled. On a leg, a digit stops the prompt when ``barge_in``; on a bridge (an
+        announcement, a paging message) it is mixed into what every non-deaf member hears.
+        Any prompt already playing to the target is cancelled first. Cancelling this
         coroutine (the caller hung up) stops the prompt at once.
         """
-        rate = leg.sample_rate
+        is_bridge = isinstance(target, Bridge)
+        rate = BRIDGE_RATE if is_bridge else target.sample_rate
         aio_loop = asyncio.get_running_loop()
         clips = []
         for item in items:
@@ -370,35 +372,42 @@ class MediaEngine:
                 clips.append(tone_clip(item, rate))
             else:
                 clips.append(await aio_loop.run_in_executor(None, self.prompts.load, item, rate))
-        self.stop_playback(leg)
-        playback = _Playback(
-            Player(clips, leg.frame_samples, loop=loop), barge_in, aio_loop.create_future()
-        )
-        self._playbacks[leg] = playback
-        leg.player = playback.player
-        self._refresh_pause(leg)
+        self.stop_playback(target)
+        player = Player(clips, rate * 20 // 1000, loop=loop)
+        playback = _Playback(player, barge_in and not is_bridge, aio_loop.create_future())
+        self._playbacks[target] = playback
+        if isinstance(target, Bridge):
+            target.announcement = player
+            target.update_mode()
+        else:
+            target.player = player
+            self._refresh_pause(target)
         try:
             return await asyncio.wait_for(asyncio.shield(playback.done), timeout)
         except TimeoutError:
-            return self._finish_playback(leg, completed=False)
+            return self._finish_playback(target, completed=False)
         finally:
-            if self._playbacks.get(leg) is playback:
-                self._finish_playback(leg, completed=False)
+            if self._playbacks.get(target) is playback:
+                self._finish_playback(target, completed=False)
 
-    def stop_playback(self, leg: Leg) -> None:
-        """Cancel the prompt playing to ``leg``, if any."""
-        if leg in self._playbacks:
-            self._finish_playback(leg, completed=False)
+    def stop_playback(self, target: Leg | Bridge) -> None:
+        """Cancel the prompt playing to a leg or bridge, if any."""
+        if target in self._playbacks:
+            self._finish_playback(target, completed=False)
 
-    def _finish_playback(self, leg: Leg, *, completed: bool) -> PlayResult:
-        playback = self._playbacks.pop(leg)
+    def _finish_playback(self, target: Leg | Bridge, *, completed: bool) -> PlayResult:
+        playback = self._playbacks.pop(target)
         if not completed:
             playback.player.cancel("stopped")
         result = PlayResult(completed, playback.digit, playback.player.frames_played)
         if not playback.done.done():
             playback.done.set_result(result)
-        leg.player = None
-        self._refresh_pause(leg)
+        if isinstance(target, Bridge):
+            target.announcement = None
+            target.update_mode()
+        else:
+            target.player = None
+            self._refresh_pause(target)
         return result
 
     # -- recordings ----------------------------------------------------------------------
@@ -540,6 +549,9 @@ class MediaEngine:
             mix_bridges(self._bridges, now)
         except Exception:  # a mixing bug must not stop prompts, recordings and RTCP
             log.exception("mixing failed at tick %d", index)
+        for bridge in [b for b in self._bridges if b.announcement is not None]:
+            if bridge.announcement is not None and bridge.announcement.done:
+                self._finish_playback(bridge, completed=not bridge.announcement.cancelled)
         for leg in self._solo_legs():
             try:
                 self._tick_leg(leg, now)

@@ -424,3 +424,25 @@ async def test_recording_a_lone_leg_keeps_caller_and_prompt_apart(
     assert data.shape == (640, 2)
     assert (data[:480, 1] == 3000).all()  # what we played, exactly (no codec on this side)
     assert np.median(data[:480, 0]) == pytest.approx(-1200, rel=0.05)  # what the caller said
+
+
+async def test_announcement_to_a_bridge_reaches_every_member_but_the_deaf(
+    engine: MediaEngine, peers: list[Peer]
+) -> None:
+    room = engine.conference("paging")
+    legs = []
+    for i, peer in enumerate(peers[:3]):
+        leg = await engine.open_leg(leg_id=f"m{i}", remote=peer.addr)
+        engine.join(room, leg, deaf=(i == 2))
+        legs.append(leg)
+    task = asyncio.create_task(engine.play(room, [np.full(320, 1500, np.int16)]))
+    await until(lambda: room.announcement is not None)
+    run_ticks(engine, 3)
+    result = await asyncio.wait_for(task, 2.0)
+    assert result.completed and result.frames == 2 and room.announcement is None
+    ulaw = get_codec("PCMU")
+    for peer in peers[:2]:
+        packets = await collect(peer, 3)
+        levels = [float(np.mean(ulaw.decode(p.payload))) for p in packets]
+        assert levels[:2] == pytest.approx([1500, 1500], rel=0.05) and abs(levels[2]) < 50
+    assert await collect(peers[2], 1, timeout=0.05) == []
