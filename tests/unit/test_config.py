@@ -47,3 +47,10 @@ def test_sections_of_later_features_are_left_to_them(tmp_path: Path) -> None:
     path = tmp_path / "switch.toml"
     path.write_text("[dialplan]\nextensions = '1000-1999'\n")
     assert load_config(path) == Config()
+
+
+def test_the_demo_config_that_make_run_uses_loads() -> None:
+    root = Path(__file__).resolve().parents[2]
+    config = load_config(root / "examples" / "demo-hospital.toml")
+    assert config.sip.port == 5060
+    assert config.data_dir.resolve() == (root / "var").resolve()
