@@ -362,7 +362,7 @@ class MediaEngine:
         coroutine (the caller hung up) stops the prompt at once.
         """
         is_bridge = isinstance(target, Bridge)
-        rate = BRIDGE_RATE if is_bridge else target.sample_rate
+        rate = target.sample_rate if isinstance(target, Leg) else BRIDGE_RATE
         aio_loop = asyncio.get_running_loop()
         clips = []
         for item in items:
