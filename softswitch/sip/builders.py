@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 
+from softswitch.sip.errors import RemoteProtocolError
 from softswitch.sip.headers import Headers
 from softswitch.sip.message import Request, Response
-from softswitch.sip.values import MAGIC_COOKIE, Via
+from softswitch.sip.values import MAGIC_COOKIE, Via, parse_via
 
 __all__ = [
     "BRANCH_PREFIX",
@@ -75,8 +76,13 @@ def make_response(
 
 def stamp_received(request: Request, host: str, port: int) -> Via:
     """Add `received` (and `rport` when asked for, RFC 3581) to the top Via; return it."""
-    vias = request.vias
-    top = vias[0]
+    try:
+        vias: list[Via] | None = request.vias
+        top = request.top_via
+    except RemoteProtocolError:
+        # Only the top Via must parse here: a broken one below it is check_request's 400.
+        vias = None
+        top = parse_via(request.headers.get_list("via")[0])
     params: dict[str, str | None] = {}
     if top.host != host:
         params["received"] = host
@@ -88,5 +94,6 @@ def stamp_received(request: Request, host: str, port: int) -> Via:
     stamped = top.with_params(**params)
     request.headers.pop_first("via")
     request.headers.prepend("via", str(stamped))
-    request.headers.prime("vias", [stamped, *vias[1:]])
+    if vias is not None:
+        request.headers.prime("vias", [stamped, *vias[1:]])
     return stamped

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from typing import TypeVar
 
 from softswitch.sip.builders import BRANCH_PREFIX
 from softswitch.sip.grammar import is_digits
@@ -25,6 +26,8 @@ __all__ = [
 ]
 
 SUPPORTED_SCHEMES = frozenset({"sip", "sips", "tel"})
+
+T = TypeVar("T")
 
 # Headers that RFC 3261 (section 20, and 7.3.1 for the rule) allows only once; two different
 # values (RFC 4475 3.3.8) leave no safe choice. Content-Length is judged by the parser.
@@ -60,12 +63,12 @@ def check_request(
     """Raise RemoteProtocolError (with its status) when the request must be refused."""
     if isinstance(request.uri, AbsoluteURI) or request.uri.scheme not in SUPPORTED_SCHEMES:
         raise RemoteProtocolError("Unsupported URI Scheme", 416)
-    vias = request.vias
+    vias = _parsed("Via", lambda: request.vias)
     cseq = request.cseq
     # Through the accessors, so the parsed values are kept for the layers above.
-    _check_parses("From", lambda: request.from_)
-    _check_parses("To", lambda: request.to)
-    _check_parses("Contact", lambda: request.contacts)
+    _parsed("From", lambda: request.from_)
+    _parsed("To", lambda: request.to)
+    _parsed("Contact", lambda: request.contacts)
     seen: set[str] = set()
     for key, _, _ in request.headers.fields():
         if key in SINGLE_VALUED:
@@ -105,8 +108,9 @@ def check_request(
             raise UnsupportedExtension(unknown)
 
 
-def _check_parses(label: str, read: Callable[[], object]) -> None:
+def _parsed(label: str, read: Callable[[], T]) -> T:
+    """`read()`, with a 400 reason that names the header (RFC 4475 wants reasons that tell)."""
     try:
-        read()
+        return read()
     except RemoteProtocolError as exc:
         raise RemoteProtocolError(f"Invalid {label} header: {exc.reason}") from None
