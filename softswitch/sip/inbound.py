@@ -108,8 +108,10 @@ class InboundFilter:
     def _accept_request(self, request: Request, source: Destination) -> Request | Reply | None:
         self.metrics.requests_in[request.method] += 1
         try:
-            check_reply_headers(request.headers)
-        except RemoteProtocolError:
+            vias = request.vias  # parsed once here, memoised for every later layer
+        except RemoteProtocolError as exc:  # answerable only if the top Via is fine
+            return self._refuse(400, exc.reason, request, request.headers, source)
+        if not vias or not all(request.headers.get(key) for key in ("from", "to", "call-id", "cseq")):
             self.metrics.parse_errors["dropped"] += 1
             return None
         stamp_received(request, source.host, source.port)
