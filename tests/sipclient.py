@@ -23,9 +23,10 @@ def request_bytes(
 ) -> bytes:
     """A well-formed request; `extra` adds header lines (each ending in CRLF)."""
     branch = "z9hG4bK" + secrets.token_hex(6)
+    host = f"[{local[0]}]" if ":" in local[0] else local[0]
     head = (
         f"{method} {uri} {version}\r\n"
-        f"Via: SIP/2.0/{transport} {local[0]}:{local[1]};branch={branch};rport\r\n"
+        f"Via: SIP/2.0/{transport} {host}:{local[1]};branch={branch};rport\r\n"
         f"Max-Forwards: 70\r\n"
         f"From: <sip:tester@127.0.0.1>;tag={secrets.token_hex(4)}\r\n"
         f"To: <{uri}>\r\n"

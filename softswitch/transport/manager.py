@@ -21,7 +21,7 @@ from softswitch.sip.message import Request, Response
 from softswitch.transport.stream import StreamLimits, StreamTransport
 from softswitch.transport.udp import UdpTransport
 
-__all__ = ["TransportManager", "Receiver", "SUPPORTED_EXTENSIONS"]
+__all__ = ["TransportManager", "Receiver", "SUPPORTED_EXTENSIONS", "TlsConfigError"]
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,10 @@ Receiver = Callable[[Request | Response, Destination], None]
 
 # Option tags the switch understands in Require (RFC 3327 Path, RFC 5626 outbound).
 SUPPORTED_EXTENSIONS = ("path", "outbound")
+
+
+class TlsConfigError(Exception):
+    """The TLS certificate or key cannot be loaded."""
 
 
 class TransportManager:
@@ -70,7 +74,13 @@ class TransportManager:
                 log.warning("IPv6 SIP listener not available on [%s]:%s: %s", host, self.port, exc)
         if cfg.tls_cert and cfg.tls_key:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            context.load_cert_chain(cfg.tls_cert, cfg.tls_key)
+            try:
+                context.load_cert_chain(cfg.tls_cert, cfg.tls_key)
+            except (OSError, ssl.SSLError) as exc:
+                raise TlsConfigError(
+                    f"TLS certificate {cfg.tls_cert} or key {cfg.tls_key} unusable: "
+                    f"{getattr(exc, 'strerror', None) or exc}"
+                ) from None
             tls = StreamTransport(self._on_stream_message, limits, context, self._on_stream_error)
             await tls.listen(cfg.host, cfg.tls_port)
             self.streams["TLS"].append(tls)
