@@ -9,16 +9,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
+
+from fastapi import APIRouter
 
 from softswitch.config import Config
 from softswitch.metrics import SwitchMetrics
+from softswitch.sip.destination import Destination
+from softswitch.sip.digest import DigestAuthenticator
+from softswitch.store import Database, StoreError, open_database
+from softswitch.switch.abuse import BruteForceGuard, ScannerFilter
+from softswitch.switch.auth import RequestAuthenticator
 from softswitch.switch.core import SipCore
-from softswitch.transport.manager import TransportManager
+from softswitch.switch.location import Location
+from softswitch.switch.qualify import Qualifier
+from softswitch.switch.registrar import Registrar
+from softswitch.switch.registration import RegistrationPolicy
+from softswitch.switch.security_log import SecurityLog
+from softswitch.switch.usercache import UserCache
+from softswitch.transport.manager import TlsConfigError, TransportManager
 from softswitch.web import HttpServer, create_app
 from softswitch.web.auth import ensure_admin_token
+from softswitch.web.routes import registrations_router, security_events_router, users_router
 
 __all__ = ["Switch", "StartupError", "run_until_signalled"]
 
@@ -38,7 +54,16 @@ class Switch:
         self.http: HttpServer | None = None
         self.started_at = 0.0
         self.admin_token = ""
+        self.database: Database | None = None
+        self.realm = ""
+        self.users: UserCache | None = None
+        self.security_log: SecurityLog | None = None
+        self.authenticator: RequestAuthenticator | None = None
+        self.registrar: Registrar | None = None
+        self.location: Location | None = None
+        self.qualifier: Qualifier | None = None
         self._lag_task: asyncio.Task[None] | None = None
+        self._background: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         cfg = self.config
@@ -47,36 +72,115 @@ class Switch:
             self.admin_token = ensure_admin_token(cfg.data_dir, cfg.http.token)
         except OSError as exc:
             raise StartupError(f"data directory {cfg.data_dir}: {exc.strerror or exc}") from None
+        try:
+            self.database = await open_database(cfg.data_dir)
+        except StoreError as exc:
+            raise StartupError(str(exc)) from None
         self.transports = TransportManager(cfg.sip, self.metrics)
         self.core = SipCore(cfg.sip, self.transports, self.metrics)
+        await self._start_registrar(self.database, self.core)
         try:
             await self.transports.start()
+        except TlsConfigError as exc:
+            await self.transports.stop()
+            raise StartupError(str(exc)) from None
         except OSError as exc:
             await self.transports.stop()
+            await self.database.close()
             raise StartupError(f"cannot listen for SIP on {cfg.sip.host}:{cfg.sip.port}: "
                                f"{exc.strerror or exc}") from None
-        app = create_app(admin_token=self.admin_token, metrics=self.metrics, status=self.status)
+        app = create_app(admin_token=self.admin_token, metrics=self.metrics, status=self.status,
+                         routers=self._api_routers(self.database))
         try:
             self.http = HttpServer(app, cfg.http.host, cfg.http.port)
         except OSError as exc:
             await self.transports.stop()
+            await self.database.close()
             raise StartupError(f"cannot listen for HTTP on {cfg.http.host}:{cfg.http.port}: "
                                f"{exc.strerror or exc}") from None
         await self.http.start()
         self.started_at = time.monotonic()
         self._lag_task = asyncio.create_task(self._measure_loop_lag())
+        self._start_background()
+
+    async def _start_registrar(self, db: Database, core: SipCore) -> None:
+        """Digest realm and nonce secret live in the database: restarts keep nonces valid
+        and the realm the HA1 values were computed for (the CLI settles it the same way)."""
+        cfg = self.config
+        self.realm = await db.settings.get_or_set("realm", cfg.sip.realm)
+        if self.realm != cfg.sip.realm:
+            log.warning("using the realm stored in the data directory, %r, not %r",
+                        self.realm, cfg.sip.realm)
+        secret = await db.settings.get_or_set("nonce_secret", secrets.token_hex(32))
+        digest = DigestAuthenticator(self.realm, bytes.fromhex(secret),
+                                     nonce_lifetime=cfg.registrar.nonce_ttl)
+        sec = cfg.security
+        guard = BruteForceGuard(max_failures=sec.max_failures, window=sec.failure_window,
+                                block_for=sec.block_for)
+        self.users = UserCache(db.users.get, time.monotonic, ttl=cfg.registrar.user_cache_ttl)
+        self.security_log = SecurityLog(db.security_events.record_many)
+        self.authenticator = RequestAuthenticator(
+            digest, self.users, guard, self.security_log, time.time,
+            scanners=ScannerFilter(sec.scanner_agents) if sec.drop_scanners else None,
+        )
+        reg = cfg.registrar
+        policy = RegistrationPolicy(min_expires=reg.min_expires, default_expires=reg.default_expires,
+                                    max_expires=reg.max_expires, max_contacts=reg.max_contacts)
+        self.registrar = Registrar(db.bindings, self.authenticator, policy, time.time)
+        self.location = Location(db.bindings, time.time)
+        core.handle("REGISTER", self.registrar.on_register)
+
+    def _api_routers(self, db: Database) -> list[APIRouter]:
+        assert self.users is not None and self.security_log is not None
+        return [
+            users_router(db, self.realm, self.users.invalidate),
+            registrations_router(db.bindings, time.time),
+            security_events_router(db.security_events, self.security_log.flush),
+        ]
+
+    def _start_background(self) -> None:
+        """Purging of expired rows and the qualify loop (interval 0 turns either off)."""
+        assert self.database is not None and self.core is not None and self.transports is not None
+        reg, db, core, transports = self.config.registrar, self.database, self.core, self.transports
+        if reg.purge_interval > 0:
+            self._background.append(asyncio.create_task(
+                _every(reg.purge_interval, self._purge)))
+        if reg.qualify_interval > 0:
+            host = self.config.sip.advertise or self.config.sip.host
+            if host in ("0.0.0.0", "::", ""):
+                host = "127.0.0.1"
+            self.qualifier = Qualifier(
+                db.bindings, core.send_request, transports.send, _connection_check(transports),
+                time.time, sent_by=(host, transports.port), user_agent=self.config.sip.user_agent,
+                interval=reg.qualify_interval,
+            )
+            self._background.append(asyncio.create_task(self.qualifier.run()))
+
+    async def _purge(self) -> None:
+        assert self.database is not None
+        now = time.time()
+        await self.database.bindings.purge_expired(now)
+        await self.database.security_events.prune(
+            now - self.config.security.event_retention_days * 86400)
 
     async def stop(self) -> None:
-        if self._lag_task is not None:
-            self._lag_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._lag_task
+        for task in [*self._background, self._lag_task]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._background.clear()
         if self.http is not None:
             await self.http.stop()
         if self.core is not None:
             self.core.stop()
         if self.transports is not None:
             await self.transports.stop()
+        if self.security_log is not None:
+            await self.security_log.close()
+        if self.database is not None:
+            await self.database.close()
+            self.database = None
 
     @property
     def sip_port(self) -> int:
@@ -101,6 +205,26 @@ class Switch:
             expected = loop.time() + 1.0
             await asyncio.sleep(1.0)
             self.metrics.loop_lag_seconds = max(0.0, loop.time() - expected)
+
+
+def _connection_check(transports: TransportManager) -> Callable[[Destination], bool]:
+    """Is the TCP/TLS connection a phone registered over still open?"""
+
+    def connected(destination: Destination) -> bool:
+        streams = transports.streams.get(destination.transport, [])
+        return any(destination.connection_id in stream.connections for stream in streams)
+
+    return connected
+
+
+async def _every(interval: float, work: Callable[[], Awaitable[None]]) -> None:
+    """Run ``work`` every ``interval`` seconds; a failing round is logged, not fatal."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await work()
+        except Exception:
+            log.exception("periodic task failed")
 
 
 async def run_until_signalled(switch: Switch) -> None:

@@ -11,7 +11,10 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Config", "SipConfig", "HttpConfig", "ConfigError", "load_config"]
+__all__ = [
+    "Config", "SipConfig", "HttpConfig", "RegistrarConfig", "SecurityConfig", "ConfigError",
+    "load_config",
+]
 
 
 class ConfigError(Exception):
@@ -48,9 +51,40 @@ class HttpConfig:
 
 
 @dataclass(frozen=True)
+class RegistrarConfig:
+    """Registration timing (RFC 3261 section 10.3) and keep-alive of registered contacts."""
+
+    min_expires: int = 60
+    default_expires: int = 3600
+    max_expires: int = 7200
+    max_contacts: int = 10
+    nonce_ttl: float = 300.0
+    user_cache_ttl: float = 5.0
+    qualify_interval: float = 30.0
+    purge_interval: float = 60.0
+
+
+@dataclass(frozen=True)
+class SecurityConfig:
+    """Brute-force blocking per source address and dropping of known scanner user agents."""
+
+    max_failures: int = 10
+    failure_window: float = 60.0
+    block_for: float = 900.0
+    drop_scanners: bool = True
+    scanner_agents: tuple[str, ...] = (
+        "friendly-scanner", "sipvicious", "sipcli", "sip-scan", "vaxsipuseragent", "sundayddr",
+        "iwar", "pplsip", "smap", "sipptk",
+    )
+    event_retention_days: float = 30.0
+
+
+@dataclass(frozen=True)
 class Config:
     sip: SipConfig = field(default_factory=SipConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
+    registrar: RegistrarConfig = field(default_factory=RegistrarConfig)
+    security: SecurityConfig = field(default_factory=SecurityConfig)
     data_dir: Path = Path("./var")
     log_level: str = "info"
     demo: bool = False
@@ -91,7 +125,10 @@ def load_config(path: Path | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML in {path}: {exc}") from None
     base_dir = path.parent
-    sections = {"sip": SipConfig, "http": HttpConfig}
+    sections = {
+        "sip": SipConfig, "http": HttpConfig, "registrar": RegistrarConfig,
+        "security": SecurityConfig,
+    }
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key in sections:
@@ -121,4 +158,8 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
                 raise ConfigError(f"{where}: {key} must be an integer")
         if isinstance(default, float) and not isinstance(value, (int, float)):
             raise ConfigError(f"{where}: {key} must be a number")
+        if isinstance(default, tuple):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{where}: {key} must be a list of strings")
+            values[key] = tuple(value)
     return cls(**values)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from softswitch.cli import registrations as _registrations
 from softswitch.cli import run as _run
 from softswitch.cli import users as _users
 
@@ -22,6 +23,7 @@ app = typer.Typer(
 )
 app.command("run")(_run.run)
 app.add_typer(_users.app, name="users")
+app.command("registrations")(_registrations.registrations)
 
 
 def main() -> None:
