@@ -228,7 +228,7 @@ def _negotiated(
 ) -> Negotiated:
     conn = sdp.connection_of(m)
     if conn is None:
-        raise SdpError("audio stream without a c= line, at session or media level")
+        raise SdpError("the answer's audio stream has no c= line")
     host = conn.host
     peer = sdp.direction_of(m)
     rtcp: tuple[str, int] | None
@@ -270,10 +270,12 @@ def answer_offer(
         choice = None
         if result is None and _usable(m):
             choice = _choose(m, caps, prefer, caps.event_codes)
-        conn = offer.connection_of(m)
-        if choice is None or conn is None:
+        if choice is None:
             sections.append(_rejected(m))
             continue
+        conn = offer.connection_of(m)
+        if conn is None:
+            raise SdpError("audio stream without a c= line, at session or media level")
         wanted = local.wanted
         if conn.is_null:
             wanted = wanted & Direction.RECVONLY
