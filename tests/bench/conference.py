@@ -3,7 +3,7 @@
 Participants sit in rooms (of 5 by default, or of 100); a load generator in another
 process (on the other core) plays every phone: it sends 20 ms of PCMU every tick to its
 leg and counts the mixed frames coming back. A step passes when the engine's 20 ms clock
-held (under 1% late ticks, none skipped), under 1% of the mixed frames were missing and
+held (no tick skipped, under 5% run over 5 ms late), under 1% of the mixed frames were missing and
 the engine's process used under 95% of its core. Prints one JSON line with every step.
 
     .venv/bin/python -m tests.bench.conference [--room-sizes 5,100] [--seconds 4]
@@ -32,9 +32,9 @@ STEPS = {
 
 
 async def run_room_size(
-    room_size: int, steps: tuple[int, ...], seconds: float, warmup: float
+    room_size: int, steps: tuple[int, ...], seconds: float, warmup: float, pin: bool
 ) -> dict[str, object]:
-    generator = LoadGenerator(core=1)
+    generator = LoadGenerator(core=1 if pin else None)
     engine = MediaEngine(port_range=(20000, 60000), rtcp_mux=True)
     await engine.start()
     legs: list[Leg] = []
@@ -60,7 +60,7 @@ async def run_room_size(
             ticks = clock1.ticks - clock0.ticks
             late = clock1.late - clock0.late
             skipped = clock1.skipped - clock0.skipped
-            ok = cpu < 0.95 and late <= 0.01 * max(ticks, 1) and skipped == 0 and report.loss < 0.01
+            ok = cpu < 0.95 and late <= 0.05 * max(ticks, 1) and skipped == 0 and report.loss < 0.01
             results.append(
                 {
                     "participants": participants,
@@ -112,11 +112,15 @@ def mixing_cost(room_size: int, participants: int = 500, ticks: int = 200) -> di
     }
 
 
-async def measure(room_sizes: tuple[int, ...], seconds: float, warmup: float) -> dict[str, object]:
+async def measure(
+    room_sizes: tuple[int, ...], seconds: float, warmup: float, pin: bool = False
+) -> dict[str, object]:
     load = os.getloadavg()[0]  # other work on the machine skews every figure
-    pin_to_core(0)
+    if pin:
+        pin_to_core(0)
     out = [
-        await run_room_size(size, STEPS.get(size, STEPS[5]), seconds, warmup) for size in room_sizes
+        await run_room_size(size, STEPS.get(size, STEPS[5]), seconds, warmup, pin)
+        for size in room_sizes
     ]
     return {
         "benchmark": "conference",
@@ -132,6 +136,9 @@ def main() -> None:
     parser.add_argument("--room-sizes", default="5,100")
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument(
+        "--pin", action="store_true", help="pin engine to CPU 0 and generator to CPU 1"
+    )
     args = parser.parse_args()
     try:
         import uvloop
@@ -140,7 +147,7 @@ def main() -> None:
     except ImportError:
         pass
     sizes = tuple(int(s) for s in args.room_sizes.split(","))
-    print(json.dumps(asyncio.run(measure(sizes, args.seconds, args.warmup))))
+    print(json.dumps(asyncio.run(measure(sizes, args.seconds, args.warmup, args.pin))))
 
 
 if __name__ == "__main__":

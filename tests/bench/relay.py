@@ -23,10 +23,13 @@ from tests.bench.rtpload import LoadGenerator, cpu_seconds, pin_to_core
 DEFAULT_STEPS = (200, 400, 600, 800, 1000, 1200, 1400)
 
 
-async def measure(steps: tuple[int, ...], seconds: float, warmup: float) -> dict[str, object]:
+async def measure(
+    steps: tuple[int, ...], seconds: float, warmup: float, pin: bool = False
+) -> dict[str, object]:
     load = os.getloadavg()[0]  # other work on the machine skews every figure
-    pin_to_core(0)
-    generator = LoadGenerator(core=1)
+    if pin:
+        pin_to_core(0)
+    generator = LoadGenerator(core=1 if pin else None)
     engine = MediaEngine(port_range=(20000, 60000), rtcp_mux=True)
     await engine.start()
     legs: list[Leg] = []
@@ -86,6 +89,9 @@ def main() -> None:
     parser.add_argument("--steps", default=",".join(map(str, DEFAULT_STEPS)))
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument(
+        "--pin", action="store_true", help="pin engine to CPU 0 and generator to CPU 1"
+    )
     args = parser.parse_args()
     try:
         import uvloop
@@ -94,7 +100,7 @@ def main() -> None:
     except ImportError:
         pass
     steps = tuple(int(s) for s in args.steps.split(","))
-    print(json.dumps(asyncio.run(measure(steps, args.seconds, args.warmup))))
+    print(json.dumps(asyncio.run(measure(steps, args.seconds, args.warmup, args.pin))))
 
 
 if __name__ == "__main__":
