@@ -91,7 +91,10 @@ class Leg:
         self.frame_ticks = self.encoder.clock_rate * FRAME_MS // 1000  # RTP ts per frame
         # stateless sample-wise codecs at the bridge rate are decoded/encoded for many legs
         # in one numpy call (see mix_bridges); the others one leg at a time
-        self.batchable = self.encoder.name in _STATELESS and self.sample_rate == BRIDGE_RATE
+        self.codec_key = (self.encoder.name, self.sample_rate)  # relay needs equal keys
+        batchable = self.encoder.name in _STATELESS and self.sample_rate == BRIDGE_RATE
+        self.batch_key = self.codec_key if batchable else None
+        self.audio_pt = fmt.payload_type
         self.frame_bytes = len(self.encoder.encode(np.zeros(self.frame_samples, np.int16)))
         self.stream.set_clock_rate(self.encoder.clock_rate)
         self.stream.event_payload_type = (
@@ -99,14 +102,9 @@ class Leg:
         )
         self.reset_intake()
 
-    @property
-    def codec_key(self) -> tuple[str, int]:
-        """Codecs are interchangeable for relaying when name and rate match."""
-        return (self.encoder.name, self.sample_rate)
-
     def take_audio(self, data: bytes, pt: int, seq: int, ts: int, ssrc: int) -> None:
         """Stream sink when not relaying: into the jitter buffer for the next ticks."""
-        if pt == self.format.payload_type or pt == CN_PAYLOAD_TYPE:
+        if pt == self.audio_pt or pt == CN_PAYLOAD_TYPE:
             # the stream validated the header; building the packet from the fields it
             # unpacked is a third of the cost of parsing the datagram again
             payload = data[12:] if data[0] & 0x3F == 0 else rtp_payload(data)
@@ -121,6 +119,7 @@ class Leg:
         """Decode (or conceal) what the jitter buffer gave for this tick, at ``rate``."""
         if item is None:  # nothing received yet
             return np.zeros(rate * FRAME_MS // 1000, np.int16)
+        self._remember_good()
         if isinstance(item, Loss):
             pcm = self.concealer.lost(item.consecutive)
         elif item.payload_type == CN_PAYLOAD_TYPE:
@@ -138,6 +137,17 @@ class Leg:
                 pcm = np.resize(pcm, self.frame_samples)
             pcm = self.concealer.good(pcm)
         return convert_rate(pcm, self.sample_rate, rate)
+
+    def batch_decoded(self, block: np.ndarray, row: int) -> None:
+        """This tick's frame is ``block[row]`` (batch-decoded); the concealer gets it lazily,
+        only if a loss follows, which saves a per-leg call on every good tick."""
+        self._last_good = (block, row)
+
+    def _remember_good(self) -> None:
+        if self._last_good is not None:
+            block, row = self._last_good
+            self.concealer.good(block[row])
+            self._last_good = None
 
     def send_frame(self, pcm: np.ndarray, rate: int, now: float) -> None:
         """Encode one 20 ms frame given at ``rate`` and send it from our sender."""
@@ -158,6 +168,7 @@ class Leg:
         """Start a fresh jitter buffer (queued audio belonged to the previous consumer)."""
         self.jitter = JitterBuffer(self.encoder.clock_rate, FRAME_MS)
         self.concealer = Concealer(self.frame_samples)
+        self._last_good: tuple[np.ndarray, int] | None = None
 
 
 class RelayPath:
@@ -418,7 +429,10 @@ def mix_bridges(bridges: Sequence[Bridge], now: float) -> MixBatch | None:
         pos += len(bridge.legs)
         if bridge.recorders:
             bridge.record(heard_rows)
-        for leg, heard, out in zip(bridge.legs, heard_rows, result.frames, strict=True):
+        for k, leg in enumerate(bridge.legs):
+            if leg.inband is None and not leg.recorders:
+                continue
+            heard, out = heard_rows[k], result.frames[k]
             if leg.inband is not None:
                 leg.detect_inband(heard, now)
             for recorder, stereo in leg.recorders:  # this leg's own view: heard | sent to it
@@ -448,52 +462,60 @@ def _announce(bridge: Bridge, rows: np.ndarray) -> None:
 def _decode_all(legs: list[Leg], now: float) -> np.ndarray:
     """Every leg's frame for this tick at the bridge rate, batch-decoding plain packets."""
     frames = np.zeros((len(legs), BRIDGE_FRAME), np.int16)
-    groups: dict[tuple[str, int], tuple[list[int], list[bytes], list[Leg]]] = {}
+    groups: dict[tuple[str, int], list[tuple[int, bytes, Leg]]] = {}
     for row, leg in enumerate(legs):
         item = leg.jitter.get(now)
         if item is None:
             continue
+        key = leg.batch_key
         if (
-            leg.batchable
+            key is not None
             and type(item) is RtpPacket
-            and item.payload_type == leg.format.payload_type
+            and item.payload_type == leg.audio_pt
             and len(item.payload) == leg.frame_bytes
         ):
-            rows, payloads, members = groups.setdefault(leg.codec_key, ([], [], []))
-            rows.append(row)
-            payloads.append(item.payload)
-            members.append(leg)
+            entries = groups.get(key)
+            if entries is None:
+                entries = groups[key] = []
+            entries.append((row, item.payload, leg))
         else:
             frames[row] = leg.frame_from(item, BRIDGE_RATE)
-    for rows, payloads, members in groups.values():
-        pcm = members[0].decoder.decode(b"".join(payloads)).reshape(len(rows), BRIDGE_FRAME)
-        if len(rows) == len(legs):
+    for entries in groups.values():
+        decoder = entries[0][2].decoder
+        pcm = decoder.decode(b"".join([e[1] for e in entries])).reshape(-1, BRIDGE_FRAME)
+        if len(entries) == len(legs):
             frames[:] = pcm
         else:
-            frames[rows] = pcm
-        for leg, frame in zip(members, pcm, strict=True):
-            leg.concealer.good(frame)
+            frames[[e[0] for e in entries]] = pcm
+        for k, (_, _, leg) in enumerate(entries):
+            leg.batch_decoded(pcm, k)
     return frames
 
 
 def _encode_and_send(legs: list[Leg], out: np.ndarray, now: float) -> None:
-    """Encode each leg's mix (batched per stateless codec) and send it."""
-    groups: dict[tuple[str, int], tuple[list[int], list[Leg]]] = {}
+    """Encode each leg's mix (batched per stateless codec) and send it.
+
+    Deaf legs get their (silent) row too: a stream that stops makes phones and NATs
+    think the call died.
+    """
+    groups: dict[tuple[str, int], list[tuple[int, Leg]]] = {}
     for row, leg in enumerate(legs):
-        bridge = leg.bridge
-        if leg.player is not None or (bridge is not None and bridge.mixer.is_deaf(leg.id)):
-            continue  # a prompt for this leg alone overrides the mix; deaf legs get nothing
-        if leg.batchable:
-            rows, members = groups.setdefault(leg.codec_key, ([], []))
-            rows.append(row)
-            members.append(leg)
-        else:
+        if leg.player is not None:
+            continue  # a prompt for this leg alone overrides the mix
+        key = leg.batch_key
+        if key is None:
             leg.send_frame(out[row], BRIDGE_RATE, now)
-    for rows, members in groups.values():
-        block = out if len(rows) == len(legs) else out[rows]
-        data = members[0].encoder.encode(block)
-        size = members[0].frame_bytes
-        for k, leg in enumerate(members):
+            continue
+        entries = groups.get(key)
+        if entries is None:
+            entries = groups[key] = []
+        entries.append((row, leg))
+    for entries in groups.values():
+        block = out if len(entries) == len(legs) else out[[e[0] for e in entries]]
+        first = entries[0][1]
+        data = first.encoder.encode(block)
+        size = first.frame_bytes
+        for k, (_, leg) in enumerate(entries):
             leg.stream.send_payload(
-                data[k * size : (k + 1) * size], leg.format.payload_type, leg.frame_ticks, now
+                data[k * size : (k + 1) * size], leg.audio_pt, leg.frame_ticks, now
             )
