@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 import softswitch.sip.dialog as dialog_module
 from softswitch.sip.dialog import (
     DIALOG_TABLE,
-    Dialog,
     DialogInput,
     DialogState,
     DialogStateError,
