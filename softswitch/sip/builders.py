@@ -23,6 +23,8 @@ __all__ = [
 # comes back to us with one of our own branches is a loop (482).
 BRANCH_PREFIX = MAGIC_COOKIE + "-ss"
 
+MAX_REASON = 120
+
 COPIED_TO_RESPONSE = ("via", "from", "to", "call-id", "cseq")
 
 
@@ -67,6 +69,8 @@ def make_response(
             out.append((key, name, value))
         elif key == "timestamp" and status == 100:
             out.append((key, name, value))
+    if reason is not None and len(reason) > MAX_REASON:  # reasons may quote a peer's text
+        reason = reason[: MAX_REASON - 3] + "..."
     response = Response(status, reason, Headers(out))
     if headers is not None:
         for name, value in headers:

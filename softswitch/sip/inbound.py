@@ -35,6 +35,17 @@ class Reply(NamedTuple):
     destination: Destination
 
 
+KNOWN_METHODS = frozenset({
+    "ACK", "BYE", "CANCEL", "INFO", "INVITE", "MESSAGE", "NOTIFY", "OPTIONS", "PRACK",
+    "PUBLISH", "REFER", "REGISTER", "SUBSCRIBE", "UPDATE",
+})
+
+
+def metric_method(method: str) -> str:
+    """Label for a method in metrics: a peer inventing methods must not grow them unbounded."""
+    return method if method in KNOWN_METHODS else "other"
+
+
 def response_destination(via: Via, source: Destination) -> Destination:
     """Where responses to a request go (RFC 3261 18.2.2 with RFC 3581 rport).
 
@@ -85,7 +96,7 @@ class InboundFilter:
         try:
             message = parse_message(data)
         except MalformedRequest as exc:
-            self.metrics.requests_in[exc.method] += 1
+            self.metrics.requests_in[metric_method(exc.method)] += 1
             return self._refuse(exc.status, exc.reason, None, exc.headers, source)
         except RemoteProtocolError:
             self.metrics.parse_errors["dropped"] += 1
@@ -106,7 +117,7 @@ class InboundFilter:
         return response
 
     def _accept_request(self, request: Request, source: Destination) -> Request | Reply | None:
-        self.metrics.requests_in[request.method] += 1
+        self.metrics.requests_in[metric_method(request.method)] += 1
         try:
             vias = request.vias  # parsed once here, memoised for every later layer
         except RemoteProtocolError as exc:  # answerable only if the top Via is fine
@@ -161,7 +172,7 @@ class InboundFilter:
         try:
             message = parse_message(head + b"\r\n\r\n")
         except MalformedRequest as exc:  # e.g. its Content-Length points past what we kept
-            self.metrics.requests_in[exc.method] += 1
+            self.metrics.requests_in[metric_method(exc.method)] += 1
             return self._refuse(error.status, error.reason, None, exc.headers, source)
         except RemoteProtocolError:
             self.metrics.parse_errors["dropped"] += 1
@@ -169,7 +180,7 @@ class InboundFilter:
         if not isinstance(message, Request):
             self.metrics.parse_errors["dropped"] += 1
             return None
-        self.metrics.requests_in[message.method] += 1
+        self.metrics.requests_in[metric_method(message.method)] += 1
         return self._refuse(error.status, error.reason, message, message.headers, source)
 
 

@@ -68,3 +68,20 @@ def test_oversized_datagram_gets_513_from_its_head() -> None:
     result = flt.accept(data, SOURCE)
     assert isinstance(result, Reply)
     assert parse_message(result.data).status == 513  # type: ignore[union-attr]
+
+
+def test_invented_methods_share_one_metrics_label() -> None:
+    flt = make_filter()
+    for i in range(20):
+        flt.accept(request_bytes(f"X{i}METHOD"), SOURCE)
+    assert flt.metrics.requests_in["other"] == 20
+    assert len(flt.metrics.requests_in) == 1
+
+
+def test_long_reason_phrases_are_truncated() -> None:
+    data = request_bytes().replace(b"CSeq: 1 OPTIONS", b"CSeq: " + b"9" * 500 + b" OPTIONS")
+    result = make_filter().accept(data, SOURCE)
+    assert isinstance(result, Reply)
+    response = parse_message(result.data)
+    assert response.status == 400  # type: ignore[union-attr]
+    assert len(response.reason) <= 120  # type: ignore[union-attr]
