@@ -3,8 +3,9 @@
 Participants sit in rooms (of 5 by default, or of 100); a load generator in another
 process (on the other core) plays every phone: it sends 20 ms of PCMU every tick to its
 leg and counts the mixed frames coming back. A step passes when the engine's 20 ms clock
-held (no tick skipped, under 5% run over 5 ms late), under 1% of the mixed frames were missing and
-the engine's process used under 95% of its core. Prints one JSON line with every step.
+held (no tick skipped; under 10% ran over 5 ms late, caught up at once), under 1% of the
+mixed frames were missing (sequence gaps) and the engine's process used under 95% of its
+core. Prints one JSON line with every step.
 
     .venv/bin/python -m tests.bench.conference [--room-sizes 5,100] [--seconds 4]
 """
@@ -60,7 +61,7 @@ async def run_room_size(
             ticks = clock1.ticks - clock0.ticks
             late = clock1.late - clock0.late
             skipped = clock1.skipped - clock0.skipped
-            ok = cpu < 0.95 and late <= 0.05 * max(ticks, 1) and skipped == 0 and report.loss < 0.01
+            ok = cpu < 0.95 and late <= 0.1 * max(ticks, 1) and skipped == 0 and report.loss < 0.01
             results.append(
                 {
                     "participants": participants,
@@ -72,6 +73,7 @@ async def run_room_size(
                     "skipped_ticks": skipped,
                     "max_lateness_ms": round(clock1.max_lateness * 1000, 2),
                     "mixed_frames_missing": round(report.loss, 5),
+                    "mixed_frames_received": report.received,
                     "generator_cpu": report.generator_cpu,
                     "generator_late_fraction": round(report.generator_late_fraction, 4),
                     "ok": ok,

