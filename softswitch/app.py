@@ -20,7 +20,7 @@ from fastapi import APIRouter
 from softswitch.config import Config
 from softswitch.metrics import SwitchMetrics
 from softswitch.sip.destination import Destination
-from softswitch.sip.digest import DigestAuthenticator
+from softswitch.sip.digest import DigestAlgorithm, DigestAuthenticator, DigestParseError
 from softswitch.store import Database, StoreError, open_database
 from softswitch.switch.abuse import BruteForceGuard, ScannerFilter
 from softswitch.switch.auth import RequestAuthenticator
@@ -78,7 +78,11 @@ class Switch:
             raise StartupError(str(exc)) from None
         self.transports = TransportManager(cfg.sip, self.metrics)
         self.core = SipCore(cfg.sip, self.transports, self.metrics)
-        await self._start_registrar(self.database, self.core)
+        try:
+            await self._start_registrar(self.database, self.core)
+        except StartupError:
+            await self.database.close()
+            raise
         try:
             await self.transports.start()
         except TlsConfigError as exc:
@@ -112,9 +116,13 @@ class Switch:
             log.warning("using the realm stored in the data directory, %r, not %r",
                         self.realm, cfg.sip.realm)
         secret = await db.settings.get_or_set("nonce_secret", secrets.token_hex(32))
-        digest = DigestAuthenticator(self.realm, bytes.fromhex(secret),
-                                     nonce_lifetime=cfg.registrar.nonce_ttl)
         sec = cfg.security
+        try:
+            algorithms = tuple(DigestAlgorithm.from_token(name) for name in sec.digest_algorithms)
+        except DigestParseError as exc:
+            raise StartupError(f"[security] digest_algorithms: {exc}") from None
+        digest = DigestAuthenticator(self.realm, bytes.fromhex(secret), algorithms=algorithms,
+                                     nonce_lifetime=cfg.registrar.nonce_ttl)
         guard = BruteForceGuard(max_failures=sec.max_failures, window=sec.failure_window,
                                 block_for=sec.block_for)
         self.users = UserCache(db.users.get, time.monotonic, ttl=cfg.registrar.user_cache_ttl)

@@ -66,11 +66,14 @@ class RegistrarConfig:
 
 @dataclass(frozen=True)
 class SecurityConfig:
-    """Brute-force blocking per source address and dropping of known scanner user agents."""
+    """Brute-force blocking per source address, known scanner user agents, and the digest
+    algorithms offered, most preferred first (RFC 8760; old UAs take the first one, so a
+    site with MD5-only phones may list "MD5" first)."""
 
     max_failures: int = 10
     failure_window: float = 60.0
     block_for: float = 900.0
+    digest_algorithms: tuple[str, ...] = ("SHA-256", "MD5")
     drop_scanners: bool = True
     scanner_agents: tuple[str, ...] = (
         "friendly-scanner", "sipvicious", "sipcli", "sip-scan", "vaxsipuseragent", "sundayddr",
