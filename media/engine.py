@@ -151,6 +151,7 @@ class MediaEngine:
         self._recordings: list[Recording] = []
         self._dtmf_rx: dict[Leg, TelephoneEventReceiver] = {}
         self._dtmf_open: set[Leg] = set()
+        self._busy: dict[Leg, None] = {}  # legs with a prompt, recorder or detector (ordered)
         self._digit_queues: dict[Leg, list[asyncio.Queue[DtmfDigit]]] = {}
         self._rtcp_slots: dict[int, list[Leg]] = {}
         self._ids = itertools.count(1)
@@ -207,6 +208,7 @@ class MediaEngine:
         self._dtmf_rx[leg] = TelephoneEventReceiver(leg.encoder.clock_rate)
         if inband_dtmf:
             leg.inband = InbandDtmfDetector()
+            self._track(leg)
         if remote is not None:
             stream.set_remote(remote)
         self._rtcp_slots.setdefault(hash(leg_id) % self._rtcp_ticks, []).append(leg)
@@ -240,6 +242,7 @@ class MediaEngine:
             bridge.remove(leg)
             self._forget_empty(bridge)
         del self._legs[leg.id]
+        self._busy.pop(leg, None)
         self._dtmf_rx.pop(leg, None)
         self._dtmf_open.discard(leg)
         self._digit_queues.pop(leg, None)
@@ -381,6 +384,7 @@ class MediaEngine:
             target.update_mode()
         else:
             target.player = player
+            self._track(target)
             self._refresh_pause(target)
         try:
             return await asyncio.wait_for(asyncio.shield(playback.done), timeout)
@@ -407,6 +411,7 @@ class MediaEngine:
             target.update_mode()
         else:
             target.player = None
+            self._track(target)
             self._refresh_pause(target)
         return result
 
@@ -428,6 +433,7 @@ class MediaEngine:
             target.add_recorder(recorder, stereo=stereo)
         else:
             target.recorders.append((recorder, stereo))
+            self._track(target)
             if target.bridge is not None:
                 target.bridge.update_mode()
         self._recordings.append(recording)
@@ -443,6 +449,7 @@ class MediaEngine:
             target.remove_recorder(recording.recorder)
         else:
             target.recorders = [(r, s) for r, s in target.recorders if r is not recording.recorder]
+            self._track(target)
             if target.bridge is not None:
                 target.bridge.update_mode()
         if recording.writing is not None:
@@ -564,13 +571,19 @@ class MediaEngine:
         for leg in self._rtcp_slots.get(index % self._rtcp_ticks, ()):
             leg.stream.send_rtcp_report(now, time.time())
 
+    def _track(self, leg: Leg) -> None:
+        """Keep the set of legs with per-tick work current, so a tick never scans them all."""
+        if leg.player is not None or leg.recorders or leg.inband is not None:
+            self._busy[leg] = None
+        else:
+            self._busy.pop(leg, None)
+
     def _solo_legs(self) -> list[Leg]:
         """Legs with per-tick work that no mixing bridge does for them."""
         return [
             leg
-            for leg in self._legs.values()
-            if (leg.player is not None or leg.recorders or leg.inband is not None)
-            and (leg.bridge is None or leg.bridge.relaying or leg.player is not None)
+            for leg in self._busy
+            if leg.bridge is None or leg.bridge.relaying or leg.player is not None
         ]
 
     def _tick_leg(self, leg: Leg, now: float) -> None:
