@@ -30,7 +30,7 @@ def security_events_router(
         except ValueError:
             choices = ", ".join(k.value for k in SecurityEventKind)
             raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_ENTITY, detail=f"kind must be one of: {choices}"
+                422, detail=f"kind must be one of: {choices}"
             ) from None
         await flush()
         found = await events.recent(limit, kind=wanted, source=source, before_id=before_id)

@@ -40,7 +40,7 @@ def user_summary(user: User, realm: str) -> dict[str, Any]:
 
 def _invalid(error: InvalidUserError) -> HTTPException:
     return HTTPException(
-        status.HTTP_422_UNPROCESSABLE_ENTITY,
+        422,
         detail={"detail": str(error), "field": error.field},
     )
 
