@@ -14,7 +14,7 @@ from media.mixer import Mixer, MixResult
 from media.player import Player, PromptCache, PromptError
 from media.recorder import Recorder, recover
 from media.rtp import RtpPacket, RtpParseError
-from media.stream import NoFreePortError, PortPool, RtpStream, StreamStats
+from media.stream import Direction, NoFreePortError, PortPool, RtpStream, StreamStats
 
 __all__ = [
     "Bridge",
@@ -22,6 +22,7 @@ __all__ = [
     "ClockStats",
     "Codec",
     "DigitStream",
+    "Direction",
     "DtmfDigit",
     "EngineStats",
     "Leg",

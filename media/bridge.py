@@ -247,7 +247,7 @@ class RelayPath:
         dst = self.dst
         remote = dst.remote
         transport = dst.transport
-        if remote is None or transport is None or dst.closed:
+        if remote is None or transport is None or dst.closed or not dst.sending:
             return
         sender = dst.sender
         out = bytearray(data)

@@ -35,7 +35,7 @@ from media.dtmf import (
 )
 from media.player import Player, PromptCache
 from media.recorder import Recorder
-from media.stream import Address, PortPool, StreamStats, open_stream, rtp_payload
+from media.stream import Address, Direction, PortPool, StreamStats, open_stream, rtp_payload
 from media.tones import ToneGenerator, ToneSpec
 
 __all__ = ["DigitStream", "EngineStats", "MediaEngine", "PlayResult", "Recording", "tone_clip"]
@@ -215,9 +215,17 @@ class MediaEngine:
         return leg
 
     def configure(
-        self, leg: Leg, *, remote: Address | None = None, fmt: MediaFormat | None = None
+        self,
+        leg: Leg,
+        *,
+        remote: Address | None = None,
+        fmt: MediaFormat | None = None,
+        direction: Direction | None = None,
     ) -> None:
-        """Apply an offer/answer: the peer's address and/or a new format."""
+        """Apply an offer/answer: the peer's address, a new format and/or our direction
+        (``None`` leaves each as it was; hold is a direction, not a cleared address)."""
+        if direction is not None:
+            leg.stream.set_direction(Direction(direction))
         if remote is not None:
             leg.stream.set_remote(remote)
         if fmt is not None:

@@ -15,6 +15,7 @@ telephony) take the full :class:`~media.rtp.RtpPacket` parse.
 from __future__ import annotations
 
 import asyncio
+import enum
 import errno
 import functools
 import secrets
@@ -40,6 +41,7 @@ from media.stats import ReceiverSnapshot, ReceiverStats
 __all__ = [
     "Address",
     "AudioSink",
+    "Direction",
     "NoFreePortError",
     "PortPool",
     "RtpSender",
@@ -57,6 +59,15 @@ _HEADER = struct.Struct("!BBHII")
 _SEQ_TS_SSRC = struct.Struct("!HII")
 _GAP_SECONDS = 0.05  # a send this much later than expected starts a new talkspurt
 _BIND_ATTEMPTS = 32
+
+
+class Direction(enum.StrEnum):
+    """Media direction from our side, as SDP spells it."""
+
+    SENDRECV = "sendrecv"
+    SENDONLY = "sendonly"
+    RECVONLY = "recvonly"
+    INACTIVE = "inactive"
 
 
 class NoFreePortError(OSError):
@@ -223,6 +234,8 @@ class RtpStream(asyncio.DatagramProtocol):
         self.foreign = 0
         self.rtcp_received = 0
         self.closed = False
+        self.sending = True
+        self.receiving = True
 
     # -- configuration -------------------------------------------------------------------
 
@@ -236,6 +249,13 @@ class RtpStream(asyncio.DatagramProtocol):
             self.remote_rtcp = addr if self.rtcp_mux else (addr[0], addr[1] + 1)
         else:
             self.remote_rtcp = None
+
+    def set_direction(self, direction: Direction) -> None:
+        """Our side of the SDP direction (RFC 3264 section 6.1): a peer putting us on hold
+        with ``a=sendonly`` makes us ``RECVONLY``; ``a=inactive`` makes us ``INACTIVE``.
+        RTCP keeps flowing both ways whatever the direction."""
+        self.sending = direction in (Direction.SENDRECV, Direction.SENDONLY)
+        self.receiving = direction in (Direction.SENDRECV, Direction.RECVONLY)
 
     def set_clock_rate(self, clock_rate: int) -> None:
         """The negotiated codec's RTP clock rate (timestamps and jitter use it)."""
@@ -287,6 +307,8 @@ class RtpStream(asyncio.DatagramProtocol):
             rx = self._rx = ReceiverStats(ssrc, self.clock_rate)
         if self._time is not None:
             rx.on_packet(seq, ts, self._time())
+        if not self.receiving:
+            return  # on hold / inactive: counted for RTCP, not heard
         pt = second & 0x7F
         if pt == self.event_payload_type:
             sink = self.on_event
@@ -332,7 +354,7 @@ class RtpStream(asyncio.DatagramProtocol):
         """Send one packet from our sender; dropped while the peer's address is unknown."""
         remote = self.remote
         transport = self.transport
-        if remote is None or transport is None or self.closed:
+        if remote is None or transport is None or self.closed or not self.sending:
             return
         sender = self.sender
         transport.sendto(sender.header(payload_type, samples, now, marker) + payload, remote)
@@ -344,7 +366,7 @@ class RtpStream(asyncio.DatagramProtocol):
         onset's timestamp); it takes the next sequence number but leaves audio timing alone."""
         remote = self.remote
         transport = self.transport
-        if remote is None or transport is None or self.closed:
+        if remote is None or transport is None or self.closed or not self.sending:
             return
         sender = self.sender
         sender.seq = (sender.seq + 1) & 0xFFFF

@@ -447,3 +447,28 @@ async def test_announcement_to_a_bridge_reaches_every_member_but_the_deaf(
         assert levels[:2] == pytest.approx([1500, 1500], rel=0.05) and abs(levels[2]) < 50
     deaf = await collect(peers[2], 3)  # deaf: kept alive with silence, never the message
     assert len(deaf) == 3 and all(abs(int(ulaw.decode(p.payload).max())) < 50 for p in deaf)
+
+
+async def test_hold_directions_stop_sending_or_hearing_and_resume(
+    engine: MediaEngine, peers: list[Peer]
+) -> None:
+    from media.stream import Direction
+
+    alice, bob = peers[:2]
+    a = await engine.open_leg(remote=alice.addr)
+    b = await engine.open_leg(remote=bob.addr)
+    engine.bridge(a, b)
+    engine.configure(b, direction=Direction.RECVONLY)  # bob put us on hold (a=sendonly)
+    for _ in range(3):
+        alice.send(a.stream.local, b"\x01" * 160)
+    await until(lambda: a.stream.packets_received == 3)
+    assert await collect(bob, 1, timeout=0.1) == []
+    engine.configure(a, direction="inactive")
+    bob.send(b.stream.local, b"\x02" * 160)
+    await until(lambda: b.stream.packets_received == 1)
+    assert await collect(alice, 1, timeout=0.1) == []  # alice's leg sends nothing
+    engine.configure(a, direction=Direction.SENDRECV)
+    engine.configure(b, direction=Direction.SENDRECV)
+    alice.send(a.stream.local, b"\x03" * 160)
+    resumed = await collect(bob, 1)
+    assert [p.payload for p in resumed] == [b"\x03" * 160]
