@@ -72,6 +72,7 @@ class Leg:
     ) -> None:
         self.id = leg_id
         self.stream = stream
+        self._last_good: tuple[np.ndarray, int] | None = None
         self._time = time
         self.bridge: Bridge | None = None
         self.player: Player | None = None
@@ -168,7 +169,7 @@ class Leg:
         """Start a fresh jitter buffer (queued audio belonged to the previous consumer)."""
         self.jitter = JitterBuffer(self.encoder.clock_rate, FRAME_MS)
         self.concealer = Concealer(self.frame_samples)
-        self._last_good: tuple[np.ndarray, int] | None = None
+        self._last_good = None
 
 
 class RelayPath:
