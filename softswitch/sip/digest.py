@@ -104,8 +104,23 @@ def compute_response(
 # --- header values -------------------------------------------------------------------------
 
 
+_QUOTED = re.compile(r'"((?:[^"\\\x00-\x08\x0a-\x1f]|\\[^\x00-\x08\x0a-\x1f])*)"')
+_ESCAPE = re.compile(r"\\(.)")
+
+
 def _read_quoted(text: str, pos: int) -> tuple[str, int]:
-    """Read a quoted-string starting at ``text[pos] == '"'``; return (value, next position)."""
+    """Read a quoted-string starting at ``text[pos] == '"'``; return (value, next position).
+
+    A regex does the common case; the character loop below only runs to name what is wrong.
+    """
+    match = _QUOTED.match(text, pos)
+    if match is not None:
+        value = match.group(1)
+        return (_ESCAPE.sub(r"\1", value) if "\\" in value else value), match.end()
+    return _explain_bad_quoted(text, pos)
+
+
+def _explain_bad_quoted(text: str, pos: int) -> tuple[str, int]:
     out: list[str] = []
     pos += 1
     while pos < len(text):
@@ -178,8 +193,11 @@ def parse_auth_header(value: str) -> tuple[str, dict[str, str]]:
         expect_separator = True
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f]")
+
+
 def _quote(text: str) -> str:
-    if any(ord(c) < 0x20 and c != "\t" for c in text):
+    if _CONTROL.search(text):
         raise ValueError("control character in a header parameter")
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -477,10 +495,15 @@ class DigestAuthenticator:
         self.opaque = hmac.new(secret, b"opaque\0" + realm.encode(), "sha256").hexdigest()[:32]
 
     def challenges(self, now: float, *, stale: bool = False) -> tuple[DigestChallenge, ...]:
-        """One challenge per algorithm, strongest first (RFC 8760 section 2.4 ordering)."""
+        """One challenge per algorithm, strongest first (RFC 8760 section 2.4 ordering).
+
+        They share one nonce: whichever algorithm the client picks, the nonce and its count
+        window are the same, and the switch signs one nonce instead of two per challenge.
+        """
+        nonce = self._nonces.issue(now)
         return tuple(
             DigestChallenge(
-                realm=self.realm, nonce=self._nonces.issue(now), algorithm=algorithm,
+                realm=self.realm, nonce=nonce, algorithm=algorithm,
                 qop=("auth",), opaque=self.opaque, stale=stale,
             )
             for algorithm in self.algorithms

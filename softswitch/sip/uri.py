@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Union
 
 from softswitch.sip.errors import RemoteProtocolError
@@ -132,8 +133,13 @@ def parse_host_port(text: str) -> tuple[str, int | None]:
     return host, port
 
 
+@lru_cache(maxsize=8192)
 def parse_uri(text: str) -> URI:
-    """Parse a URI. Unknown schemes give an AbsoluteURI; the caller decides whether to 416."""
+    """Parse a URI. Unknown schemes give an AbsoluteURI; the caller decides whether to 416.
+
+    Memoised: the same phones send the same Request-URI, From, To and Contact URIs again and
+    again, and URIs are immutable values (never change a returned URI's `params` in place).
+    """
     text = text.strip()
     scheme, colon, rest = text.partition(":")
     if not colon or not scheme or not scheme[0].isalpha():

@@ -74,8 +74,12 @@ class BindingRepository:
         rows = [_to_row(binding) for binding in upserts]
 
         async def op(tx: Transaction) -> None:
-            await tx.execute_many("DELETE FROM bindings WHERE aor = ? AND binding_key = ?", keys)
-            await tx.execute_many(_UPSERT, rows)
+            if keys:  # each statement is a trip to the database thread: skip empty ones
+                await tx.execute_many(
+                    "DELETE FROM bindings WHERE aor = ? AND binding_key = ?", keys
+                )
+            if rows:
+                await tx.execute_many(_UPSERT, rows)
 
         await self._db.write(op)
 

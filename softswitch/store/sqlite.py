@@ -5,9 +5,10 @@ read (or, worse, commit) rows of another coroutine's half-done transaction.
 
 Why group commit: with ``synchronous=FULL`` every COMMIT waits for the disk (about 2 ms here),
 which would cap REGISTER handling near 500/s. :meth:`SqliteConnection.write` queues the
-operation; whoever holds the lock next runs *all* queued operations in one transaction, each
-inside its own SAVEPOINT (so one failing operation rolls back only itself), commits once, and
-only then resolves every caller. A write is still acknowledged only after it is on disk.
+operation; whoever holds the lock next runs *all* queued operations in one transaction and
+commits once, and only then resolves every caller (if one operation fails, the batch is
+retried one operation per transaction, so a failure undoes only its own operation). A write is
+still acknowledged only after it is on disk.
 """
 
 from __future__ import annotations
@@ -61,44 +62,64 @@ class SqliteConnection:
         return done.result()
 
     async def _run_batch(self) -> None:
+        """Run the queued operations in one transaction and commit once.
+
+        Optimistic: operations run back to back without savepoints (each savepoint would be
+        two more trips to the database thread). If one fails, the whole transaction is rolled
+        back and the operations are retried one transaction each, so a failing operation
+        still undoes only itself and its caller alone sees the error.
+        """
         batch, self._queue = self._queue, []
-        isolate = len(batch) > 1  # a lone operation needs no savepoint: ROLLBACK is enough
-        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        if len(batch) > 1:
+            try:
+                results = await self._transaction([op for op, _ in batch])
+            except _OperationFailed:
+                pass
+            else:
+                for (_, done), result in zip(batch, results, strict=True):
+                    done.set_result(result)
+                return
+        for operation, done in batch:
+            try:
+                (result,) = await self._transaction([operation])
+            except _OperationFailed as failed:
+                done.set_exception(failed.error)
+            else:
+                done.set_result(result)
+
+    async def _transaction(self, operations: list[Operation]) -> list[Any]:
+        """BEGIN, run every operation, COMMIT; any failure rolls back and is re-raised."""
         tx = Transaction(self._conn)
+        results: list[Any] = []
         try:
             await self._conn.execute("BEGIN IMMEDIATE")
-            for operation, done in batch:
-                if isolate:
-                    await self._conn.execute("SAVEPOINT op")
+            for operation in operations:
                 try:
-                    result = await operation(tx)
+                    results.append(await operation(tx))
                 except Exception as error:  # noqa: BLE001 - handed to that operation's caller
-                    await self._conn.execute("ROLLBACK TO op" if isolate else "ROLLBACK")
-                    outcomes.append((done, None, error))
-                else:
-                    outcomes.append((done, result, None))
-                if isolate:
-                    await self._conn.execute("RELEASE op")
-            if self._conn.in_transaction:
-                await self._conn.execute("COMMIT")
+                    raise _OperationFailed(error) from error
+            await self._conn.execute("COMMIT")
         except BaseException as error:
             if self._conn.in_transaction:
                 await self._conn.execute("ROLLBACK")
+            if isinstance(error, _OperationFailed):
+                raise
             failure = error if isinstance(error, Exception) else StoreError("write cancelled")
-            for _, done in batch:
-                if not done.done():
-                    done.set_exception(failure)
-            raise
-        for done, result, error in outcomes:
-            if error is not None:
-                done.set_exception(error)
-            else:
-                done.set_result(result)
+            raise _OperationFailed(failure) from error
+        return results
 
     async def close(self) -> None:
         """Wait for any transaction in flight, then close."""
         async with self._lock:
             await self._conn.close()
+
+
+class _OperationFailed(Exception):
+    """Carries the exception of a failed operation (or of BEGIN/COMMIT) out of a batch."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class Transaction:

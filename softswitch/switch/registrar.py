@@ -1,7 +1,8 @@
 """The registrar: answers REGISTER (RFC 3261 section 10.3) with durable bindings.
 
 Flow of one REGISTER: authenticate (challenges are answered synchronously, without a task or
-a database trip), check the To is the user's own AOR, read the AOR's bindings, apply the pure
+a database trip), check the To is the user's own AOR, read the AOR's bindings (from a
+write-through cache after the first time), apply the pure
 rules of :mod:`softswitch.switch.registration`, commit, and only then answer 200 OK: an
 acknowledged registration survives a crash. REGISTERs for one AOR are serialised by a lock
 per AOR so the Call-ID/CSeq ordering check reads what the previous one wrote.
@@ -11,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 
 from softswitch.sip.digest import DigestCredentials
 from softswitch.store.bindings import BindingRepository
+from softswitch.store.records import Binding
 from softswitch.switch.auth import RequestAuthenticator
 from softswitch.switch.core import ServerRequest
 from softswitch.switch.registration import (
@@ -41,12 +44,18 @@ class Registrar:
         authenticator: RequestAuthenticator,
         policy: RegistrationPolicy,
         clock: Callable[[], float],
+        cache_size: int = 100_000,
     ) -> None:
         self._bindings = bindings
         self._auth = authenticator
         self._policy = policy
         self._clock = clock
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        # Write-through cache of each AOR's bindings, so a refresh needs no read. This node is
+        # the only writer of an AOR's bindings as long as a dispatcher keeps each phone on one
+        # node; a multi-node store would swap this for a shared cache.
+        self._cache: OrderedDict[str, list[Binding]] = OrderedDict()
+        self._cache_size = cache_size
 
     def on_register(self, server_request: ServerRequest) -> asyncio.Future[None] | None:
         """Challenge synchronously when there is nothing to verify; else work in a task."""
@@ -65,16 +74,40 @@ class Registrar:
             updates = parse_contacts(request, self._policy)
             async with self._aor_lock(aor):
                 now = self._clock()
-                existing = await self._bindings.for_aor(aor, now)
+                existing = await self._current(aor, now)
                 plan = plan_registration(
                     request, aor, updates, existing, server_request.source, self._policy, now
                 )
                 if plan.changes:
+                    self._cache.pop(aor, None)  # unknown until the write has committed
                     await self._bindings.update(aor, plan.upserts, plan.removals)
+                    self._remember(aor, existing, plan.upserts, plan.removals)
         except RegistrationError as error:
             server_request.reply(error.status, error.reason, headers=error.headers)
             return
         server_request.reply(200, headers=ok_headers(plan, request, now))
+
+    async def _current(self, aor: str, now: float) -> list[Binding]:
+        """The AOR's live bindings: from the write-through cache, else from the store."""
+        cached = self._cache.get(aor)
+        if cached is None:
+            cached = await self._bindings.for_aor(aor, now)
+            self._cache[aor] = cached
+            self._cache.move_to_end(aor)
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return [binding for binding in cached if binding.expires_at > now]
+
+    def _remember(
+        self, aor: str, existing: list[Binding], upserts: Sequence[Binding], removals: Iterable[str]
+    ) -> None:
+        """Apply a committed change to the cache, exactly as the store applied it."""
+        gone = set(removals) | {binding.key for binding in upserts}
+        kept = [binding for binding in existing if binding.key not in gone]
+        merged = sorted([*kept, *upserts], key=lambda b: -(b.q if b.q is not None else 1.0))
+        self._cache[aor] = merged
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
 
     @asynccontextmanager
     async def _aor_lock(self, aor: str) -> AsyncIterator[None]:
