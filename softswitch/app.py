@@ -18,13 +18,16 @@ from typing import Any
 from fastapi import APIRouter
 
 from softswitch.config import Config
+from media import MediaEngine
 from softswitch.metrics import SwitchMetrics
 from softswitch.sip.destination import Destination
 from softswitch.sip.digest import DigestAlgorithm, DigestAuthenticator, DigestParseError
 from softswitch.store import Database, StoreError, open_database
 from softswitch.switch.abuse import BruteForceGuard, ScannerFilter
 from softswitch.switch.auth import RequestAuthenticator
+from softswitch.switch.b2bua import B2bua, CallSettings
 from softswitch.switch.core import SipCore
+from softswitch.switch.dialplan import DialPlan
 from softswitch.switch.location import Location
 from softswitch.switch.qualify import Qualifier
 from softswitch.switch.registrar import Registrar
@@ -35,6 +38,7 @@ from softswitch.transport.manager import TlsConfigError, TransportManager
 from softswitch.web import HttpServer, create_app
 from softswitch.web.auth import ensure_admin_token
 from softswitch.web.routes import registrations_router, security_events_router, users_router
+from softswitch.web.routes.calls import calls_router, cdr_router
 
 __all__ = ["Switch", "StartupError", "run_until_signalled"]
 
@@ -62,6 +66,11 @@ class Switch:
         self.registrar: Registrar | None = None
         self.location: Location | None = None
         self.qualifier: Qualifier | None = None
+        # -- calls (B2BUA, issue 5): tests and `run` may replace plan/settings before start()
+        self.dial_plan = DialPlan()
+        self.call_settings = CallSettings()
+        self.media: MediaEngine | None = None
+        self.b2bua: B2bua | None = None
         self._lag_task: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []
 
@@ -94,7 +103,7 @@ class Switch:
             raise StartupError(f"cannot listen for SIP on {cfg.sip.host}:{cfg.sip.port}: "
                                f"{exc.strerror or exc}") from None
         app = create_app(admin_token=self.admin_token, metrics=self.metrics, status=self.status,
-                         routers=self._api_routers(self.database))
+                         routers=self._api_routers(self.database) + await self._start_calls())
         try:
             self.http = HttpServer(app, cfg.http.host, cfg.http.port)
         except OSError as exc:
@@ -138,6 +147,29 @@ class Switch:
         self.location = Location(db.bindings, time.time)
         core.handle("REGISTER", self.registrar.on_register)
 
+    async def _start_calls(self) -> list[APIRouter]:
+        """Calls (issue 5): close the records a crash left open, start the media engine and
+        the B2BUA; returns the /api/cdr and /api/calls routers."""
+        assert self.database is not None and self.core is not None
+        assert self.transports is not None and self.authenticator is not None
+        assert self.location is not None
+        sip = self.config.sip
+        interrupted = await self.database.cdr.close_interrupted(time.time())
+        if interrupted:
+            log.warning("%d call(s) in progress at the last stop closed as interrupted",
+                        interrupted)
+        wildcard = sip.host in ("0.0.0.0", "::", "")
+        advertise = sip.advertise or ("127.0.0.1" if wildcard else sip.host)
+        self.media = MediaEngine(host="0.0.0.0" if wildcard else sip.host)
+        await self.media.start()
+        self.b2bua = B2bua(
+            self.core, self.authenticator, self.location, self.dial_plan, self.media,
+            self.database.cdr, host=advertise, port=self.transports.port,
+            settings=self.call_settings,
+        )
+        self.b2bua.attach()
+        return [cdr_router(self.database.cdr), calls_router(self.b2bua.calls)]
+
     def _api_routers(self, db: Database) -> list[APIRouter]:
         assert self.users is not None and self.security_log is not None
         return [
@@ -180,6 +212,12 @@ class Switch:
         self._background.clear()
         if self.http is not None:
             await self.http.stop()
+        if self.b2bua is not None:  # calls: BYE both legs, write the records
+            await self.b2bua.close()
+            self.b2bua = None
+        if self.media is not None:
+            await self.media.close()
+            self.media = None
         if self.core is not None:
             self.core.stop()
         if self.transports is not None:

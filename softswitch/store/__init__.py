@@ -1,10 +1,11 @@
 """Storage: every durable piece of state, behind repositories (SQLite today, PostgreSQL later).
 
 Entry point: ``db = await open_database(data_dir)``, then ``db.users``, ``db.bindings``,
-``db.security_events``, ``db.settings``, and ``await db.close()``.
+``db.security_events``, ``db.settings``, ``db.cdr``, and ``await db.close()``.
 """
 
 from softswitch.store.bindings import BindingRepository
+from softswitch.store.cdr import CallRecord, CdrRepository, Disposition, HangupSide
 from softswitch.store.database import DATABASE_FILE, Database, open_database
 from softswitch.store.errors import (
     DuplicateUserError,
@@ -27,8 +28,12 @@ __all__ = [
     "DATABASE_FILE",
     "Binding",
     "BindingRepository",
+    "CallRecord",
+    "CdrRepository",
     "Database",
+    "Disposition",
     "DuplicateUserError",
+    "HangupSide",
     "SchemaVersionError",
     "SecurityEvent",
     "SecurityEventKind",

@@ -11,6 +11,7 @@ from types import TracebackType
 import aiosqlite
 
 from softswitch.store.bindings import BindingRepository
+from softswitch.store.cdr import CdrRepository
 from softswitch.store.errors import StoreError
 from softswitch.store.migrations import migrate
 from softswitch.store.security_events import SecurityEventRepository
@@ -43,6 +44,7 @@ class Database:
         self.bindings = BindingRepository(conn)
         self.security_events = SecurityEventRepository(conn)
         self.settings = SettingsRepository(conn)
+        self.cdr = CdrRepository(conn)
 
     async def close(self) -> None:
         """Close the connection (committed data is already on disk)."""

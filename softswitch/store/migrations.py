@@ -29,6 +29,15 @@ Schema (version 1)::
     security_events(id INTEGER PK, at REAL, kind TEXT, source TEXT, user TEXT NULL, detail TEXT)
         INDEX security_events_at(at)
 
+Version 2 adds the call detail records (one row per call; disposition NULL while it is up)::
+
+    cdr(id INTEGER PK, call_id TEXT UNIQUE, caller TEXT, callee TEXT, dialled TEXT, route TEXT,
+        started_at REAL, answered_at REAL NULL, ended_at REAL NULL,
+        duration REAL NULL, billable INTEGER NULL,  seconds; billable from answer to end
+        disposition TEXT NULL, cause TEXT, hangup_side TEXT NULL, recording TEXT NULL)
+        INDEX cdr_started(started_at), cdr_caller(caller, started_at),
+        cdr_callee(callee, started_at), cdr_open(disposition) WHERE disposition IS NULL
+
 Bindings are not foreign-keyed to users: a binding may outlive a user by one expiry period
 and the registrar, not the schema, decides that.
 """
@@ -108,6 +117,33 @@ MIGRATIONS: tuple[Migration, ...] = (
                 detail TEXT NOT NULL DEFAULT ''
             )""",
             "CREATE INDEX security_events_at ON security_events(at)",
+        ),
+    ),
+    Migration(
+        2,
+        "call detail records",
+        (
+            """CREATE TABLE cdr (
+                id INTEGER PRIMARY KEY,
+                call_id TEXT NOT NULL UNIQUE,
+                caller TEXT NOT NULL,
+                callee TEXT NOT NULL,
+                dialled TEXT NOT NULL,
+                route TEXT NOT NULL,
+                started_at REAL NOT NULL,
+                answered_at REAL,
+                ended_at REAL,
+                duration REAL,
+                billable INTEGER,
+                disposition TEXT,
+                cause TEXT NOT NULL DEFAULT '',
+                hangup_side TEXT,
+                recording TEXT
+            )""",
+            "CREATE INDEX cdr_started ON cdr(started_at)",
+            "CREATE INDEX cdr_caller ON cdr(caller, started_at)",
+            "CREATE INDEX cdr_callee ON cdr(callee, started_at)",
+            "CREATE INDEX cdr_open ON cdr(disposition) WHERE disposition IS NULL",
         ),
     ),
 )

@@ -14,7 +14,10 @@ Accepted messages from the transports go through the `TransactionLayer`; its out
   (the dialog layer's business).
 - `send_request(request, destination)` runs a client transaction and resolves to the final
   response (408 on timeout, 503 when the transport failed), with provisional ones passed to an
-  optional callback.
+  optional callback. `cancel(future)` CANCELs a pending INVITE started that way (RFC 3261 9.1)
+  and `send_ack(ack, destination)` sends the ACK for a 2xx, which has no transaction (17.1).
+- A 2xx retransmission to an INVITE whose future already resolved goes to `on_stray_response`
+  too, so the B2BUA re-sends its ACK (RFC 3261 13.2.2.4, RFC 6026 Accepted state).
 
 A single `loop.call_at` handle is armed for the layer's earliest deadline.
 """
@@ -29,6 +32,7 @@ from softswitch.config import SipConfig
 from softswitch.metrics import SwitchMetrics
 from softswitch.sip.builders import make_response
 from softswitch.sip.destination import Destination
+from softswitch.sip.errors import TransactionError
 from softswitch.sip.inbound import response_destination
 from softswitch.sip.message import Request, Response
 from softswitch.sip.transaction import (
@@ -82,10 +86,16 @@ class ServerRequest:
             response.headers.add(name, value)
         response.headers.add("Server", self._core.config.user_agent)
         response.body = body
+        return self.respond(response)
+
+    def respond(self, response: Response) -> Response:
+        """Send a response built elsewhere (a dialog's, with its tag and Contact); the same
+        once-final rule as `reply` applies."""
         if self.answered:
-            log.warning("ignoring %s after a final response to %s", status, self.request.method)
+            log.warning("ignoring %s after a final response to %s",
+                        response.status, self.request.method)
             return response
-        if status >= 200:
+        if response.status >= 200:
             self.answered = True
         self._core.send_response(self, response)
         return response
@@ -109,6 +119,7 @@ class SipCore:
         self._tasks: set[asyncio.Task[None]] = set()
         self._pending_invites: dict[int, ServerRequest] = {}
         self._clients: dict[int, tuple[asyncio.Future[Response], ProvisionalHandler | None]] = {}
+        self._client_ids: dict[asyncio.Future[Response], int] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         transports.set_receiver(self.receive)
@@ -230,13 +241,38 @@ class SipCore:
         future: asyncio.Future[Response] = self._loop.create_future()
         transaction_id, outputs = self.layer.send_request(request, destination, self._loop.time())
         self._clients[transaction_id] = (future, on_provisional)
+        self._client_ids[future] = transaction_id
+        future.add_done_callback(self._forget_client_id)
         self.metrics.requests_out[request.method] += 1
         self._process(outputs)
         return future
 
+    def _forget_client_id(self, future: asyncio.Future[Response]) -> None:
+        self._client_ids.pop(future, None)
+
+    def cancel(self, future: asyncio.Future[Response]) -> None:
+        """CANCEL the INVITE behind `future` (from `send_request`); its future then resolves
+        to the 487 (or to whatever final response crossed the CANCEL). A no-op once final."""
+        transaction_id = self._client_ids.get(future)
+        if transaction_id is None:
+            return
+        try:
+            _, outputs = self.layer.cancel(transaction_id, self._loop.time())
+        except TransactionError:
+            return  # the transaction ended in between: nothing left to cancel
+        self.metrics.requests_out["CANCEL"] += 1
+        self._process(outputs)
+
+    def send_ack(self, ack: Request, destination: Destination) -> None:
+        """Send the ACK for a 2xx straight to the transport: it is not a transaction."""
+        self.metrics.requests_out["ACK"] += 1
+        self.transports.send(ack.serialize(), destination)
+
     def _on_response(self, transaction_id: int, response: Response) -> None:
         entry = self._clients.get(transaction_id)
         if entry is None:
+            if 200 <= response.status < 300 and self.on_stray_response is not None:
+                self.on_stray_response(response)  # a 2xx resent while we were Accepted
             return
         future, on_provisional = entry
         if response.status < 200:

@@ -1,0 +1,650 @@
+"""The B2BUA: calls between registered extensions, media anchored on the switch.
+
+A call is two legs (see `legs.py`). Leg A is the caller's INVITE, answered by us; leg B is a
+fresh dialog we start towards every registered contact of the callee (parallel forking, RFC
+3261 16.6 done by a UA: first 2xx wins, the others are CANCELled, a late 2xx gets ACK + BYE).
+Nothing is copied from one leg's SIP to the other's: new Call-ID, tags, Via and Contact. What
+crosses between the legs is call control: ringing, answer, hangup with a cause.
+
+The order of one call follows docs/calls-design.md: authenticate (407, the registrar's digest
+service), read the offer (400/488), route through the dial plan (403/404 for refusals), find
+the contacts (480 when none), open both media legs, offer leg B the caller's codecs first so
+the engine can relay without transcoding, relay 180/183, answer A from B's answer, bridge.
+
+The asyncio work is thin: one coroutine per call set-up, `loop.call_at` handles for the dialog
+deadlines (2xx resend until ACK, give-up BYE) and the maximum call duration; the protocol rules
+live in the sans-IO `Dialog`, `SdpSession` and transaction layer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from media import MediaEngine, MediaFormat
+from softswitch.sip.builders import new_branch, new_call_id, new_tag
+from softswitch.sip.destination import Destination
+from softswitch.sip.dialog import (
+    AnswerResent,
+    Dialog,
+    DialogEnded,
+    DialogError,
+    DialogId,
+    DialogStateError,
+    SendRequest,
+)
+from softswitch.sip.errors import RemoteProtocolError, TransactionError
+from softswitch.sip.headers import Headers
+from softswitch.sip.message import Request, Response
+from softswitch.sip.sdp import SdpError, SessionDescription, parse_sdp
+from softswitch.sip.sdp_negotiation import (
+    Capabilities,
+    Negotiated,
+    SdpSession,
+    accept_answer,
+    answer_from_other_leg,
+    bridge_preference,
+)
+from softswitch.sip.uri import URI, SipURI, format_host, parse_uri
+from softswitch.sip.values import Address, Via, parse_via
+from softswitch.store.cdr import CallRecord, CdrRepository, Disposition, HangupSide
+from softswitch.store.records import Binding
+from softswitch.switch.auth import RequestAuthenticator
+from softswitch.switch.call import best_failure, disposition_for
+from softswitch.switch.core import ServerRequest, SipCore
+from softswitch.switch.dialplan import DialPlan, Extension, Refused, Route
+from softswitch.switch.legs import Call, CallLeg, CallState, Fork
+from softswitch.switch.location import Location, destination_of
+
+__all__ = ["B2bua", "CallSettings"]
+
+log = logging.getLogger(__name__)
+
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE"
+
+
+@dataclass(frozen=True, slots=True)
+class CallSettings:
+    """Call handling knobs: how long a phone may ring, which codecs we offer."""
+
+    no_answer_timeout: float = 30.0
+    capabilities: Capabilities = Capabilities()
+
+
+class B2bua:
+    """Owns the calls in progress; `attach()` hooks it into the SIP core."""
+
+    def __init__(
+        self,
+        core: SipCore,
+        authenticator: RequestAuthenticator,
+        location: Location,
+        plan: DialPlan,
+        media: MediaEngine,
+        cdr: CdrRepository,
+        *,
+        host: str,
+        port: int,
+        settings: CallSettings = CallSettings(),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.core = core
+        self.auth = authenticator
+        self.location = location
+        self.plan = plan
+        self.media = media
+        self.cdr = cdr
+        self.host = host  # our address in Via, Contact and SDP
+        self.port = port
+        self.settings = settings
+        self._clock = clock
+        self._loop = asyncio.get_running_loop()
+        self._calls: dict[str, Call] = {}
+        self._legs: dict[DialogId, CallLeg] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._ids = itertools.count(1)
+
+    def attach(self) -> None:
+        core = self.core
+        core.handle("INVITE", self.on_invite)
+        core.handle("BYE", self.on_bye)
+        core.handle("UPDATE", self.on_update)
+        core.on_ack = self.on_ack
+        core.on_stray_response = self.on_stray_response
+
+    def calls(self) -> list[dict[str, Any]]:
+        """The calls in progress, oldest first."""
+        return [call.summary() for call in self._calls.values()]
+
+    async def close(self) -> None:
+        """Hang up every call (BYE both sides) and write their records."""
+        for call in list(self._calls.values()):
+            self._hangup(call, None, "switch stopping", HangupSide.SWITCH)
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- a new call -----------------------------------------------------------------------
+    async def on_invite(self, server: ServerRequest) -> None:
+        request = server.request
+        if request.to.tag:
+            self._in_dialog_offer(server)
+            return
+        user = await self.auth.authenticate(server)
+        if user is None:
+            return
+        try:
+            offer = _offer_of(request)
+        except SdpError as exc:
+            server.reply(exc.status, exc.reason)
+            return
+        dialled = request.uri.user if isinstance(request.uri, SipURI) else None
+        route = self._route(dialled or "", user.class_of_service)
+        call = Call(
+            id=request.call_id, caller=user.extension, callee=_callee_of(route),
+            dialled=dialled or "", route=_describe(route), started_at=self._clock(),
+            server=server, offer=offer,
+        )
+        if isinstance(route, Refused):
+            log.info("call %s from %s to %r refused: %s (prompt %s)", call.id, call.caller,
+                     call.dialled, route.reason, route.prompt)
+            server.reply(route.status, route.reason)
+            await self._record_unanswered(call, route.status, route.reason)
+            return
+        if not isinstance(route, Extension):
+            server.reply(480, f"{call.route} is not served yet")
+            await self._record_unanswered(call, 480, f"{call.route} not served")
+            return
+        contacts = await self.location.contacts_for(route.number)
+        if not contacts:
+            server.reply(480, "Not Registered")
+            await self._record_unanswered(call, 480, "callee not registered")
+            return
+        if request.call_id in self._calls:
+            server.reply(482, "Loop Detected")
+            return
+        self._calls[call.id] = call
+        try:
+            await self.cdr.open(CallRecord(call.id, call.caller, call.callee, call.dialled,
+                                           call.route, call.started_at))
+            await self._ring(call, contacts, route.max_seconds)
+        except BaseException:
+            if call.state is not CallState.ENDED:
+                server.reply(500)
+                self._hangup(call, None, "internal error", HangupSide.SWITCH,
+                             disposition=Disposition.FAILED)
+            raise
+
+    def _route(self, dialled: str, cos: str) -> Route:
+        try:
+            return self.plan.route(dialled, cos)
+        except Exception as exc:  # an unknown class of service is a configuration slip
+            log.warning("class of service %r: %s; using 'internal'", cos, exc)
+            return self.plan.route(dialled, "internal")
+
+    async def _record_unanswered(self, call: Call, status: int, cause: str) -> None:
+        record = CallRecord(call.id, call.caller, call.callee, call.dialled, call.route,
+                            call.started_at)
+        try:
+            await self.cdr.open(record)
+        except Exception:
+            log.warning("no CDR for refused call %s (duplicate Call-ID?)", call.id)
+            return
+        await self.cdr.close(call.id, self._clock(), disposition_for(status),
+                             f"{status} {cause}", HangupSide.SWITCH)
+
+    async def _ring(self, call: Call, contacts: list[Binding], max_seconds: int | None) -> None:
+        n = next(self._ids)
+        caps = self.settings.capabilities
+        media_a = await self.media.open_leg(leg_id=f"call{n}-a")
+        media_b = await self.media.open_leg(leg_id=f"call{n}-b")
+        server = call.server
+        call.a = CallLeg("a", call, media_a, SdpSession(caps, self.host, media_a.stream.local[1]),
+                         server.source)
+        first = destination_of(contacts[0])
+        call.b = CallLeg("b", call, media_b, SdpSession(caps, self.host, media_b.stream.local[1]),
+                         first)
+        prefer = bridge_preference(call.offer, caps) if call.offer is not None else ()
+        offer_b = call.b.sdp.create_offer(prefer=prefer).serialize()
+        call_id_b, tag_b = new_call_id(self.host), new_tag()
+        for binding in contacts:
+            invite = self._invite_for(call, binding, call_id_b, tag_b, offer_b)
+            destination = destination_of(binding)
+            fork = Fork(invite, destination, self._loop.create_future())
+            fork.future = self.core.send_request(
+                invite, destination, on_provisional=partial(self._on_provisional, call, fork))
+            call.forks.append(fork)
+        await self._await_answer(call, max_seconds)
+
+    def _invite_for(
+        self, call: Call, binding: Binding, call_id: str, tag: str, body: bytes
+    ) -> Request:
+        invite_a = call.server.request
+        headers = Headers()
+        headers.add("Via", str(self._via(binding.transport).with_params(branch=new_branch())))
+        headers.add("Max-Forwards", "70")
+        for hop in binding.path:
+            headers.add("Route", hop)
+        caller = Address(invite_a.from_.uri, invite_a.from_.display_name)
+        headers.add("From", str(caller.with_tag(tag)))
+        headers.add("To", str(Address(invite_a.to.uri, invite_a.to.display_name)))
+        headers.add("Call-ID", call_id)
+        headers.add("CSeq", "1 INVITE")
+        headers.add("Contact", f"<{self._contact(binding.transport)}>")
+        headers.add("Allow", ALLOW)
+        headers.add("Content-Type", "application/sdp")
+        return Request("INVITE", parse_uri(binding.contact), headers, body)
+
+    async def _await_answer(self, call: Call, max_seconds: int | None) -> None:
+        """Wait for the first 2xx, every fork failing, the caller's CANCEL or the timeout."""
+        assert call.server.cancelled is not None
+        cancelled = asyncio.ensure_future(call.server.cancelled.wait())
+        pending = {fork.future: fork for fork in call.forks}
+        deadline = self._loop.time() + self.settings.no_answer_timeout
+        failures: list[int] = []
+        winner: tuple[Fork, Response] | None = None
+        try:
+            while pending and winner is None and not cancelled.done():
+                left = deadline - self._loop.time()
+                if left <= 0:
+                    break
+                done, _ = await asyncio.wait([*pending, cancelled], timeout=left,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                for future in done:
+                    fork = pending.pop(future, None) if future is not cancelled else None
+                    if fork is None:
+                        continue
+                    response = future.result()
+                    if response.status >= 300:
+                        failures.append(response.status)
+                    elif winner is None:
+                        winner = (fork, response)
+                    else:
+                        self._drop_late_answer(fork, response)
+        finally:
+            cancelled.cancel()
+        for future, fork in pending.items():
+            self.core.cancel(future)
+            future.add_done_callback(partial(self._after_cancel, fork))
+        if call.server.cancelled.is_set() and winner is not None:
+            self._drop_late_answer(*winner)  # the CANCEL crossed the 2xx: the caller left
+            winner = None
+        if winner is not None:
+            self._connect(call, *winner, max_seconds)
+        elif call.server.cancelled.is_set():
+            self._fail(call, 487, "Request Terminated", Disposition.CANCELLED,
+                       HangupSide.CALLER, "cancelled by caller")
+        elif pending:
+            self._fail(call, 480, "No Answer", Disposition.NO_ANSWER, HangupSide.SWITCH,
+                       "no answer")
+        else:
+            status = best_failure(failures)
+            self._fail(call, status, None, disposition_for(status), HangupSide.CALLEE,
+                       f"{status} from callee")
+
+    def _on_provisional(self, call: Call, fork: Fork, response: Response) -> None:
+        """180/183 from a fork: an early dialog for it, ringing (or early media) to A."""
+        if response.status == 100 or not response.to.tag or call.state is CallState.ENDED:
+            return
+        try:
+            if fork.dialog is None or fork.dialog.id.remote_tag != response.to.tag:
+                fork.dialog = self._uac_dialog(fork, response)
+            else:
+                fork.dialog.receive_response(response)
+        except (DialogError, DialogStateError) as exc:
+            log.info("call %s: ignoring %s: %s", call.id, response.status, exc.reason)
+            return
+        assert call.a is not None and call.b is not None
+        sdp = _sdp_of(response)
+        if sdp is not None and call.answer_a is None:
+            try:
+                self._take_answer_b(call, sdp)
+                body = self._answer_a(call)
+            except SdpError as exc:
+                log.info("call %s: unusable early media SDP: %s", call.id, exc.reason)
+                body = None
+            if body is not None:
+                self._send_to_a(call, 183, body)
+                self._ensure_bridge(call)
+                call.state = CallState.RINGING
+                return
+        if call.state is CallState.ROUTING:
+            self._send_to_a(call, 180, b"")
+            call.state = CallState.RINGING
+
+    def _connect(self, call: Call, fork: Fork, ok: Response, max_seconds: int | None) -> None:
+        """The first 2xx: ACK it, answer A, bridge the media, start the CDR's billing."""
+        a, b = call.a, call.b
+        assert a is not None and b is not None
+        try:
+            if fork.dialog is not None and fork.dialog.id.remote_tag == ok.to.tag:
+                fork.dialog.receive_response(ok)
+                dialog = fork.dialog
+            else:
+                dialog = self._uac_dialog(fork, ok)
+        except (DialogError, DialogStateError, RemoteProtocolError) as exc:
+            log.warning("call %s: bad 2xx from callee: %s", call.id, exc)
+            self._fail(call, 502, "Bad Gateway", Disposition.FAILED, HangupSide.CALLEE, "bad 2xx")
+            return
+        b.dialog, b.destination = dialog, fork.destination
+        b.ack = dialog.create_ack()
+        self.core.send_ack(b.ack, fork.destination)
+        self._legs[dialog.id] = b
+        try:
+            if call.answer_a is None:
+                sdp = _sdp_of(ok)
+                if sdp is None:
+                    raise SdpError("the callee's 2xx has no SDP answer", 488)
+                self._take_answer_b(call, sdp)
+            body = self._answer_a(call)
+        except SdpError as exc:
+            log.info("call %s: %s", call.id, exc.reason)
+            self._fail(call, exc.status if exc.status != 400 else 488, exc.reason,
+                       Disposition.FAILED, HangupSide.SWITCH, exc.reason)
+            return
+        self._send_to_a(call, 200, body)
+        self._ensure_bridge(call)
+        call.state = CallState.ANSWERED
+        call.answered_at = self._clock()
+        self._spawn(self.cdr.answered(call.id, call.answered_at))
+        if max_seconds:
+            call.limit = self._loop.call_later(
+                max_seconds, self._hangup, call, None, "maximum call duration",
+                HangupSide.SWITCH)
+        log.info("call %s: %s -> %s answered", call.id, call.caller, call.callee)
+
+    def _take_answer_b(self, call: Call, sdp: SessionDescription) -> None:
+        """Leg B's answer to our offer (first one through the session, other forks' too)."""
+        b = call.b
+        assert b is not None
+        if b.sdp.pending_offer is not None:
+            negotiated = b.sdp.receive_answer(sdp)
+        else:
+            assert b.sdp.local is not None
+            negotiated = accept_answer(b.sdp.local, sdp, b.sdp.caps)
+            b.sdp.negotiated, b.sdp.remote = negotiated, sdp
+        self._apply(b, negotiated)
+
+    def _answer_a(self, call: Call) -> bytes:
+        """The SDP for A's 183/200: an answer to its offer, or our offer (late offer)."""
+        a, b = call.a, call.b
+        assert a is not None and b is not None
+        if call.answer_a is not None:
+            return call.answer_a
+        if call.offer is None:
+            prefer = (b.negotiated.codec,) if b.negotiated else ()
+            call.answer_a = a.sdp.create_offer(prefer=prefer).serialize()
+            return call.answer_a
+        leg_answer = answer_from_other_leg(a.sdp, call.offer, b.negotiated)
+        self._apply(a, leg_answer.negotiated)
+        call.answer_a = leg_answer.answer.serialize()
+        return call.answer_a
+
+    def _send_to_a(self, call: Call, status: int, body: bytes, reason: str | None = None) -> None:
+        a = call.a
+        assert a is not None
+        invite = call.server.request
+        if a.dialog is None:
+            a.dialog = Dialog.as_uas(invite, new_tag(), self._contact(a.destination.transport),
+                                     via=self._via(a.destination.transport),
+                                     t1=self.core.config.t1, t2=self.core.config.t2,
+                                     reliable=a.destination.reliable)
+            self._legs[a.dialog.id] = a
+        headers = [("Allow", ALLOW)] if status < 300 else []
+        response = a.dialog.make_response(invite, status, reason, body=body, headers=headers)
+        call.server.respond(response)
+        a.dialog.sent_response(response, self._loop.time())
+        self._arm(a)
+
+    def _fail(self, call: Call, status: int, reason: str | None, disposition: Disposition,
+              side: HangupSide, cause: str) -> None:
+        """Leg A gets a final failure; the call and its media end."""
+        if call.a is not None and call.a.dialog is not None:
+            self._send_to_a(call, status, b"", reason)
+        else:
+            call.server.reply(status, reason)
+        self._hangup(call, None, cause, side, disposition=disposition)
+
+    # -- forks that lost --------------------------------------------------------------------
+    def _after_cancel(self, fork: Fork, future: asyncio.Future[Response]) -> None:
+        if not future.cancelled() and 200 <= future.result().status < 300:
+            self._drop_late_answer(fork, future.result())
+
+    def _drop_late_answer(self, fork: Fork, ok: Response) -> None:
+        """A fork answered after another won (or after a CANCEL): ACK it, then BYE it."""
+        try:
+            dialog = self._uac_dialog(fork, ok)
+            self.core.send_ack(dialog.create_ack(), fork.destination)
+            self.core.send_request(dialog.create_request("BYE"), fork.destination)
+        except (DialogError, DialogStateError, RemoteProtocolError) as exc:
+            log.info("cannot end a late answer: %s", exc)
+
+    def _uac_dialog(self, fork: Fork, response: Response) -> Dialog:
+        transport = fork.destination.transport
+        return Dialog.as_uac(fork.invite, response, self._contact(transport),
+                             via=self._via(transport), t1=self.core.config.t1,
+                             t2=self.core.config.t2, reliable=fork.destination.reliable)
+
+    # -- in-dialog requests -----------------------------------------------------------------
+    def on_bye(self, server: ServerRequest) -> None:
+        leg = self._legs.get(DialogId.of_request(server.request))
+        if leg is None or leg.dialog is None:
+            server.reply(481)
+            return
+        try:
+            leg.dialog.receive_request(server.request)
+        except DialogError as exc:
+            server.reply(exc.status, exc.reason)
+            return
+        server.reply(200)
+        side = HangupSide.CALLER if leg.side == "a" else HangupSide.CALLEE
+        self._hangup(leg.call, leg, f"BYE from {side.value}", side)
+
+    def on_update(self, server: ServerRequest) -> None:
+        self._in_dialog_offer(server)
+
+    def _in_dialog_offer(self, server: ServerRequest) -> None:
+        """re-INVITE or UPDATE: a session refresh, hold/resume or a new address (RFC 3264 8).
+
+        The switch anchors media, so the other phone is not re-INVITEd: only this leg's
+        media is reconfigured (a held phone's peer keeps its stream)."""
+        request = server.request
+        leg = self._legs.get(DialogId.of_request(request))
+        if leg is None or leg.dialog is None or leg.call.state is not CallState.ANSWERED:
+            server.reply(481)
+            return
+        dialog = leg.dialog
+        try:
+            dialog.receive_request(request)
+            offer = _offer_of(request)
+            if offer is None:
+                body = leg.sdp.local.serialize() if leg.sdp.local is not None else b""
+            elif leg.sdp.is_refresh(offer) and leg.sdp.local is not None:
+                body = leg.sdp.local.serialize()
+            else:
+                other = leg.call.b if leg.side == "a" else leg.call.a
+                prefer = (other.negotiated.codec,) if other and other.negotiated else ()
+                answer, negotiated = leg.sdp.receive_offer(offer, prefer=prefer)
+                self._apply(leg, negotiated)
+                body = answer.serialize()
+                if negotiated.remote_hold:
+                    log.info("call %s: %s side on hold", leg.call.id, leg.side)
+        except (DialogError, SdpError) as exc:
+            server.reply(exc.status, exc.reason)
+            return
+        if offer is None and request.method == "UPDATE":
+            body = b""
+        response = dialog.make_response(request, 200, body=body, headers=[("Allow", ALLOW)])
+        server.respond(response)
+        dialog.sent_response(response, self._loop.time())
+        self._arm(leg)
+
+    def on_ack(self, ack: Request, source: Destination) -> None:
+        leg = self._legs.get(DialogId.of_request(ack))
+        if leg is None or leg.dialog is None:
+            return
+        try:
+            leg.dialog.receive_request(ack)
+        except DialogError:
+            return
+        if leg.sdp.pending_offer is not None and ack.body:
+            try:
+                self._apply(leg, leg.sdp.receive_answer(parse_sdp(ack.body)))
+            except SdpError as exc:
+                log.info("call %s: bad SDP in ACK: %s", leg.call.id, exc.reason)
+        if leg.bye_after_ack:
+            self._send_bye(leg)
+            self._forget(leg)
+        self._arm(leg)
+
+    def on_stray_response(self, response: Response) -> None:
+        """A 2xx retransmitted because our ACK was lost: send the ACK again (13.2.2.4)."""
+        if response.cseq.method != "INVITE" or not 200 <= response.status < 300:
+            return
+        leg = self._legs.get(DialogId.of_response(response))
+        if leg is not None and leg.ack is not None:
+            self.core.send_ack(leg.ack, leg.destination)
+
+    # -- timers -----------------------------------------------------------------------------
+    def _arm(self, leg: CallLeg) -> None:
+        if leg.timer is not None:
+            leg.timer.cancel()
+            leg.timer = None
+        deadline = leg.dialog.next_deadline() if leg.dialog is not None else None
+        if deadline is not None:
+            leg.timer = self._loop.call_at(deadline, self._on_dialog_timer, leg)
+
+    def _on_dialog_timer(self, leg: CallLeg) -> None:
+        leg.timer = None
+        if leg.dialog is None:
+            return
+        for out in leg.dialog.handle_timer(self._loop.time()):
+            if isinstance(out, AnswerResent):
+                try:
+                    self.core.send_response(leg.call.server, out.response)
+                except TransactionError:
+                    pass  # Timer L ended the server transaction; the dialog gives up soon
+            elif isinstance(out, SendRequest):
+                self.core.send_request(out.request, leg.destination)
+            elif isinstance(out, DialogEnded):
+                self._forget(leg)
+                self._hangup(leg.call, leg, out.reason, HangupSide.SWITCH)
+        self._arm(leg)
+
+    # -- ending -----------------------------------------------------------------------------
+    def _hangup(
+        self,
+        call: Call,
+        ended_by: CallLeg | None,
+        cause: str,
+        side: HangupSide,
+        *,
+        disposition: Disposition = Disposition.ANSWERED,
+    ) -> None:
+        """End the call once: BYE the legs still up, free the media, close the record."""
+        if call.state is CallState.ENDED:
+            return
+        if call.state is not CallState.ANSWERED and disposition is Disposition.ANSWERED:
+            disposition = Disposition.FAILED
+        call.state = CallState.ENDED
+        if call.limit is not None:
+            call.limit.cancel()
+        for leg in (call.a, call.b):
+            if leg is None:
+                continue
+            if leg is not ended_by and leg.dialog is not None and not leg.dialog.terminated:
+                if leg.dialog.awaiting_ack:
+                    leg.bye_after_ack = True
+                    continue  # stays known until the ACK (or the dialog's give-up BYE)
+                self._send_bye(leg)
+            self._forget(leg)
+        self._calls.pop(call.id, None)
+        self._spawn(self._release(call, disposition, cause, side))
+        log.info("call %s ended: %s (%s)", call.id, cause, disposition.value)
+
+    def _send_bye(self, leg: CallLeg) -> None:
+        assert leg.dialog is not None
+        if leg.dialog.state.value != "confirmed":
+            return
+        try:
+            bye = leg.dialog.create_request("BYE")
+        except DialogStateError as exc:
+            log.info("call %s: no BYE to %s: %s", leg.call.id, leg.side, exc.reason)
+            return
+        self.core.send_request(bye, leg.destination)
+
+    def _forget(self, leg: CallLeg) -> None:
+        if leg.timer is not None and (leg.dialog is None or leg.dialog.terminated):
+            leg.timer.cancel()
+            leg.timer = None
+        if leg.dialog is not None and not leg.bye_after_ack:
+            self._legs.pop(leg.dialog.id, None)
+
+    async def _release(self, call: Call, disposition: Disposition, cause: str,
+                       side: HangupSide) -> None:
+        for leg in (call.a, call.b):
+            if leg is not None:
+                await self.media.close_leg(leg.media)
+        await self.cdr.close(call.id, self._clock(), disposition, cause, side)
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _apply(self, leg: CallLeg, negotiated: Negotiated) -> None:
+        """Hand a negotiated stream to the media engine."""
+        leg.negotiated = negotiated
+        fmt = MediaFormat(negotiated.codec, negotiated.payload_type, negotiated.telephone_event)
+        self.media.configure(leg.media, remote=negotiated.remote, fmt=fmt)
+
+    def _ensure_bridge(self, call: Call) -> None:
+        if call.bridge is None and call.a is not None and call.b is not None:
+            call.bridge = self.media.bridge(call.a.media, call.b.media)
+
+    def _via(self, transport: str) -> Via:
+        return parse_via(f"SIP/2.0/{transport.upper()} {format_host(self.host)}:{self.port};rport")
+
+    def _contact(self, transport: str) -> URI:
+        suffix = "" if transport.upper() == "UDP" else f";transport={transport.lower()}"
+        return parse_uri(f"sip:switch@{format_host(self.host)}:{self.port}{suffix}")
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("call bookkeeping failed", exc_info=task.exception())
+
+
+def _sdp_of(message: Request | Response) -> SessionDescription | None:
+    """The message's SDP body, or None; SdpError (400) for a malformed one."""
+    if not message.body:
+        return None
+    content_type = (message.content_type or "").split(";")[0].strip().lower()
+    if content_type != "application/sdp":
+        raise SdpError(f"unsupported body type {content_type!r}", 415)
+    return parse_sdp(message.body)
+
+
+def _offer_of(request: Request) -> SessionDescription | None:
+    """Leg A's offer; None means a late offer (we offer in the 2xx, RFC 3264 section 5)."""
+    return _sdp_of(request)
+
+
+def _callee_of(route: Route) -> str:
+    number = getattr(route, "number", None)
+    return str(number) if number is not None else ""
+
+
+def _describe(route: Route) -> str:
+    """The route as the CDR names it: 'extension', 'refused: reason', 'flow appointments'."""
+    if isinstance(route, Refused):
+        return f"refused: {route.reason}"
+    kind = type(route).__name__.lower()
+    detail = getattr(route, "flow", None) or getattr(route, "trunk", None)
+    return f"{kind} {detail}" if detail else kind

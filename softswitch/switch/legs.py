@@ -1,0 +1,97 @@
+"""The mutable state of calls in progress: a call, its two legs, and the forks of leg B.
+
+Plain containers the B2BUA mutates on the event loop; nothing here sends anything. A leg binds
+together what the calls design names per leg: one `Dialog`, one `SdpSession`, one media leg,
+and the transport address its in-dialog requests go to (the phone's registered source for
+leg B, the INVITE's source for leg A, both right behind NAT).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+from media import Bridge
+from media import Leg as MediaLeg
+from softswitch.sip.destination import Destination
+from softswitch.sip.dialog import Dialog
+from softswitch.sip.message import Request, Response
+from softswitch.sip.sdp import SessionDescription
+from softswitch.sip.sdp_negotiation import Negotiated, SdpSession
+from softswitch.switch.core import ServerRequest
+
+__all__ = ["Call", "CallState", "CallLeg", "Fork"]
+
+
+class CallState(StrEnum):
+    ROUTING = "routing"
+    RINGING = "ringing"
+    ANSWERED = "answered"
+    ENDED = "ended"
+
+
+@dataclass(eq=False)
+class CallLeg:
+    """One side of a call (A: the caller's dialog, we are UAS; B: the callee's, we are UAC)."""
+
+    side: Literal["a", "b"]
+    call: Call
+    media: MediaLeg
+    sdp: SdpSession
+    destination: Destination
+    dialog: Dialog | None = None
+    negotiated: Negotiated | None = None
+    ack: Request | None = None  # leg B: our ACK for the 2xx, resent for its retransmissions
+    timer: asyncio.TimerHandle | None = None
+    bye_after_ack: bool = False  # leg A: hang up once the 2xx is acknowledged (RFC 3261 15)
+
+
+@dataclass(eq=False)
+class Fork:
+    """One INVITE client transaction of leg B, to one registered contact."""
+
+    invite: Request
+    destination: Destination
+    future: asyncio.Future[Response]
+    dialog: Dialog | None = None
+
+
+@dataclass(eq=False)
+class Call:
+    """A call between a caller and a dialled number: leg A, leg B, and what the CDR needs."""
+
+    id: str
+    caller: str
+    callee: str
+    dialled: str
+    route: str
+    started_at: float
+    server: ServerRequest  # leg A's INVITE, answered once
+    offer: SessionDescription | None  # leg A's offer (None: late offer, RFC 3264 in the 200)
+    a: CallLeg | None = None
+    b: CallLeg | None = None
+    state: CallState = CallState.ROUTING
+    answered_at: float | None = None
+    answer_a: bytes | None = None  # the SDP answer given to A (early media repeats it in 200)
+    bridge: Bridge | None = None
+    limit: asyncio.TimerHandle | None = None
+    forks: list[Fork] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """The call as `/api/calls` and `softswitch calls` show it."""
+        a = self.a.negotiated if self.a else None
+        b = self.b.negotiated if self.b else None
+        return {
+            "call_id": self.id,
+            "caller": self.caller,
+            "callee": self.callee,
+            "dialled": self.dialled,
+            "state": self.state.value,
+            "started_at": self.started_at,
+            "answered_at": self.answered_at,
+            "codec_caller": a.codec if a else None,
+            "codec_callee": b.codec if b else None,
+            "relayed": bool(self.bridge and self.bridge.relaying),
+        }

@@ -1,0 +1,93 @@
+"""A switch in-process with extensions, SIPp callers/callees as subprocesses, bindings by hand.
+
+The callee's registration is written straight into the store (as the registrar would after a
+REGISTER), so a test needs no REGISTER round trip; the caller authenticates with MD5 (SIPp
+answers only the first challenge, so MD5 is offered first here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from pathlib import Path
+
+from softswitch.app import Switch
+from softswitch.store import Binding
+from softswitch.switch.directory import make_user
+from tests.peers.sipp import sipp_binary
+from tests.process import free_port
+
+__all__ = ["Sipp", "add_users", "caller", "register", "wait_until"]
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+_TRACE = tuple(os.environ.get("SIPP_TRACE", "").split())
+
+
+async def add_users(switch: Switch, users: dict[str, str]) -> None:
+    assert switch.database is not None
+    await switch.database.users.add_many([make_user(e, p, switch.realm) for e, p in users.items()])
+
+
+async def register(switch: Switch, extension: str, port: int, key: str = "") -> None:
+    """A live UDP binding of ``extension`` at 127.0.0.1:port, as a REGISTER would leave it."""
+    assert switch.database is not None
+    now = time.time()
+    binding = Binding(
+        aor=extension, contact=f"sip:{extension}{key}@127.0.0.1:{port}", expires_at=now + 600,
+        call_id=f"reg-{port}", cseq=1, source_host="127.0.0.1", source_port=port,
+        transport="UDP", last_seen=now,
+    )
+    await switch.database.bindings.update(extension, [binding])
+
+
+class Sipp:
+    """One SIPp process (caller or callee), stopped by its PID; every wait is bounded."""
+
+    def __init__(self, scenario: str, *args: str) -> None:
+        self.port = free_port()
+        self.args = [sipp_binary(), "-sf", str(SCENARIOS / scenario), "-i", "127.0.0.1",
+                     "-p", str(self.port), "-m", "1", "-nostdin", "-timeout", "20s",
+                     "-timeout_error", "-mp", str(free_port()), *args, *_TRACE]
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> Sipp:
+        self.proc = await asyncio.create_subprocess_exec(
+            *self.args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        return self
+
+    async def wait(self, timeout: float = 15.0) -> tuple[int, str]:
+        assert self.proc is not None and self.proc.stdout is not None
+        try:
+            out = await asyncio.wait_for(self.proc.stdout.read(), timeout)
+            code = await asyncio.wait_for(self.proc.wait(), 5)
+        except TimeoutError:
+            self.stop()
+            raise
+        return code, out.decode(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.proc.pid, signal.SIGKILL)
+
+
+def caller(scenario: str, switch_port: int, extension: str, password: str, dialled: str,
+           tmp: Path) -> Sipp:
+    injection = tmp / f"caller-{extension}.csv"
+    injection.write_text(
+        f"SEQUENTIAL\n{extension};[authentication username={extension} password={password}]\n")
+    return Sipp(scenario, f"127.0.0.1:{switch_port}", "-s", dialled, "-inf", str(injection),
+                "-auth_uri", f"{dialled}@127.0.0.1:{switch_port}")
+
+
+async def wait_until(predicate: object, timeout: float = 5.0) -> None:
+    """Poll an async predicate every 20 ms, at most ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await predicate():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition not reached in time")

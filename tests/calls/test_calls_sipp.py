@@ -1,0 +1,149 @@
+"""Calls between extensions through the switch, with SIPp as caller and callee(s)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from softswitch.app import Switch
+from softswitch.config import Config, HttpConfig, SecurityConfig, SipConfig
+from softswitch.store import Disposition, HangupSide
+from softswitch.switch.b2bua import CallSettings
+from tests.calls.harness import Sipp, add_users, caller, register, wait_until
+
+USERS = {"1001": "caller-pass-a", "1002": "callee-pass-b"}
+
+
+@pytest.fixture
+async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
+    config = Config(
+        sip=SipConfig(host="127.0.0.1", port=0, ipv6=False),
+        http=HttpConfig(host="127.0.0.1", port=0),
+        security=SecurityConfig(digest_algorithms=("MD5", "SHA-256")),
+        data_dir=tmp_path / "data",
+    )
+    sw = Switch(config)
+    sw.call_settings = CallSettings(no_answer_timeout=2.0)
+    await sw.start()
+    await add_users(sw, USERS)
+    try:
+        yield sw
+    finally:
+        await sw.stop()
+
+
+async def _record(switch: Switch, dialled: str) -> object:
+    assert switch.database is not None
+    records = []
+
+    async def closed() -> bool:
+        assert switch.database is not None
+        records[:] = [r for r in await switch.database.cdr.search() if r.dialled == dialled
+                      and r.disposition is not None]
+        return bool(records)
+
+    await wait_until(closed)
+    return records[0]
+
+
+async def test_answered_call_relays_ringing_answer_and_bye(switch: Switch, tmp_path: Path) -> None:
+    callee = await Sipp("call_uas_answer.xml").start()
+    try:
+        await register(switch, "1002", callee.port)
+        uac = await caller("call_uac_auth.xml", switch.sip_port, "1001", USERS["1001"], "1002",
+                           tmp_path).start()
+        code, out = await uac.wait()
+        assert code == 0, out[-3000:]
+        code, out = await callee.wait()
+        assert code == 0, out[-3000:]
+    finally:
+        callee.stop()
+    record = await _record(switch, "1002")
+    assert record.caller == "1001" and record.callee == "1002"
+    assert record.disposition is Disposition.ANSWERED
+    assert record.hangup_side is HangupSide.CALLER
+    assert record.answered_at is not None and record.ended_at >= record.answered_at
+    assert record.billable >= 1
+    assert switch.b2bua is not None and switch.b2bua.calls() == []
+
+
+async def test_busy_callee_gives_486_and_a_busy_record(switch: Switch, tmp_path: Path) -> None:
+    callee = await Sipp("call_uas_busy.xml").start()
+    try:
+        await register(switch, "1002", callee.port)
+        uac = await caller("call_uac_486.xml", switch.sip_port, "1001", USERS["1001"], "1002",
+                           tmp_path).start()
+        code, out = await uac.wait()
+        assert code == 0, out[-3000:]
+    finally:
+        callee.stop()
+    record = await _record(switch, "1002")
+    assert record.disposition is Disposition.BUSY and record.billable == 0
+
+
+async def test_unregistered_callee_gives_480(switch: Switch, tmp_path: Path) -> None:
+    uac = await caller("call_uac_480.xml", switch.sip_port, "1001", USERS["1001"], "1002",
+                       tmp_path).start()
+    code, out = await uac.wait()
+    assert code == 0, out[-3000:]
+    assert (await _record(switch, "1002")).disposition is Disposition.NO_ANSWER
+
+
+async def test_unknown_number_gives_404(switch: Switch, tmp_path: Path) -> None:
+    uac = await caller("call_uac_404.xml", switch.sip_port, "1001", USERS["1001"], "77",
+                       tmp_path).start()
+    code, out = await uac.wait()
+    assert code == 0, out[-3000:]
+    assert (await _record(switch, "77")).disposition is Disposition.FAILED
+
+
+async def test_class_of_service_refusal_gives_403(switch: Switch, tmp_path: Path) -> None:
+    uac = await caller("call_uac_403.xml", switch.sip_port, "1001", USERS["1001"], "00441234567",
+                       tmp_path).start()
+    code, out = await uac.wait()
+    assert code == 0, out[-3000:]
+    record = await _record(switch, "00441234567")
+    assert record.route.startswith("refused:")
+
+
+async def test_cancel_reaches_every_fork_and_caller_gets_487(
+    switch: Switch, tmp_path: Path
+) -> None:
+    phones = [await Sipp("call_uas_ring.xml").start() for _ in range(2)]
+    try:
+        for n, phone in enumerate(phones):
+            await register(switch, "1002", phone.port, key=f"-{n}")
+        uac = await caller("call_uac_cancel.xml", switch.sip_port, "1001", USERS["1001"], "1002",
+                           tmp_path).start()
+        code, out = await uac.wait()
+        assert code == 0, out[-3000:]
+        for phone in phones:
+            code, out = await phone.wait()
+            assert code == 0, out[-3000:]
+    finally:
+        for phone in phones:
+            phone.stop()
+    assert (await _record(switch, "1002")).disposition is Disposition.CANCELLED
+
+
+async def test_first_answer_wins_and_the_other_fork_is_cancelled(
+    switch: Switch, tmp_path: Path
+) -> None:
+    ringing = await Sipp("call_uas_ring.xml").start()
+    answering = await Sipp("call_uas_answer.xml").start()
+    try:
+        await register(switch, "1002", ringing.port, key="-ring")
+        await register(switch, "1002", answering.port, key="-answer")
+        uac = await caller("call_uac_auth.xml", switch.sip_port, "1001", USERS["1001"], "1002",
+                           tmp_path).start()
+        code, out = await uac.wait()
+        assert code == 0, out[-3000:]
+        for phone in (ringing, answering):
+            code, out = await phone.wait()
+            assert code == 0, out[-3000:]
+    finally:
+        ringing.stop()
+        answering.stop()
+    assert (await _record(switch, "1002")).disposition is Disposition.ANSWERED
