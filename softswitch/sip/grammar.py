@@ -39,39 +39,40 @@ def is_token(text: str) -> bool:
     return _TOKEN_RE.fullmatch(text) is not None
 
 
+_QUOTED = r'"(?:[^"\\]|\\.)*"'
+_SPLITTERS: dict[str, re.Pattern[str]] = {}
+
+
+def _splitter(sep: str) -> re.Pattern[str]:
+    """Scanner for `sep`: quoted strings and <...> are skipped whole; group 1 is a separator,
+    group 2 an unterminated quote, group 3 an unterminated '<'."""
+    pattern = _SPLITTERS.get(sep)
+    if pattern is None:
+        pattern = _SPLITTERS[sep] = re.compile(
+            f'{_QUOTED}|<(?:[^>"]|{_QUOTED})*>|({re.escape(sep)})|(")|(<)', re.S
+        )
+    return pattern
+
+
 def split_outside_quotes(text: str, sep: str) -> list[str]:
     """Split `text` on `sep`, ignoring separators inside quotes or angle brackets.
 
     Used for comma-joined header values and for `;` parameter lists. Raises on an unterminated
-    quoted string, because guessing where it ends could misroute a message.
+    quoted string, because guessing where it ends could misroute a message. After an
+    unterminated '<' nothing more is split.
     """
     if '"' not in text and "<" not in text:
         return text.split(sep)
     parts: list[str] = []
     start = 0
-    in_quotes = False
-    in_angle = False
-    i = 0
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if in_quotes:
-            if ch == "\\":
-                i += 1
-            elif ch == '"':
-                in_quotes = False
-        elif ch == '"':
-            in_quotes = True
-        elif ch == "<":
-            in_angle = True
-        elif ch == ">":
-            in_angle = False
-        elif ch == sep and not in_angle:
-            parts.append(text[start:i])
-            start = i + 1
-        i += 1
-    if in_quotes:
-        raise RemoteProtocolError("Unterminated quoted string")
+    for match in _splitter(sep).finditer(text):
+        if match.group(1) is not None:
+            parts.append(text[start : match.start()])
+            start = match.end()
+        elif match.group(2) is not None:
+            raise RemoteProtocolError("Unterminated quoted string")
+        elif match.group(3) is not None:
+            break
     parts.append(text[start:])
     return parts
 
