@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from softswitch.cli import cdr as _cdr
 from softswitch.cli import registrations as _registrations
 from softswitch.cli import run as _run
 from softswitch.cli import users as _users
@@ -24,6 +25,8 @@ app = typer.Typer(
 app.command("run")(_run.run)
 app.add_typer(_users.app, name="users")
 app.command("registrations")(_registrations.registrations)
+app.command("cdr")(_cdr.cdr)
+app.command("calls")(_cdr.calls)
 
 
 def main() -> None:

@@ -147,3 +147,22 @@ async def test_first_answer_wins_and_the_other_fork_is_cancelled(
         ringing.stop()
         answering.stop()
     assert (await _record(switch, "1002")).disposition is Disposition.ANSWERED
+
+
+async def test_no_answer_timeout_gives_480_and_cancels_the_callee(
+    switch: Switch, tmp_path: Path
+) -> None:
+    callee = await Sipp("call_uas_ring.xml").start()
+    try:
+        await register(switch, "1002", callee.port)
+        uac = await caller("call_uac_480.xml", switch.sip_port, "1001", USERS["1001"], "1002",
+                           tmp_path).start()
+        code, out = await uac.wait()
+        assert code == 0, out[-3000:]
+        code, out = await callee.wait()
+        assert code == 0, out[-3000:]
+    finally:
+        callee.stop()
+    record = await _record(switch, "1002")
+    assert record.disposition is Disposition.NO_ANSWER
+    assert 1.9 <= record.duration < 5
