@@ -113,6 +113,7 @@ class SipCore:
         self.layer = TransactionLayer(TimerSettings(t1=config.t1, t2=config.t2, t4=config.t4))
         metrics.transactions_alive = lambda: len(self.layer)
         self.handlers: dict[str, RequestHandler] = {"OPTIONS": self._on_options}
+        self._capabilities: list[tuple[str, str]] | None = None
         self.on_ack: Callable[[Request, Destination], None] | None = None
         self.on_stray_response: Callable[[Response], None] | None = None
         self._loop = asyncio.get_running_loop()
@@ -126,10 +127,21 @@ class SipCore:
 
     def handle(self, method: str, handler: RequestHandler) -> None:
         self.handlers[method.upper()] = handler
+        self._capabilities = None
 
     @property
     def allow(self) -> str:
         return ", ".join(sorted(set(self.handlers) | {"ACK", "CANCEL"}))
+
+    def _capability_headers(self) -> list[tuple[str, str]]:
+        """What OPTIONS answers with; computed once per change of handlers (OPTIONS is hot)."""
+        if self._capabilities is None:
+            self._capabilities = [
+                ("Allow", self.allow),
+                ("Accept", "application/sdp"),
+                ("Supported", ", ".join(SUPPORTED_EXTENSIONS)),
+            ]
+        return self._capabilities
 
     # -- inbound ----------------------------------------------------------------------------
     def receive(self, message: Request | Response, source: Destination) -> None:
@@ -305,14 +317,7 @@ class SipCore:
 
     # -- built-in handlers ------------------------------------------------------------------
     def _on_options(self, server_request: ServerRequest) -> None:
-        server_request.reply(
-            200,
-            headers=[
-                ("Allow", self.allow),
-                ("Accept", "application/sdp"),
-                ("Supported", ", ".join(SUPPORTED_EXTENSIONS)),
-            ],
-        )
+        server_request.reply(200, headers=self._capability_headers())
 
     def stop(self) -> None:
         if self._timer is not None:
