@@ -564,7 +564,7 @@ class B2bua:
                 self._send_bye(leg)
             self._forget(leg)
         self._calls.pop(call.id, None)
-        self._spawn(self._release(call, disposition, cause, side))
+        self._spawn(self._release(call, self._clock(), disposition, cause, side))
         log.info("call %s ended: %s (%s)", call.id, cause, disposition.value)
 
     def _send_bye(self, leg: CallLeg) -> None:
@@ -585,12 +585,12 @@ class B2bua:
         if leg.dialog is not None and not leg.bye_after_ack:
             self._legs.pop(leg.dialog.id, None)
 
-    async def _release(self, call: Call, disposition: Disposition, cause: str,
+    async def _release(self, call: Call, ended_at: float, disposition: Disposition, cause: str,
                        side: HangupSide) -> None:
         for leg in (call.a, call.b):
             if leg is not None:
                 await self.media.close_leg(leg.media)
-        await self.cdr.close(call.id, self._clock(), disposition, cause, side)
+        await self.cdr.close(call.id, ended_at, disposition, cause, side)
 
     # -- helpers ----------------------------------------------------------------------------
     def _apply(self, leg: CallLeg, negotiated: Negotiated) -> None:

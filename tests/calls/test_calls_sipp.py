@@ -11,6 +11,7 @@ from softswitch.app import Switch
 from softswitch.config import Config, HttpConfig, SecurityConfig, SipConfig
 from softswitch.store import Disposition, HangupSide
 from softswitch.switch.b2bua import CallSettings
+from softswitch.switch.dialplan import ClassOfService, DialPlan
 from tests.calls.harness import Sipp, add_users, caller, register, wait_until
 
 USERS = {"1001": "caller-pass-a", "1002": "callee-pass-b"}
@@ -166,3 +167,26 @@ async def test_no_answer_timeout_gives_480_and_cancels_the_callee(
     record = await _record(switch, "1002")
     assert record.disposition is Disposition.NO_ANSWER
     assert 1.9 <= record.duration < 5
+
+
+async def test_max_call_duration_ends_both_legs(switch: Switch, tmp_path: Path) -> None:
+    switch.dial_plan = DialPlan(cos={"internal": ClassOfService("internal", local=False,
+                                                                max_call_seconds=1)})
+    assert switch.b2bua is not None
+    switch.b2bua.plan = switch.dial_plan
+    callee = await Sipp("call_uas_answer.xml").start()
+    try:
+        await register(switch, "1002", callee.port)
+        uac = await caller("call_uac_wait_bye.xml", switch.sip_port, "1001", USERS["1001"],
+                           "1002", tmp_path).start()
+        code, out = await uac.wait()
+        assert code == 0, out[-3000:]
+        code, out = await callee.wait()
+        assert code == 0, out[-3000:]
+    finally:
+        callee.stop()
+    record = await _record(switch, "1002")
+    assert record.disposition is Disposition.ANSWERED
+    assert record.hangup_side is HangupSide.SWITCH and record.cause == "maximum call duration"
+    assert record.answered_at is not None and record.ended_at is not None
+    assert 1.0 <= record.ended_at - record.answered_at < 1.5
