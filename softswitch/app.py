@@ -67,7 +67,7 @@ class Switch:
         self.location: Location | None = None
         self.qualifier: Qualifier | None = None
         # -- calls (B2BUA, issue 5): tests and `run` may replace plan/settings before start()
-        self.dial_plan = DialPlan()
+        self.dial_plan = DialPlan.from_config(config.features)  # raises ConfigError
         self.call_settings = CallSettings()
         self.media: MediaEngine | None = None
         self.b2bua: B2bua | None = None

@@ -17,6 +17,10 @@ __all__ = [
 ]
 
 
+# Top-level sections owned by feature modules rather than by this one.
+FEATURE_SECTIONS = frozenset({"dialplan", "cos", "calls", "flows"})
+
+
 class ConfigError(Exception):
     """The configuration cannot be used; the message says why, in one line."""
 
@@ -91,6 +95,8 @@ class Config:
     data_dir: Path = Path("./var")
     log_level: str = "info"
     demo: bool = False
+    # Raw TOML sections that feature modules read and check themselves (see FEATURE_SECTIONS).
+    features: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def with_overrides(self, **overrides: Any) -> Config:
         """Apply flag values (None means 'not given'): sip_port=..., http_port=..., data_dir=..."""
@@ -133,6 +139,7 @@ def load_config(path: Path | None) -> Config:
         "security": SecurityConfig,
     }
     values: dict[str, Any] = {}
+    features: dict[str, Any] = {}
     for key, value in raw.items():
         if key in sections:
             if not isinstance(value, dict):
@@ -142,9 +149,12 @@ def load_config(path: Path | None) -> Config:
             values[key] = base_dir / str(value) if not Path(str(value)).is_absolute() else Path(value)
         elif key in ("log_level", "demo"):
             values[key] = value
+        elif key in FEATURE_SECTIONS:
+            # Read and checked by the feature's own module (the dial plan parses [dialplan]).
+            features[key] = value
         else:
-            # Sections of later features (dialplan, flows, ...) are read by their own modules.
-            continue
+            raise ConfigError(f"{path}: unknown setting or section {key!r}")
+    values["features"] = features
     return _build(Config, values, str(path))
 
 

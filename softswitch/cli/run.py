@@ -65,7 +65,12 @@ def run(
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _install_uvloop()
     try:
-        asyncio.run(run_until_signalled(Switch(cfg)))
+        switch = Switch(cfg)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        asyncio.run(run_until_signalled(switch))
     except StartupError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -79,6 +79,12 @@ def test_unreadable_config_is_a_one_line_error(tmp_path: Path) -> None:
     missing = run_cli("run", "--config", str(tmp_path / "nope.toml"))
     assert missing.returncode == 2
     assert "config file not found" in missing.stderr
+    plan = tmp_path / "plan.toml"
+    plan.write_text("[dialplan]\nextensions = 'abc'\n")
+    result = run_cli("run", "--config", str(plan), "--data", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ") and "dialplan" in result.stderr
+    assert "Traceback" not in result.stderr
     typo = tmp_path / "typo.toml"
     typo.write_text("[sip]\nprot = 5060\n")
     result = run_cli("run", "--config", str(typo))

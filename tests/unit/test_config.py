@@ -43,10 +43,19 @@ def test_errors_name_the_problem(tmp_path: Path, text: str, message: str) -> Non
         load_config(path)
 
 
-def test_sections_of_later_features_are_left_to_them(tmp_path: Path) -> None:
+def test_sections_of_features_are_kept_for_them(tmp_path: Path) -> None:
     path = tmp_path / "switch.toml"
     path.write_text("[dialplan]\nextensions = '1000-1999'\n")
-    assert load_config(path) == Config()
+    config = load_config(path)
+    assert config == Config()
+    assert config.features == {"dialplan": {"extensions": "1000-1999"}}
+
+
+def test_unknown_top_level_section_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "switch.toml"
+    path.write_text("[dialpaln]\nextensions = '1000-1999'\n")
+    with pytest.raises(ConfigError, match="unknown setting or section 'dialpaln'"):
+        load_config(path)
 
 
 def test_the_demo_config_that_make_run_uses_loads() -> None:
