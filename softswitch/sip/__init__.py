@@ -1,8 +1,10 @@
 """Sans-IO SIP protocol core: bytes in, messages and events out; no asyncio, no sockets, no clock.
 
 Public surface: parse with `parse_message`, build with `Request`/`Response`/`make_response`,
-judge with `check_request`. Transactions live in `softswitch.sip.transaction`, stream framing in
-`softswitch.sip.framing`.
+judge with `check_request`. The other parts are modules of their own, imported directly:
+`transaction` (RFC 3261 section 17), `dialog` and `session_timer` (section 12, RFC 4028),
+`sdp` and `sdp_negotiation` (RFC 4566/3264), `digest` (RFC 7616/8760), `framing` (streams),
+`inbound` (the first checks every received message meets).
 """
 
 from softswitch.sip.builders import make_response, new_branch, new_call_id, new_tag, stamp_received
