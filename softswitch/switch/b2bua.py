@@ -122,6 +122,10 @@ class B2bua:
         """The calls in progress, oldest first."""
         return [call.summary() for call in self._calls.values()]
 
+    def find(self, call_id: str) -> Call | None:
+        """A call in progress by its leg A Call-ID (monitoring, tests, later transfer)."""
+        return self._calls.get(call_id)
+
     async def close(self) -> None:
         """Hang up every call (BYE both sides) and write their records."""
         for call in list(self._calls.values()):
