@@ -25,7 +25,8 @@ from softswitch.sip.digest import DigestAlgorithm, DigestAuthenticator, DigestPa
 from softswitch.store import Database, StoreError, open_database
 from softswitch.switch.abuse import BruteForceGuard, ScannerFilter
 from softswitch.switch.auth import RequestAuthenticator
-from softswitch.switch.b2bua import B2bua, CallSettings
+from softswitch.switch.b2bua import B2bua
+from softswitch.switch.call_settings import call_settings_from
 from softswitch.switch.core import SipCore
 from softswitch.switch.dialplan import DialPlan
 from softswitch.switch.location import Location
@@ -68,7 +69,7 @@ class Switch:
         self.qualifier: Qualifier | None = None
         # -- calls (B2BUA, issue 5): tests and `run` may replace plan/settings before start()
         self.dial_plan = DialPlan.from_config(config.features)  # raises ConfigError
-        self.call_settings = CallSettings()
+        self.call_settings = call_settings_from(config.features)  # raises ConfigError
         self.media: MediaEngine | None = None
         self.b2bua: B2bua | None = None
         self._lag_task: asyncio.Task[None] | None = None

@@ -23,7 +23,6 @@ import itertools
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -42,7 +41,7 @@ from softswitch.sip.dialog import (
 from softswitch.sip.errors import RemoteProtocolError, TransactionError
 from softswitch.sip.headers import Headers
 from softswitch.sip.message import Request, Response
-from softswitch.sip.sdp import SdpError, SessionDescription, parse_sdp
+from softswitch.sip.sdp import Direction, SdpError, SessionDescription, parse_sdp
 from softswitch.sip.sdp_negotiation import (
     Capabilities,
     Negotiated,
@@ -57,24 +56,18 @@ from softswitch.store.cdr import CallRecord, CdrRepository, Disposition, HangupS
 from softswitch.store.records import Binding
 from softswitch.switch.auth import RequestAuthenticator
 from softswitch.switch.call import best_failure, disposition_for
+from softswitch.switch.call_settings import CallSettings
 from softswitch.switch.core import ServerRequest, SipCore
 from softswitch.switch.dialplan import DialPlan, Extension, Refused, Route
 from softswitch.switch.legs import Call, CallLeg, CallState, Fork
 from softswitch.switch.location import Location, destination_of
+from softswitch.switch.rtp_watch import RtpWatch
 
 __all__ = ["B2bua", "CallSettings"]
 
 log = logging.getLogger(__name__)
 
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE"
-
-
-@dataclass(frozen=True, slots=True)
-class CallSettings:
-    """Call handling knobs: how long a phone may ring, which codecs we offer."""
-
-    no_answer_timeout: float = 30.0
-    capabilities: Capabilities = Capabilities()
 
 
 class B2bua:
@@ -360,7 +353,33 @@ class B2bua:
             call.limit = self._loop.call_later(
                 max_seconds, self._hangup, call, None, "maximum call duration",
                 HangupSide.SWITCH)
+        if self.settings.rtp_timeout > 0:
+            call.rtp_watch = RtpWatch(self.settings.rtp_timeout, 2, self._loop.time())
+            self._check_media(call)
         log.info("call %s: %s -> %s answered", call.id, call.caller, call.callee)
+
+    def _check_media(self, call: Call) -> None:
+        """Sample both legs' RTP counters; a leg silent for rtp_timeout ends the call."""
+        call.media_timer = None
+        watch = call.rtp_watch
+        if watch is None or call.state is not CallState.ANSWERED:
+            return
+        silent = watch.observe([self._rtp_received(call.a), self._rtp_received(call.b)],
+                               self._loop.time())
+        if silent is not None:
+            side = "caller" if silent == 0 else "callee"
+            log.info("call %s: no RTP from the %s for %.1f s", call.id, side, watch.timeout)
+            self._hangup(call, None, "rtp_timeout", HangupSide.SWITCH)
+            return
+        call.media_timer = self._loop.call_later(watch.interval, self._check_media, call)
+
+    def _rtp_received(self, leg: CallLeg | None) -> int | None:
+        """The leg's received-packet count, None while its phone is not meant to send."""
+        if leg is None or leg.negotiated is None:
+            return None
+        if leg.negotiated.direction not in (Direction.SENDRECV, Direction.RECVONLY):
+            return None
+        return self.media.stats(leg.media).packets_received
 
     def _take_answer_b(self, call: Call, sdp: SessionDescription) -> None:
         """Leg B's answer to our offer (first one through the session, other forks' too)."""
@@ -556,8 +575,9 @@ class B2bua:
         if call.state is not CallState.ANSWERED and disposition is Disposition.ANSWERED:
             disposition = Disposition.FAILED
         call.state = CallState.ENDED
-        if call.limit is not None:
-            call.limit.cancel()
+        for handle in (call.limit, call.media_timer):
+            if handle is not None:
+                handle.cancel()
         for leg in (call.a, call.b):
             if leg is None:
                 continue

@@ -21,6 +21,7 @@ from softswitch.sip.message import Request, Response
 from softswitch.sip.sdp import SessionDescription
 from softswitch.sip.sdp_negotiation import Negotiated, SdpSession
 from softswitch.switch.core import ServerRequest
+from softswitch.switch.rtp_watch import RtpWatch
 
 __all__ = ["Call", "CallState", "CallLeg", "Fork"]
 
@@ -76,7 +77,9 @@ class Call:
     answered_at: float | None = None
     answer_a: bytes | None = None  # the SDP answer given to A (early media repeats it in 200)
     bridge: Bridge | None = None
-    limit: asyncio.TimerHandle | None = None
+    limit: asyncio.TimerHandle | None = None  # maximum call duration
+    rtp_watch: RtpWatch | None = None  # dead media detection, from the answer on
+    media_timer: asyncio.TimerHandle | None = None  # next RTP counter sample
     forks: list[Fork] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:

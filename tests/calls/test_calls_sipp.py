@@ -190,3 +190,26 @@ async def test_max_call_duration_ends_both_legs(switch: Switch, tmp_path: Path) 
     assert record.hangup_side is HangupSide.SWITCH and record.cause == "maximum call duration"
     assert record.answered_at is not None and record.ended_at is not None
     assert 1.0 <= record.ended_at - record.answered_at < 1.5
+
+
+async def test_rtp_timeout_ends_both_legs_with_cause_rtp_timeout(
+    switch: Switch, tmp_path: Path
+) -> None:
+    assert switch.b2bua is not None
+    switch.b2bua.settings = CallSettings(no_answer_timeout=2.0, rtp_timeout=0.4)
+    callee = await Sipp("call_uas_answer.xml").start()  # neither SIPp sends any RTP
+    try:
+        await register(switch, "1002", callee.port)
+        uac = await caller("call_uac_wait_bye.xml", switch.sip_port, "1001", USERS["1001"],
+                           "1002", tmp_path).start()
+        code, out = await uac.wait()
+        assert code == 0, out[-3000:]
+        code, out = await callee.wait()
+        assert code == 0, out[-3000:]
+    finally:
+        callee.stop()
+    record = await _record(switch, "1002")
+    assert record.disposition is Disposition.ANSWERED
+    assert record.hangup_side is HangupSide.SWITCH and record.cause == "rtp_timeout"
+    assert record.answered_at is not None and record.ended_at is not None
+    assert 0.4 <= record.ended_at - record.answered_at < 0.8
