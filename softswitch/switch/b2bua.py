@@ -31,6 +31,7 @@ from softswitch.sip.builders import new_branch, new_call_id, new_tag
 from softswitch.sip.destination import Destination
 from softswitch.sip.dialog import (
     AnswerResent,
+    RefreshDue,
     Dialog,
     DialogEnded,
     DialogError,
@@ -49,6 +50,14 @@ from softswitch.sip.sdp_negotiation import (
     accept_answer,
     answer_from_other_leg,
     bridge_preference,
+)
+from softswitch.sip.session_timer import (
+    SessionIntervalTooSmall,
+    SessionTimerTerms,
+    negotiate_as_uac,
+    negotiate_as_uas,
+    uac_request_headers,
+    uas_response_headers,
 )
 from softswitch.sip.uri import URI, SipURI, format_host, parse_uri
 from softswitch.sip.values import Address, Via, parse_via
@@ -140,12 +149,17 @@ class B2bua:
         except SdpError as exc:
             server.reply(exc.status, exc.reason)
             return
+        try:
+            terms_a = self._session_terms(request)
+        except RemoteProtocolError as exc:
+            _refuse_session_terms(server, exc)
+            return
         dialled = request.uri.user if isinstance(request.uri, SipURI) else None
         route = self._route(dialled or "", user.class_of_service)
         call = Call(
             id=request.call_id, caller=user.extension, callee=_callee_of(route),
             dialled=dialled or "", route=_describe(route), started_at=self._clock(),
-            server=server, offer=offer,
+            server=server, offer=offer, session_terms=terms_a,
         )
         if isinstance(route, Refused):
             log.info("call %s from %s to %r refused: %s (prompt %s)", call.id, call.caller,
@@ -176,6 +190,12 @@ class B2bua:
                 self._hangup(call, None, "internal error", HangupSide.SWITCH,
                              disposition=Disposition.FAILED)
             raise
+
+    def _session_terms(self, request: Request) -> SessionTimerTerms | None:
+        """RFC 4028 terms for an INVITE/UPDATE we answer (None: timers off); raises
+        SessionIntervalTooSmall (422) or RemoteProtocolError (400) for a bad header."""
+        policy = self.settings.session_timer
+        return negotiate_as_uas(request, policy) if policy is not None else None
 
     def _route(self, dialled: str, cos: str) -> Route:
         try:
@@ -234,6 +254,9 @@ class B2bua:
         headers.add("CSeq", "1 INVITE")
         headers.add("Contact", f"<{self._contact(binding.transport)}>")
         headers.add("Allow", ALLOW)
+        if self.settings.session_timer is not None:
+            for name, value in uac_request_headers(self.settings.session_timer):
+                headers.add(name, value)
         headers.add("Content-Type", "application/sdp")
         return Request("INVITE", parse_uri(binding.contact), headers, body)
 
@@ -324,6 +347,7 @@ class B2bua:
                 dialog = fork.dialog
             else:
                 dialog = self._uac_dialog(fork, ok)
+            terms_b = negotiate_as_uac(ok) if self.settings.session_timer else None
         except (DialogError, DialogStateError, RemoteProtocolError) as exc:
             log.warning("call %s: bad 2xx from callee: %s", call.id, exc)
             self._fail(call, 502, "Bad Gateway", Disposition.FAILED, HangupSide.CALLEE, "bad 2xx")
@@ -332,6 +356,9 @@ class B2bua:
         b.ack = dialog.create_ack()
         self.core.send_ack(b.ack, fork.destination)
         self._legs[dialog.id] = b
+        if terms_b is not None:
+            dialog.start_session_timer(terms_b, self._loop.time())
+            self._arm(b)
         try:
             if call.answer_a is None:
                 sdp = _sdp_of(ok)
@@ -419,9 +446,15 @@ class B2bua:
                                      reliable=a.destination.reliable)
             self._legs[a.dialog.id] = a
         headers = [("Allow", ALLOW)] if status < 300 else []
+        terms = call.session_terms if 200 <= status < 300 else None
+        if terms is not None:
+            headers += uas_response_headers(invite, terms)
         response = a.dialog.make_response(invite, status, reason, body=body, headers=headers)
         call.server.respond(response)
-        a.dialog.sent_response(response, self._loop.time())
+        now = self._loop.time()
+        a.dialog.sent_response(response, now)
+        if terms is not None:
+            a.dialog.start_session_timer(terms, now)
         self._arm(a)
 
     def _fail(self, call: Call, status: int, reason: str | None, disposition: Disposition,
@@ -483,6 +516,12 @@ class B2bua:
             return
         dialog = leg.dialog
         try:
+            terms = self._session_terms(request) if dialog.session_timer or \
+                request.headers.get("session-expires") else None
+        except RemoteProtocolError as exc:
+            _refuse_session_terms(server, exc)
+            return
+        try:
             dialog.receive_request(request)
             offer = _offer_of(request)
             if offer is None:
@@ -502,9 +541,15 @@ class B2bua:
             return
         if offer is None and request.method == "UPDATE":
             body = b""
-        response = dialog.make_response(request, 200, body=body, headers=[("Allow", ALLOW)])
+        headers = [("Allow", ALLOW)]
+        if terms is not None:
+            headers += uas_response_headers(request, terms)
+        response = dialog.make_response(request, 200, body=body, headers=headers)
         server.respond(response)
-        dialog.sent_response(response, self._loop.time())
+        now = self._loop.time()
+        dialog.sent_response(response, now)
+        if terms is not None:
+            dialog.start_session_timer(terms, now)
         self._arm(leg)
 
     def on_ack(self, ack: Request, source: Destination) -> None:
@@ -554,10 +599,47 @@ class B2bua:
                     pass  # Timer L ended the server transaction; the dialog gives up soon
             elif isinstance(out, SendRequest):
                 self.core.send_request(out.request, leg.destination)
+            elif isinstance(out, RefreshDue):
+                self._send_refresh(leg)
             elif isinstance(out, DialogEnded):
                 self._forget(leg)
                 self._hangup(leg.call, leg, out.reason, HangupSide.SWITCH)
         self._arm(leg)
+
+    def _send_refresh(self, leg: CallLeg) -> None:
+        """We are the refresher (RFC 4028 section 7.4): an UPDATE without SDP keeps the
+        media as it is; its 2xx restarts the timer, a 408/481 ends the call."""
+        policy, dialog = self.settings.session_timer, leg.dialog
+        if policy is None or dialog is None or dialog.session_timer is None:
+            return
+        interval = dialog.session_timer.terms.interval
+        try:
+            update = dialog.create_request(
+                "UPDATE", headers=uac_request_headers(policy, interval=interval))
+        except DialogStateError as exc:
+            log.info("call %s: no refresh: %s", leg.call.id, exc.reason)
+            return
+        future = self.core.send_request(update, leg.destination)
+        future.add_done_callback(partial(self._refresh_answered, leg))
+
+    def _refresh_answered(self, leg: CallLeg, future: asyncio.Future[Response]) -> None:
+        if future.cancelled() or leg.dialog is None or leg.call.state is CallState.ENDED:
+            return
+        if future.exception() is not None:
+            return  # transport trouble: the session timer still expires on its own
+        response = future.result()
+        if 200 <= response.status < 300:
+            try:
+                terms = negotiate_as_uac(response)
+            except RemoteProtocolError as exc:
+                log.info("call %s: bad refresh answer: %s", leg.call.id, exc)
+                return
+            if terms is not None:
+                leg.dialog.start_session_timer(terms, self._loop.time())
+                self._arm(leg)
+        elif response.status in (408, 481):
+            side = HangupSide.CALLER if leg.side == "a" else HangupSide.CALLEE
+            self._hangup(leg.call, None, f"session refresh failed ({response.status})", side)
 
     # -- ending -----------------------------------------------------------------------------
     def _hangup(
@@ -643,6 +725,14 @@ class B2bua:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("call bookkeeping failed", exc_info=task.exception())
+
+
+def _refuse_session_terms(server: ServerRequest, exc: RemoteProtocolError) -> None:
+    """422 with our Min-SE (RFC 4028 section 8.1), or 400 for a malformed header."""
+    if isinstance(exc, SessionIntervalTooSmall):
+        server.reply(422, "Session Interval Too Small", headers=exc.response_headers())
+    else:
+        server.reply(exc.status, exc.reason[:120])
 
 
 def _sdp_of(message: Request | Response) -> SessionDescription | None:

@@ -20,6 +20,7 @@ from softswitch.sip.dialog import Dialog
 from softswitch.sip.message import Request, Response
 from softswitch.sip.sdp import SessionDescription
 from softswitch.sip.sdp_negotiation import Negotiated, SdpSession
+from softswitch.sip.session_timer import SessionTimerTerms
 from softswitch.switch.core import ServerRequest
 from softswitch.switch.rtp_watch import RtpWatch
 
@@ -71,6 +72,7 @@ class Call:
     started_at: float
     server: ServerRequest  # leg A's INVITE, answered once
     offer: SessionDescription | None  # leg A's offer (None: late offer, RFC 3264 in the 200)
+    session_terms: SessionTimerTerms | None = None  # leg A's RFC 4028 terms, for our 2xx
     a: CallLeg | None = None
     b: CallLeg | None = None
     state: CallState = CallState.ROUTING

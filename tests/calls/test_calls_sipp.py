@@ -213,3 +213,30 @@ async def test_rtp_timeout_ends_both_legs_with_cause_rtp_timeout(
     assert record.hangup_side is HangupSide.SWITCH and record.cause == "rtp_timeout"
     assert record.answered_at is not None and record.ended_at is not None
     assert 0.4 <= record.ended_at - record.answered_at < 0.8
+
+
+async def test_session_expires_below_min_se_gets_422(switch: Switch, tmp_path: Path) -> None:
+    uac = await caller("call_uac_422.xml", switch.sip_port, "1001", USERS["1001"], "1002",
+                       tmp_path).start()
+    code, out = await uac.wait()
+    assert code == 0, out[-3000:]
+    assert switch.b2bua is not None and switch.b2bua.calls() == []
+
+
+async def test_session_timer_negotiated_on_both_legs_and_refreshed_by_update(
+    switch: Switch, tmp_path: Path
+) -> None:
+    callee = await Sipp("call_uas_session_timer.xml").start()
+    try:
+        await register(switch, "1002", callee.port)
+        uac = await caller("call_uac_session_timer.xml", switch.sip_port, "1001",
+                           USERS["1001"], "1002", tmp_path).start()
+        code, out = await uac.wait()
+        assert code == 0, out[-3000:]
+        code, out = await callee.wait()
+        assert code == 0, out[-3000:]
+    finally:
+        callee.stop()
+    record = await _record(switch, "1002")
+    assert record.disposition is Disposition.ANSWERED
+    assert record.hangup_side is HangupSide.CALLER
