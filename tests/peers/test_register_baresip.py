@@ -18,7 +18,12 @@ import pytest
 from tests.peers.registering import registrations, start_switch
 from tests.process import free_port
 
-pytestmark = pytest.mark.skipif(shutil.which("baresip") is None, reason="baresip not installed")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _baresip_installed() -> None:
+    """Installed by `make setup`; a missing peer is a failure, never a silent skip."""
+    assert shutil.which("baresip"), "baresip is missing: run `make setup` (Debian baresip-core)"
 
 
 def baresip_config(directory: Path, port: int, account: str) -> Path:

@@ -16,7 +16,12 @@ import pytest
 
 from tests.peers.registering import start_switch
 
-pytestmark = pytest.mark.skipif(shutil.which("svwar") is None, reason="sipvicious not installed")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _svwar_installed() -> None:
+    """Installed by `make setup`; a missing peer is a failure, never a silent skip."""
+    assert shutil.which("svwar"), "svwar is missing: run `make setup` (Debian sipvicious)"
 
 USERS = {"1001": "correct-horse-1", "1005": "battery-staple-5"}
 
