@@ -240,3 +240,22 @@ async def test_session_timer_negotiated_on_both_legs_and_refreshed_by_update(
     record = await _record(switch, "1002")
     assert record.disposition is Disposition.ANSWERED
     assert record.hangup_side is HangupSide.CALLER
+
+
+async def test_caller_over_tcp_reaches_a_udp_callee(switch: Switch, tmp_path: Path) -> None:
+    callee = await Sipp("call_uas_answer.xml").start()
+    try:
+        await register(switch, "1002", callee.port)
+        uac = caller("call_uac_auth.xml", switch.sip_port, "1001", USERS["1001"], "1002",
+                     tmp_path)
+        uac.args += ["-t", "t1"]
+        await uac.start()
+        code, out = await uac.wait()
+        assert code == 0, out[-3000:]
+        code, out = await callee.wait()
+        assert code == 0, out[-3000:]
+    finally:
+        callee.stop()
+    record = await _record(switch, "1002")
+    assert record.disposition is Disposition.ANSWERED
+    assert record.hangup_side is HangupSide.CALLER
