@@ -19,7 +19,6 @@ from tests.peers.registering import registrations, start_switch
 from tests.process import free_port
 
 
-
 @pytest.fixture(autouse=True, scope="module")
 def _baresip_installed() -> None:
     """Installed by `make setup`; a missing peer is a failure, never a silent skip."""

@@ -17,11 +17,11 @@ import pytest
 from tests.peers.registering import start_switch
 
 
-
 @pytest.fixture(autouse=True, scope="module")
 def _svwar_installed() -> None:
     """Installed by `make setup`; a missing peer is a failure, never a silent skip."""
     assert shutil.which("svwar"), "svwar is missing: run `make setup` (Debian sipvicious)"
+
 
 USERS = {"1001": "correct-horse-1", "1005": "battery-staple-5"}
 
