@@ -26,7 +26,9 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from media import Direction as MediaDirection
 from media import MediaEngine, MediaFormat
+from media.tones import ToneSpec
 from softswitch.sip.builders import new_branch, new_call_id, new_tag
 from softswitch.sip.destination import Destination
 from softswitch.sip.dialog import (
@@ -77,6 +79,8 @@ __all__ = ["B2bua", "CallSettings"]
 log = logging.getLogger(__name__)
 
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE"
+# What a held party hears: a short soft beep every four seconds, so it knows the line is alive.
+HOLD_TONE = ToneSpec("hold", (425.0,), ((200, 3800),), level_dbfs=-20.0)
 
 
 class B2bua:
@@ -534,8 +538,7 @@ class B2bua:
                 answer, negotiated = leg.sdp.receive_offer(offer, prefer=prefer)
                 self._apply(leg, negotiated)
                 body = answer.serialize()
-                if negotiated.remote_hold:
-                    log.info("call %s: %s side on hold", leg.call.id, leg.side)
+                self._hold_music(leg, other, negotiated.remote_hold)
         except (DialogError, SdpError) as exc:
             server.reply(exc.status, exc.reason)
             return
@@ -663,6 +666,8 @@ class B2bua:
         for leg in (call.a, call.b):
             if leg is None:
                 continue
+            if leg.hold_music is not None:
+                leg.hold_music.cancel()
             if leg is not ended_by and leg.dialog is not None and not leg.dialog.terminated:
                 if leg.dialog.awaiting_ack:
                     leg.bye_after_ack = True
@@ -703,7 +708,22 @@ class B2bua:
         """Hand a negotiated stream to the media engine."""
         leg.negotiated = negotiated
         fmt = MediaFormat(negotiated.codec, negotiated.payload_type, negotiated.telephone_event)
-        self.media.configure(leg.media, remote=negotiated.remote, fmt=fmt)
+        self.media.configure(leg.media, remote=negotiated.remote, fmt=fmt,
+                             direction=MediaDirection(negotiated.direction.value))
+
+    def _hold_music(self, holder: CallLeg, held: CallLeg | None, on_hold: bool) -> None:
+        """The phone on ``holder`` put the call on hold (or resumed): the tone loops to the
+        other leg while the hold lasts; the held phone itself is not re-INVITEd."""
+        if held is None:
+            return
+        if on_hold and held.hold_music is None:
+            log.info("call %s: %s side on hold", holder.call.id, holder.side)
+            held.hold_music = asyncio.ensure_future(
+                self.media.play(held.media, [HOLD_TONE], loop=True, barge_in=False))
+        elif not on_hold and held.hold_music is not None:
+            log.info("call %s: %s side resumed", holder.call.id, holder.side)
+            held.hold_music.cancel()
+            held.hold_music = None
 
     def _ensure_bridge(self, call: Call) -> None:
         if call.bridge is None and call.a is not None and call.b is not None:

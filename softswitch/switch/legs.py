@@ -47,6 +47,7 @@ class CallLeg:
     negotiated: Negotiated | None = None
     ack: Request | None = None  # leg B: our ACK for the 2xx, resent for its retransmissions
     timer: asyncio.TimerHandle | None = None
+    hold_music: asyncio.Future[Any] | None = None  # the tone this leg hears while held
     bye_after_ack: bool = False  # leg A: hang up once the 2xx is acknowledged (RFC 3261 15)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -259,3 +260,35 @@ async def test_caller_over_tcp_reaches_a_udp_callee(switch: Switch, tmp_path: Pa
     record = await _record(switch, "1002")
     assert record.disposition is Disposition.ANSWERED
     assert record.hangup_side is HangupSide.CALLER
+
+
+async def test_hold_sets_the_media_direction_and_plays_a_tone_to_the_held_party(
+    switch: Switch, tmp_path: Path
+) -> None:
+    assert switch.b2bua is not None and switch.media is not None
+    b2bua, media = switch.b2bua, switch.media
+    callee = await Sipp("call_uas_answer.xml").start()  # sends no RTP of its own
+    try:
+        await register(switch, "1002", callee.port)
+        uac = await caller("call_uac_hold.xml", switch.sip_port, "1001", USERS["1001"], "1002",
+                           tmp_path).start()
+
+        async def held() -> bool:
+            calls = b2bua.calls()
+            call = b2bua.find(calls[0]["call_id"]) if calls else None
+            return bool(call and call.a and call.a.negotiated and call.a.negotiated.remote_hold)
+
+        await wait_until(held)
+        call = b2bua.find(b2bua.calls()[0]["call_id"])
+        assert call is not None and call.a is not None and call.b is not None
+        assert call.a.negotiated.direction.value == "recvonly"
+        assert call.a.media.stream.sending is False  # engine told: nothing to the holder
+        sent_before = media.stats(call.b.media).packets_sent
+        await asyncio.sleep(0.3)
+        assert media.stats(call.b.media).packets_sent >= sent_before + 10  # the hold tone
+        code, out = await uac.wait()
+        assert code == 0, out[-3000:]
+        code, out = await callee.wait()
+        assert code == 0, out[-3000:]
+    finally:
+        callee.stop()
