@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 run: setup
-	$(VENV)/bin/softswitch run --config examples/demo-hospital.toml --data $(DATA)
+	$(VENV)/bin/softswitch run --config examples/demo-hospital.toml --data $(DATA) --demo
 
 test: setup
 	$(PY) -m pytest

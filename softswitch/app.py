@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from softswitch.config import Config
+from softswitch.demo import load_demo
 from media import MediaEngine
 from softswitch.metrics import SwitchMetrics
 from softswitch.sip.destination import Destination
@@ -90,6 +91,10 @@ class Switch:
         self.core = SipCore(cfg.sip, self.transports, self.metrics)
         try:
             await self._start_registrar(self.database, self.core)
+            if cfg.demo:
+                added = await load_demo(self.database, self.realm)
+                if added:
+                    log.info("demo hospital loaded: %d phones (see README)", added)
         except StartupError:
             await self.database.close()
             raise
