@@ -27,7 +27,12 @@ from softswitch.store import Disposition, HangupSide
 from tests.calls.harness import add_users, wait_until
 from tests.process import free_port
 
-pytestmark = pytest.mark.skipif(shutil.which("baresip") is None, reason="baresip not installed")
+
+@pytest.fixture(autouse=True, scope="module")
+def _baresip_installed() -> None:
+    """Installed by `make setup`; a missing peer is a failure, never a silent skip."""
+    assert shutil.which("baresip"), "baresip is missing: run `make setup` (Debian baresip-core)"
+
 
 USERS = {"1001": "caller-pass-a", "1002": "callee-pass-b"}
 RATE = 8000
