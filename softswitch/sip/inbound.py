@@ -11,6 +11,7 @@ The counters in `SwitchMetrics` are updated here so every transport counts the s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -27,7 +28,7 @@ from softswitch.sip.values import Via, parse_via
 if TYPE_CHECKING:  # only the counters are used; the SIP core imports nothing above it
     from softswitch.metrics import SwitchMetrics
 
-__all__ = ["InboundFilter", "Reply", "response_destination", "refusal"]
+__all__ = ["InboundFilter", "Reply", "response_destination", "refusal", "retransmission_key"]
 
 
 class Reply(NamedTuple):
@@ -39,6 +40,56 @@ KNOWN_METHODS = frozenset({
     "ACK", "BYE", "CANCEL", "INFO", "INVITE", "MESSAGE", "NOTIFY", "OPTIONS", "PRACK",
     "PUBLISH", "REFER", "REGISTER", "SUBSCRIBE", "UPDATE",
 })
+
+
+# A token as RFC 3261 section 25.1 defines it, for method and parameter names and values.
+_TOKEN = rb"[!%'*+\-.0-9A-Z_`a-z~]+"
+_VIA_NAME = re.compile(rb"\r\n(?:[Vv][Ii][Aa]|[Vv])[ \t]*:[ \t]*")
+# The first value of that Via, only in its plain form: a host name or IPv4 address (no IPv6),
+# token parameters, then a comma or the end of the line. Anything else takes the full path.
+_VIA_VALUE = re.compile(
+    rb"[Ss][Ii][Pp][ \t]*/[ \t]*2\.0[ \t]*/[ \t]*[A-Za-z]+[ \t]+"
+    rb"([A-Za-z0-9][A-Za-z0-9.\-]*)(?::([0-9]{1,5}))?"
+    rb"((?:[ \t]*;[ \t]*" + _TOKEN + rb"(?:[ \t]*=[ \t]*" + _TOKEN + rb")?)*)"
+    rb"[ \t]*(?:,|\r\n)"
+)
+_BRANCH = re.compile(rb";[ \t]*(?i:branch)[ \t]*=[ \t]*(" + _TOKEN + rb")")
+_FAST_METHODS = {m.encode(): m for m in KNOWN_METHODS if m != "ACK"}
+
+
+def retransmission_key(data: bytes) -> tuple[str, str, int | None, str] | None:
+    """The server transaction key of a request, read from its bytes without parsing it.
+
+    Why: under overload every retransmission (RFC 3261 17.2.2, each T1 doubling) used to cost
+    a full parse and validation before the transaction layer absorbed it. This scan finds
+    (branch, sent-by host, sent-by port, method) as `transaction.keys.server_key` builds it
+    for an RFC 3261 branch, or returns None (ACK, a response, an RFC 2543 branch, or any Via
+    not in its plainest form), and the message then takes the full path. It never returns a
+    key the full parser would build differently: at worst it finds nothing.
+    """
+    space = data.find(b" ", 0, 16)
+    method = _FAST_METHODS.get(data[:space]) if space > 0 else None
+    if method is None:
+        return None
+    head_end = data.find(b"\r\n\r\n")
+    if head_end < 0:
+        return None
+    name = _VIA_NAME.search(data, space, head_end + 2)
+    if name is None:
+        return None
+    value = _VIA_VALUE.match(data, name.end(), head_end + 2)
+    if value is None:
+        return None
+    branches = _BRANCH.findall(value.group(3))
+    if len(branches) != 1 or not branches[0].startswith(b"z9hG4bK"):
+        return None
+    port = value.group(2)
+    return (
+        branches[0].decode("ascii"),
+        value.group(1).decode("ascii").lower(),
+        int(port) if port else None,
+        method,
+    )
 
 
 def metric_method(method: str) -> str:

@@ -124,6 +124,7 @@ class SipCore:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         transports.set_receiver(self.receive)
+        transports.set_absorber(self.absorb)
 
     def handle(self, method: str, handler: RequestHandler) -> None:
         self.handlers[method.upper()] = handler
@@ -153,6 +154,14 @@ class SipCore:
             self._dispatch(ServerRequest(self, message, source, None))
             return
         self._process(self.layer.receive_request(message, source, now, via=message.top_via))
+
+    def absorb(self, key: tuple[str, str, int | None, str]) -> bool:
+        """Answer a retransmission matched by its raw key, unparsed; False if it is new."""
+        outputs = self.layer.absorb_retransmission(key, self._loop.time())
+        if outputs is None:
+            return False
+        self._process(outputs)
+        return True
 
     def _process(self, outputs: list[Output]) -> None:
         for out in outputs:

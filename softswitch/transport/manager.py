@@ -16,16 +16,18 @@ from softswitch.config import SipConfig
 from softswitch.metrics import SwitchMetrics
 from softswitch.sip.destination import Destination
 from softswitch.sip.errors import ProtocolError
-from softswitch.sip.inbound import InboundFilter, Reply
+from softswitch.sip.inbound import InboundFilter, Reply, metric_method, retransmission_key
 from softswitch.sip.message import Request, Response
 from softswitch.transport.stream import StreamLimits, StreamTransport
 from softswitch.transport.udp import UdpTransport
 
-__all__ = ["TransportManager", "Receiver", "SUPPORTED_EXTENSIONS", "TlsConfigError"]
+__all__ = ["Absorber", "TransportManager", "Receiver", "SUPPORTED_EXTENSIONS", "TlsConfigError"]
 
 log = logging.getLogger(__name__)
 
 Receiver = Callable[[Request | Response, Destination], None]
+# Given a server transaction key, answers a retransmission and says True, or says False.
+Absorber = Callable[[tuple[str, str, int | None, str]], bool]
 
 # Option tags the switch understands in Require (RFC 3327 Path, RFC 5626 outbound).
 SUPPORTED_EXTENSIONS = ("path", "outbound")
@@ -48,10 +50,15 @@ class TransportManager:
             max_udp_bytes=config.max_udp_bytes,
         )
         self._receiver: Receiver | None = None
+        self._absorber: Absorber | None = None
         self.port = config.port
 
     def set_receiver(self, receiver: Receiver) -> None:
         self._receiver = receiver
+
+    def set_absorber(self, absorber: Absorber) -> None:
+        """Who answers UDP retransmissions of known transactions before they are parsed."""
+        self._absorber = absorber
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -130,6 +137,11 @@ class TransportManager:
     def _on_datagram(self, data: bytes, source: Destination) -> None:
         if data in (b"\r\n\r\n", b"\r\n", b"\x00\x00\x00\x00") or not data.strip():
             return  # NAT keep-alives sent over UDP by many phones
+        if self._absorber is not None and len(data) <= self.filter.max_udp_bytes:
+            key = retransmission_key(data)
+            if key is not None and self._absorber(key):
+                self.metrics.requests_in[metric_method(key[3])] += 1
+                return
         self._dispatch(data, source)
 
     def _on_stream_message(self, data: bytes, source: Destination) -> None:

@@ -117,6 +117,20 @@ class TransactionLayer:
         self._settle(transaction)
         return [RequestReceived(transaction_id, request, source)]
 
+    def absorb_retransmission(self, key: ServerKey, now: float) -> list[Output] | None:
+        """Answer a retransmitted request from its server transaction, or None if unknown.
+
+        `key` comes from `inbound.retransmission_key`, read off the raw bytes: a request that
+        matches a live server transaction costs a dict lookup instead of a parse (the cheap
+        half of overload control, RFC 3261 17.2.3 matching). None means "parse it".
+        """
+        existing = self._servers.get(key)
+        if existing is None:
+            return None
+        out = existing.receive_request(None, now)
+        self._settle(existing)
+        return out
+
     def receive_response(
         self, response: Response, now: float, *, via: Via | None = None
     ) -> list[Output]:

@@ -56,8 +56,12 @@ class ServerTransaction(Transaction):
         super().__init__(transaction_id, initial, destination, timers, observer)
         self._last = b""  # the last response sent, for retransmission
 
-    def receive_request(self, request: Request, now: float) -> list[Output]:
-        """A retransmission of the request matched this transaction (17.2.3)."""
+    def receive_request(self, request: Request | None, now: float) -> list[Output]:
+        """A retransmission of the request matched this transaction (17.2.3).
+
+        The request itself is not needed (the answer is the last response, kept as bytes),
+        so the layer may pass None for one it matched without parsing.
+        """
         out: list[Output] = []
         self._step(self.REQUEST, now, out, request)
         self._fire_due(now, out)

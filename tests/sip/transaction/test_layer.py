@@ -128,3 +128,16 @@ def test_terminated_server_transactions_are_forgotten_and_keys_freed():
     assert len(layer) == 1
     run_timers(layer, until=40.0)
     assert len(layer) == 0 and layer.get(event.transaction_id) is None
+
+
+def test_absorb_retransmission_resends_the_last_response_without_the_request():
+    layer = TransactionLayer()
+    register = request("REGISTER", via_host="Phone.Example.com")
+    [received] = layer.receive_request(register, CLIENT, now=0.0)
+    key = ("z9hG4bK-abc1", "phone.example.com", 5060, "REGISTER")
+    assert layer.absorb_retransmission(key, now=0.1) == []  # Trying: absorbed silently
+    layer.send_response(received.transaction_id, response(register, 401), now=0.2)
+    [again] = parsed(layer.absorb_retransmission(key, now=0.3))
+    assert again.status == 401
+    assert layer.absorb_retransmission(("z9hG4bK-other", "phone.example.com", 5060, "REGISTER"),
+                                       now=0.3) is None
