@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from softswitch.cli import cdr as _cdr
+from softswitch.cli import flows as _flows
 from softswitch.cli import registrations as _registrations
 from softswitch.cli import run as _run
 from softswitch.cli import users as _users
@@ -27,6 +28,7 @@ app.add_typer(_users.app, name="users")
 app.command("registrations")(_registrations.registrations)
 app.command("cdr")(_cdr.cdr)
 app.command("calls")(_cdr.calls)
+app.command("flows")(_flows.flows)
 
 
 def main() -> None:

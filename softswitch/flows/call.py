@@ -118,6 +118,7 @@ class Call:
         self._wait: Waiting | None = None
         self._caller_gone = False
         self._recording_ends: set[str] = set()
+        self._barge_in = False
         self._record_ids = itertools.count(1)
         self._loop = asyncio.get_running_loop()
         port.listen(self._digit_arrived, self._silence_heard)
@@ -246,9 +247,11 @@ class Call:
         names = [p.name if isinstance(p, ToneSpec) else Path(p).stem for p in items]
         self._event("play", *names)
         playing = self._port.play(items, barge_in=barge_in)
+        self._barge_in = barge_in
         try:
             completed = await self._wait_for(playing, self.timeouts.prompt, "play")
         finally:
+            self._barge_in = False
             if not playing.done():
                 self._port.stop()
         if completed is _TIMEOUT:
@@ -288,8 +291,12 @@ class Call:
                 self._wait.future.set_result(f"key {digit}")
                 return
         self._digits.append(digit)
-        if self._wait is not None and self._wait.kind == "digit" and not self._wait.future.done():
+        if self._wait is None or self._wait.future.done():
+            return
+        if self._wait.kind == "digit":
             self._wait.future.set_result(self._digits.popleft())
+        elif self._wait.kind == "play" and self._barge_in:
+            self._port.stop()  # barge-in does not depend on the port doing it too
 
     def flush_digits(self) -> str:
         """Drop the type-ahead buffer (before a question whose answer must be fresh)."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
 import soundfile as sf
 
 from media import Leg, MediaEngine, Recording
@@ -143,6 +144,9 @@ class EngineMediaPort:
 
     def stop(self) -> None:
         self._engine.stop_playback(self._leg)
+        if self._playing is not None:
+            self._playing.cancel()  # still loading the files: never start playing
+            self._playing = None
 
     def start_recording(self, path: Path, silence_timeout: float) -> asyncio.Future[None]:
         async def start() -> None:
@@ -157,7 +161,7 @@ class EngineMediaPort:
         return asyncio.ensure_future(self._engine.stop_recording(recording))
 
     def close(self) -> None:
-        self._engine.stop_playback(self._leg)
+        self.stop()
         if self._pump is not None:
             self._pump.cancel()
             self._pump = None
@@ -279,7 +283,7 @@ class SimulatedMediaPort:
         self._recording = None
         timer.cancel()
         frames = int((self.clock.time() - started) * 8000)
-        sf.write(str(path), [0] * frames, 8000, subtype="PCM_16")  # silence of the right length
+        sf.write(str(path), np.zeros(frames, np.int16), 8000, subtype="PCM_16")  # silence
         self.recorded.append(path)
         return _done(self._loop, path)
 
