@@ -98,7 +98,7 @@ class Call:
         language: str = "zh",
         variables: Mapping[str, Any] | None = None,
         recordings: Path = Path("recordings"),
-        timeouts: Timeouts = Timeouts(),
+        timeouts: Timeouts | None = None,
         on_event: Callable[[CallEvent], None] | None = None,
     ) -> None:
         self.caller = caller
@@ -107,7 +107,7 @@ class Call:
         self.language = language
         self.variables: dict[str, Any] = dict(variables or {})
         self.state = CallState.RINGING
-        self.timeouts = timeouts
+        self.timeouts = timeouts or Timeouts()
         self.on_wait: Callable[[], None] | None = None  # the test kit's "flow is blocked" hook
         self._port = port
         self._clock = clock
@@ -286,16 +286,17 @@ class Call:
     # -- digits ---------------------------------------------------------------------------
 
     def _digit_arrived(self, digit: str) -> None:
-        if digit in self._recording_ends and self._wait is not None:
-            if self._wait.kind == "record" and not self._wait.future.done():
-                self._wait.future.set_result(f"key {digit}")
-                return
-        self._digits.append(digit)
-        if self._wait is None or self._wait.future.done():
+        wait = self._wait
+        if wait is not None and wait.kind == "record" and digit in self._recording_ends:
+            if not wait.future.done():
+                wait.future.set_result(f"key {digit}")
             return
-        if self._wait.kind == "digit":
-            self._wait.future.set_result(self._digits.popleft())
-        elif self._wait.kind == "play" and self._barge_in:
+        self._digits.append(digit)
+        if wait is None or wait.future.done():
+            return
+        if wait.kind == "digit":
+            wait.future.set_result(self._digits.popleft())
+        elif wait.kind == "play" and self._barge_in:
             self._port.stop()  # barge-in does not depend on the port doing it too
 
     def flush_digits(self) -> str:

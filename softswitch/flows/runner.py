@@ -109,7 +109,7 @@ class FlowRunner:
         recordings: Path = Path("recordings"),
         language: str = "zh",
         clock: Clock | None = None,
-        timeouts: Timeouts = Timeouts(),
+        timeouts: Timeouts | None = None,
         on_event: Callable[[str, CallEvent], None] | None = None,
     ) -> None:
         self.flows = flows

@@ -81,7 +81,7 @@ class FlowTester:
         prompt_seconds: Callable[[PlayItem], float] = prompt_seconds,
         speech_seconds: float = 2.0,
         recordings: Path | None = None,
-        timeouts: Timeouts = Timeouts(),
+        timeouts: Timeouts | None = None,
         max_seconds: float = 3600.0,
     ) -> None:
         keys = digits if isinstance(digits, str) else "".join(k for _, k in digits)
