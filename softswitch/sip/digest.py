@@ -145,14 +145,57 @@ def _skip_space(text: str, pos: int) -> int:
     return pos
 
 
+# One well-formed parameter and the separator after it, as `_parse_auth_slowly` reads them:
+# quoted values without control characters (escapes resolved afterwards), then a comma (or
+# several: empty elements) or the end. Anything else goes to the slow path, which names the
+# error precisely.
+_FAST_PARAM = re.compile(
+    r"[ \t]*([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*=[ \t]*"
+    r'(?:"([^"\\\x00-\x08\x0a-\x1f]*(?:\\[^\x00-\x08\x0a-\x1f][^"\\\x00-\x08\x0a-\x1f]*)*)"'
+    r'|([^\s,"]+))'
+    r"[ \t]*(?:(?:,[ \t]*)+|\Z)"
+)
+_LEADING_SEPARATORS = re.compile(r"[ \t]*(?:,[ \t]*)*")
+_ESCAPE = re.compile(r"\\(.)")
+
+
 def parse_auth_header(value: str) -> tuple[str, dict[str, str]]:
     """Split ``Scheme name=value, name="quoted"`` into (scheme, params with lower-case names).
 
     Quoted and unquoted values are both accepted (phones differ); empty list elements are
     skipped (RFC 7230 section 7); a repeated parameter is an error (RFC 7616 section 3.3).
+    Every REGISTER answer goes through here, so a regex per parameter reads the usual
+    header and only an odd or broken one takes the character-by-character path.
     """
     if len(value) > MAX_HEADER_LENGTH:
         raise DigestParseError("authentication header too long")
+    scheme = _TOKEN.match(value, _skip_space(value, 0))
+    if scheme is None:
+        raise DigestParseError("missing authentication scheme")
+    end = len(value)
+    pos = scheme.end()
+    if pos < end and value[pos] not in " \t,":
+        return _parse_auth_slowly(value)
+    pos = _LEADING_SEPARATORS.match(value, pos).end()  # type: ignore[union-attr]
+    params: dict[str, str] = {}
+    while pos < end:
+        found = _FAST_PARAM.match(value, pos)
+        if found is None:
+            return _parse_auth_slowly(value)
+        name, quoted, bare = found.groups()
+        key = name.lower()
+        if key in params or len(params) == MAX_PARAMS:
+            return _parse_auth_slowly(value)
+        if quoted is None:
+            params[key] = bare
+        else:
+            params[key] = _ESCAPE.sub(r"\1", quoted) if "\\" in quoted else quoted
+        pos = found.end()
+    return scheme.group(), params
+
+
+def _parse_auth_slowly(value: str) -> tuple[str, dict[str, str]]:
+    """The reference reader of `parse_auth_header`, with a precise error for each fault."""
     pos = _skip_space(value, 0)
     scheme = _TOKEN.match(value, pos)
     if scheme is None:
@@ -493,6 +536,7 @@ class DigestAuthenticator:
         self._nonces = NonceSigner(secret, realm, lifetime=nonce_lifetime, entropy=entropy)
         self._tracker = tracker if tracker is not None else NonceCountTracker()
         self.opaque = hmac.new(secret, b"opaque\0" + realm.encode(), "sha256").hexdigest()[:32]
+        self._templates: dict[bool, tuple[list[str], ...]] = {}
 
     def challenges(self, now: float, *, stale: bool = False) -> tuple[DigestChallenge, ...]:
         """One challenge per algorithm, strongest first (RFC 8760 section 2.4 ordering).
@@ -500,7 +544,25 @@ class DigestAuthenticator:
         They share one nonce: whichever algorithm the client picks, the nonce and its count
         window are the same, and the switch signs one nonce instead of two per challenge.
         """
+        return self._challenges(self._nonces.issue(now), stale)
+
+    def challenge_headers(self, now: float, *, stale: bool = False) -> tuple[str, ...]:
+        """:meth:`challenges` already serialised: half of all REGISTERs are answered with
+        these, so the parts that never change are formatted once per server."""
         nonce = self._nonces.issue(now)
+        templates = self._templates.get(stale)
+        if templates is None:
+            marker = "\ue000nonce\ue000"  # a private-use character: in no realm we issue
+            templates = tuple(
+                challenge.to_header().split(marker)
+                for challenge in self._challenges(marker, stale)
+            )
+            if any(len(parts) != 2 for parts in templates):
+                return tuple(c.to_header() for c in self._challenges(nonce, stale))
+            self._templates[stale] = templates
+        return tuple(nonce.join(parts) for parts in templates)
+
+    def _challenges(self, nonce: str, stale: bool) -> tuple[DigestChallenge, ...]:
         return tuple(
             DigestChallenge(
                 realm=self.realm, nonce=nonce, algorithm=algorithm,
