@@ -57,7 +57,8 @@ class CallEvent:
     """Something a flow did or the caller did, for logs and the test kit."""
 
     at: float
-    kind: str  # answer, play, interrupted, collected, menu, record, hangup, caller_hangup
+    kind: str  # answer, play, skipped, interrupted, collected, menu, record, recorded,
+    #            hangup, caller_hangup
     detail: tuple[str, ...] = ()
 
 
@@ -242,9 +243,10 @@ class Call:
         items = self._resolve(prompt)
         if not items:
             return True
-        if barge_in and self._digits:
-            return False
         names = [p.name if isinstance(p, ToneSpec) else Path(p).stem for p in items]
+        if barge_in and self._digits:
+            self._event("skipped", *names)
+            return False
         self._event("play", *names)
         playing = self._port.play(items, barge_in=barge_in)
         self._barge_in = barge_in

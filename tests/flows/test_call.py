@@ -237,3 +237,24 @@ async def test_a_flow_waiting_on_nothing_is_reported_as_stuck() -> None:
 
     with pytest.raises(FlowStuck, match="simulated seconds"):
         await run_flow(flow, max_seconds=1000)
+
+
+async def test_a_prompt_skipped_by_type_ahead_is_an_event() -> None:
+    async def flow(call: Call) -> None:
+        await call.answer()
+        await call.collect(1, timeout=2)
+        await call.play("welcome")  # "2" is waiting already
+        call.variables["next"] = await call.collect(1)
+
+    result = await run_flow(flow, digits=[(0.0, "1"), (0.0, "2")])
+    assert [e.detail for e in result.events if e.kind == "skipped"] == [("welcome",)]
+    assert result.variables["next"] == "2"
+    assert result.prompts == ()
+
+
+def test_public_names_exist() -> None:
+    import softswitch.flows
+    import softswitch.testing
+
+    for package in (softswitch.flows, softswitch.testing):
+        assert all(hasattr(package, name) for name in package.__all__)

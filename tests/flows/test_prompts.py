@@ -17,7 +17,7 @@ GENERAL = ["welcome", "invalid", "timeout", "goodbye", "sorry_error", "enter_car
 
 def pieces_used(lang: str) -> set[str]:
     used: set[str] = set(digit_pieces("0123456789*#", lang))
-    for n in [*range(0, 120), 200, 1000, 2000, 10_000, 20_000, 10**8, 2 * 10**8, 10**9, 10**6]:
+    for n in [*range(120), 200, 1000, 2000, 10_000, 20_000, 10**8, 2 * 10**8, 10**9, 10**6]:
         used.update(number_pieces(n, lang))
     used.update(money_pieces("2.25", lang) + money_pieces("0.05", lang))
     day = dt.date(2024, 1, 1)
