@@ -148,15 +148,15 @@ class Call:
         if answered and self.state is not CallState.ANSWERED:
             raise CallStateError("answer() the call first")
 
-    async def _wait_for(self, future: asyncio.Future[T], timeout: float | None, kind: str) -> T:
-        """Await ``future``; returns ``_TIMEOUT`` after ``timeout``, raises Hangup."""
+    async def _wait_for(self, future: asyncio.Future[Any], timeout: float | None, kind: str) -> Any:
+        """Await ``future``: its result, or ``_TIMEOUT`` after ``timeout``; raises Hangup."""
         waiter: asyncio.Future[Any] = self._loop.create_future()
 
         def settle(value: object) -> None:
             if not waiter.done():
                 waiter.set_result(value)
 
-        def copy(done: asyncio.Future[T]) -> None:
+        def copy(done: asyncio.Future[Any]) -> None:
             if waiter.done():
                 return
             if done.cancelled():
@@ -184,7 +184,7 @@ class Call:
                 timer.cancel()
         if result is _HANGUP:
             raise Hangup("the caller hung up")
-        return result  # type: ignore[no-any-return]
+        return result
 
     def caller_left(self) -> bool:
         """The caller hung up: wake the flow's current wait with Hangup. False when the flow

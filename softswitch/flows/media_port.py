@@ -18,7 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import soundfile as sf
@@ -72,7 +72,7 @@ class MediaPort(Protocol):
         """The call is over: stop prompts and recordings, drop callbacks."""
 
 
-def _done(loop: asyncio.AbstractEventLoop, value: object = None) -> asyncio.Future:  # type: ignore[type-arg]
+def _done(loop: asyncio.AbstractEventLoop, value: Any = None) -> asyncio.Future[Any]:
     future = loop.create_future()
     future.set_result(value)
     return future
@@ -171,7 +171,7 @@ class EngineMediaPort:
             task.add_done_callback(_log_failure)
 
 
-def _log_failure(task: asyncio.Future[object]) -> None:
+def _log_failure(task: asyncio.Future[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("finishing a recording failed", exc_info=task.exception())
 

@@ -70,12 +70,16 @@ def flow(number: str | None = None, *, name: str | None = None) -> Callable[[F],
     suggested for dialled ``number``; the dial plan's ``[dialplan] flows`` decides."""
 
     def mark(func: F) -> F:
-        if not inspect.iscoroutinefunction(func):
-            raise TypeError(f"a flow must be an async def, not {func!r}")
+        _require_async(func)
         setattr(func, _MARK, _Mark(number, name or func.__name__))
         return func
 
     return mark
+
+
+def _require_async(func: object) -> None:
+    if not inspect.iscoroutinefunction(func):
+        raise TypeError(f"a flow must be an async def, not {func!r}")
 
 
 def lookup(flows: Mapping[str, FlowFunc], name: str) -> FlowFunc:
