@@ -188,9 +188,10 @@ class Call:
 
     def caller_left(self) -> bool:
         """The caller hung up: wake the flow's current wait with Hangup. False when the flow
-        is not waiting on the call (the runner then cancels its task)."""
-        if self._caller_gone:
-            return True
+        is not waiting on the call (the runner then cancels its task). After the flow's own
+        hangup this does nothing, so the switch may report every end of the call here."""
+        if self._caller_gone or self.state is CallState.ENDED:
+            return True  # already gone, or the flow hung up itself: nothing to interrupt
         self._caller_gone = True
         self._event("caller_hangup")
         self.state = CallState.ENDED

@@ -82,3 +82,29 @@ async def test_loop_clock_timeouts_fire_on_the_real_loop() -> None:
     fired = asyncio.Event()
     clock.call_at(clock.time() + 0.01, fired.set)
     await asyncio.wait_for(fired.wait(), 1)
+
+
+async def test_switch_reporting_the_flows_own_hangup_does_not_cancel_it(
+    engine: MediaEngine,
+) -> None:
+    leg = await engine.open_leg()
+    sessions = []
+    after_hangup = asyncio.Event()
+
+    async def answer() -> None:
+        pass
+
+    def hangup(cause: str) -> None:  # what B2bua._hangup does: report every end of the call
+        sessions[0].caller_hung_up()
+
+    async def flow(call: Call) -> None:
+        await call.answer()
+        await call.hangup("done")
+        await asyncio.sleep(0)  # work after hanging up (a database write) is not cancelled
+        after_hangup.set()
+
+    port = EngineMediaPort(engine, leg, answer=answer, hangup=hangup)
+    sessions.append(FlowRunner({"f": flow}).start("f", port, call_id="c3", caller="1001",
+                                                  dialled="8000"))
+    outcome = await asyncio.wait_for(sessions[0].wait(), 2)
+    assert after_hangup.is_set() and outcome.ended_by == "flow"
