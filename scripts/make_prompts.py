@@ -24,8 +24,8 @@ import soundfile as sf
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from media.player import resample, to_int16  # noqa: E402
-from softswitch.flows.prompts import parse_prompt_text  # noqa: E402
+from media.player import resample, to_int16
+from softswitch.flows.prompts import parse_prompt_text
 
 VOICES = {"zh": ("cmn-latn-pinyin", "150"), "en": ("en-us", "160")}
 # "cmn" reads the pinyin its dictionary produces as English words; the pinyin voice speaks it.
