@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 
 from softswitch.store.records import Binding
-from softswitch.store.sqlite import SqliteConnection, Transaction
+from softswitch.store.sqlite import SqliteConnection
 
 __all__ = ["BindingRepository"]
 
@@ -72,16 +72,13 @@ class BindingRepository:
             raise ValueError("every binding must belong to the AOR being updated")
         keys = [(aor, key) for key in removals]
         rows = [_to_row(binding) for binding in upserts]
-
-        async def op(tx: Transaction) -> None:
-            if keys:  # each statement is a trip to the database thread: skip empty ones
-                await tx.execute_many(
-                    "DELETE FROM bindings WHERE aor = ? AND binding_key = ?", keys
-                )
-            if rows:
-                await tx.execute_many(_UPSERT, rows)
-
-        await self._db.write(op)
+        statements: list[tuple[str, list[tuple[object, ...]]]] = []
+        if keys:
+            statements.append(("DELETE FROM bindings WHERE aor = ? AND binding_key = ?", keys))
+        if rows:
+            statements.append((_UPSERT, rows))
+        if statements:
+            await self._db.write_statements(statements)
 
     async def remove_all(self, aor: str) -> int:
         """``Contact: *`` with Expires 0 (RFC 3261 section 10.2.2); returns how many went."""

@@ -9,6 +9,11 @@ operation; whoever holds the lock next runs *all* queued operations in one trans
 commits once, and only then resolves every caller (if one operation fails, the batch is
 retried one operation per transaction, so a failure undoes only its own operation). A write is
 still acknowledged only after it is on disk.
+
+Why :meth:`SqliteConnection.write_statements`: every awaited statement is a round trip to
+aiosqlite's worker thread and a wake-up of the event loop, and a REGISTER's write used to cost
+three (BEGIN, the upserts, COMMIT). A batch made only of plain statements runs as one function
+on the worker thread instead: one trip per batch, however many registrations it carries.
 """
 
 from __future__ import annotations
@@ -22,11 +27,40 @@ import aiosqlite
 
 from softswitch.store.errors import StoreError
 
-__all__ = ["Params", "SqliteConnection", "Transaction"]
+__all__ = ["Params", "SqliteConnection", "Statements", "Transaction"]
 
 Params = Sequence[Any]
+Statements = Sequence[tuple[str, Sequence[Params]]]  # (sql, rows) run with executemany
 T = TypeVar("T")
 Operation = Callable[["Transaction"], Awaitable[Any]]
+
+
+class _StatementOperation:
+    """A write that is only statements: runnable as an ordinary operation, or on the worker
+    thread together with the rest of its batch."""
+
+    __slots__ = ("statements",)
+
+    def __init__(self, statements: Statements) -> None:
+        self.statements = statements
+
+    async def __call__(self, tx: Transaction) -> None:
+        for sql, rows in self.statements:
+            await tx.execute_many(sql, rows)
+
+
+def _commit_statements(conn: sqlite3.Connection, groups: list[Statements]) -> None:
+    """On the worker thread: BEGIN, every statement of every group, COMMIT (or ROLLBACK)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statements in groups:
+            for sql, rows in statements:
+                conn.executemany(sql, rows)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 class SqliteConnection:
@@ -61,6 +95,12 @@ class SqliteConnection:
                 await self._run_batch()
         return done.result()
 
+    async def write_statements(self, statements: Statements) -> None:
+        """Like :meth:`write` for a change that is only ``executemany`` statements (no reads,
+        no results): batched the same way, but a batch of such writes costs one trip to the
+        database thread."""
+        await self.write(_StatementOperation(statements))
+
     async def _run_batch(self) -> None:
         """Run the queued operations in one transaction and commit once.
 
@@ -70,6 +110,16 @@ class SqliteConnection:
         still undoes only itself and its caller alone sees the error.
         """
         batch, self._queue = self._queue, []
+        if all(isinstance(op, _StatementOperation) for op, _ in batch):
+            # Its own task: if the caller running the batch is cancelled, the others' writes
+            # still settle (they may be on disk already) before the lock is let go.
+            job = asyncio.ensure_future(self._run_statement_batch(batch))
+            try:
+                await asyncio.shield(job)
+            except asyncio.CancelledError:
+                await job
+                raise
+            return
         if len(batch) > 1:
             try:
                 results = await self._transaction([op for op, _ in batch])
@@ -86,6 +136,32 @@ class SqliteConnection:
                 done.set_exception(failed.error)
             else:
                 done.set_result(result)
+
+    async def _run_statement_batch(self, batch: list[tuple[Operation, asyncio.Future[Any]]]) -> None:
+        """The batch in one worker-thread call; on failure, one call per operation."""
+        groups = [op.statements for op, _ in batch]  # type: ignore[attr-defined]
+        if len(groups) > 1:
+            try:
+                await self._on_worker(groups)
+            except Exception:  # noqa: BLE001 - retried one by one below, which reports it
+                pass
+            else:
+                for _, done in batch:
+                    done.set_result(None)
+                return
+        for statements, (_, done) in zip(groups, batch, strict=True):
+            try:
+                await self._on_worker([statements])
+            except Exception as error:  # noqa: BLE001 - handed to that operation's caller
+                done.set_exception(error)
+            else:
+                done.set_result(None)
+
+    async def _on_worker(self, groups: list[Statements]) -> None:
+        """Run `_commit_statements` on aiosqlite's thread. aiosqlite has no public call for
+        "run this function on the connection's thread", so this uses its `_execute`."""
+        conn = self._conn
+        await conn._execute(_commit_statements, conn._conn, groups)
 
     async def _transaction(self, operations: list[Operation]) -> list[Any]:
         """BEGIN, run every operation, COMMIT; any failure rolls back and is re-raised."""

@@ -80,3 +80,42 @@ async def test_a_write_is_visible_to_another_connection_once_acknowledged(
     await db.write(setter("durable"))
     with sqlite3.connect(tmp_path / "t.db") as other:
         assert other.execute("SELECT key FROM settings").fetchall() == [("durable",)]
+
+
+INSERT = "INSERT INTO settings (key, value) VALUES (?, 'v')"
+
+
+async def test_statement_writes_share_one_commit_and_one_worker_trip(
+    raw: tuple[SqliteConnection, list[str]],
+) -> None:
+    db, statements = raw
+    await asyncio.gather(*(db.write_statements([(INSERT, [(f"s{i:02d}",)])]) for i in range(20)))
+    assert await keys(db) == [f"s{i:02d}" for i in range(20)]
+    assert 1 <= sum(statement == "COMMIT" for statement in statements) <= 2
+
+
+async def test_a_failing_statement_write_undoes_only_itself(
+    raw: tuple[SqliteConnection, list[str]],
+) -> None:
+    db, _ = raw
+    await db.write_statements([(INSERT, [("taken",)])])
+    outcomes = await asyncio.gather(
+        db.write_statements([(INSERT, [("one",)])]),
+        db.write_statements([(INSERT, [("two",), ("taken",)])]),  # duplicate key: fails
+        db.write_statements([(INSERT, [("three",)])]),
+        return_exceptions=True,
+    )
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], sqlite3.IntegrityError)
+    assert await keys(db) == ["one", "taken", "three"]
+
+
+async def test_statement_and_ordinary_writes_mix_in_one_batch(
+    raw: tuple[SqliteConnection, list[str]],
+) -> None:
+    db, _ = raw
+    results = await asyncio.gather(
+        db.write(setter("op")), db.write_statements([(INSERT, [("st",)])]), db.write(setter("op2"))
+    )
+    assert results == ["op", None, "op2"]
+    assert await keys(db) == ["op", "op2", "st"]
