@@ -17,9 +17,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from media import MediaEngine
 from softswitch.config import Config
 from softswitch.demo import load_demo
-from media import MediaEngine
 from softswitch.metrics import SwitchMetrics
 from softswitch.sip.destination import Destination
 from softswitch.sip.digest import DigestAlgorithm, DigestAuthenticator, DigestParseError
@@ -35,14 +35,17 @@ from softswitch.switch.qualify import Qualifier
 from softswitch.switch.registrar import Registrar
 from softswitch.switch.registration import RegistrationPolicy
 from softswitch.switch.security_log import SecurityLog
+from softswitch.switch.trunk_config import trunks_from
+from softswitch.switch.trunks import Trunks
 from softswitch.switch.usercache import UserCache
 from softswitch.transport.manager import TlsConfigError, TransportManager
 from softswitch.web import HttpServer, create_app
 from softswitch.web.auth import ensure_admin_token
 from softswitch.web.routes import registrations_router, security_events_router, users_router
 from softswitch.web.routes.calls import calls_router, cdr_router
+from softswitch.web.routes.trunks import trunks_router
 
-__all__ = ["Switch", "StartupError", "run_until_signalled"]
+__all__ = ["StartupError", "Switch", "run_until_signalled"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,8 @@ class Switch:
         # -- calls (B2BUA, issue 5): tests and `run` may replace plan/settings before start()
         self.dial_plan = DialPlan.from_config(config.features)  # raises ConfigError
         self.call_settings = call_settings_from(config.features)  # raises ConfigError
+        self.trunk_configs = trunks_from(config.features)  # raises ConfigError
+        self.trunks: Trunks | None = None
         self.media: MediaEngine | None = None
         self.b2bua: B2bua | None = None
         self._lag_task: asyncio.Task[None] | None = None
@@ -168,13 +173,17 @@ class Switch:
         advertise = sip.advertise or ("127.0.0.1" if wildcard else sip.host)
         self.media = MediaEngine(host="0.0.0.0" if wildcard else sip.host)
         await self.media.start()
+        self.trunks = Trunks(self.trunk_configs, self.core.send_request,
+                             contact_host=advertise, contact_port=self.transports.port)
+        self.trunks.start()
         self.b2bua = B2bua(
             self.core, self.authenticator, self.location, self.dial_plan, self.media,
             self.database.cdr, host=advertise, port=self.transports.port,
-            settings=self.call_settings,
+            settings=self.call_settings, trunks=self.trunks,
         )
         self.b2bua.attach()
-        return [cdr_router(self.database.cdr), calls_router(self.b2bua.calls)]
+        return [cdr_router(self.database.cdr), calls_router(self.b2bua.calls),
+                trunks_router(self.trunks.status)]
 
     def _api_routers(self, db: Database) -> list[APIRouter]:
         assert self.users is not None and self.security_log is not None
@@ -218,6 +227,9 @@ class Switch:
         self._background.clear()
         if self.http is not None:
             await self.http.stop()
+        if self.trunks is not None:
+            await self.trunks.close()
+            self.trunks = None
         if self.b2bua is not None:  # calls: BYE both legs, write the records
             await self.b2bua.close()
             self.b2bua = None
@@ -249,6 +261,8 @@ class Switch:
             "uptime_seconds": round(time.monotonic() - self.started_at, 1) if self.started_at else 0,
             "sip": self.transports.listening() if self.transports else [],
             "transactions": self.metrics.transactions_alive(),
+            "live_calls": len(self.b2bua.calls()) if self.b2bua else 0,
+            "trunks": self.trunks.status() if self.trunks else [],
         }
 
     async def _measure_loop_lag(self) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from functools import partial
@@ -33,12 +34,12 @@ from softswitch.sip.builders import new_branch, new_call_id, new_tag
 from softswitch.sip.destination import Destination
 from softswitch.sip.dialog import (
     AnswerResent,
-    RefreshDue,
     Dialog,
     DialogEnded,
     DialogError,
     DialogId,
     DialogStateError,
+    RefreshDue,
     SendRequest,
 )
 from softswitch.sip.errors import RemoteProtocolError, TransactionError
@@ -46,7 +47,6 @@ from softswitch.sip.headers import Headers
 from softswitch.sip.message import Request, Response
 from softswitch.sip.sdp import Direction, SdpError, SessionDescription, parse_sdp
 from softswitch.sip.sdp_negotiation import (
-    Capabilities,
     Negotiated,
     SdpSession,
     accept_answer,
@@ -69,10 +69,12 @@ from softswitch.switch.auth import RequestAuthenticator
 from softswitch.switch.call import best_failure, disposition_for
 from softswitch.switch.call_settings import CallSettings
 from softswitch.switch.core import ServerRequest, SipCore
-from softswitch.switch.dialplan import DialPlan, Extension, Refused, Route
+from softswitch.switch.dialplan import DialPlan, Extension, Refused, Route, Trunk
 from softswitch.switch.legs import Call, CallLeg, CallState, Fork
 from softswitch.switch.location import Location, destination_of
 from softswitch.switch.rtp_watch import RtpWatch
+from softswitch.switch.trunk_auth import authorized_retry
+from softswitch.switch.trunks import Trunks, present_caller
 
 __all__ = ["B2bua", "CallSettings"]
 
@@ -99,6 +101,7 @@ class B2bua:
         port: int,
         settings: CallSettings = CallSettings(),
         clock: Callable[[], float] = time.time,
+        trunks: Trunks | None = None,
     ) -> None:
         self.core = core
         self.auth = authenticator
@@ -109,6 +112,7 @@ class B2bua:
         self.host = host  # our address in Via, Contact and SDP
         self.port = port
         self.settings = settings
+        self.trunks = trunks  # SIP trunks: IP-ACL inbound, outbound routes (trunks.py)
         self._clock = clock
         self._loop = asyncio.get_running_loop()
         self._calls: dict[str, Call] = {}
@@ -145,9 +149,14 @@ class B2bua:
         if request.to.tag:
             self._in_dialog_offer(server)
             return
-        user = await self.auth.authenticate(server)
-        if user is None:
-            return
+        trunk_in = self.trunks.inbound(server.source.host) if self.trunks else None
+        if trunk_in is None:
+            user = await self.auth.authenticate(server)
+            if user is None:
+                return
+            caller, cos = user.extension, user.class_of_service
+        else:  # a trunk's ACL admits the source: no digest, the From user is the caller
+            caller, cos = _caller_number(request), "internal"
         try:
             offer = _offer_of(request)
         except SdpError as exc:
@@ -159,9 +168,10 @@ class B2bua:
             _refuse_session_terms(server, exc)
             return
         dialled = request.uri.user if isinstance(request.uri, SipURI) else None
-        route = self._route(dialled or "", user.class_of_service)
+        target = trunk_in.did_target(dialled or "") if trunk_in else dialled  # DID map
+        route = self._route(target or "", cos)
         call = Call(
-            id=request.call_id, caller=user.extension, callee=_callee_of(route),
+            id=request.call_id, caller=caller, callee=_callee_of(route),
             dialled=dialled or "", route=_describe(route), started_at=self._clock(),
             server=server, offer=offer, session_terms=terms_a,
         )
@@ -171,11 +181,16 @@ class B2bua:
             server.reply(route.status, route.reason)
             await self._record_unanswered(call, route.status, route.reason)
             return
-        if not isinstance(route, Extension):
+        trunk_target = self._trunk_target(route)
+        if trunk_target is not None:
+            assert isinstance(route, Trunk)
+            call.trunk, contacts = route.trunk, [trunk_target]
+        elif not isinstance(route, Extension):
             server.reply(480, f"{call.route} is not served yet")
             await self._record_unanswered(call, 480, f"{call.route} not served")
             return
-        contacts = await self.location.contacts_for(route.number)
+        else:
+            contacts = await self.location.contacts_for(route.number)
         if not contacts:
             server.reply(480, "Not Registered")
             await self._record_unanswered(call, 480, "callee not registered")
@@ -235,6 +250,9 @@ class B2bua:
         call_id_b, tag_b = new_call_id(self.host), new_tag()
         for binding in contacts:
             invite = self._invite_for(call, binding, call_id_b, tag_b, offer_b)
+            trunk = self.trunks.get(call.trunk) if self.trunks and call.trunk else None
+            if trunk is not None:
+                present_caller(invite, trunk, call.caller)
             destination = destination_of(binding)
             fork = Fork(invite, destination, self._loop.create_future())
             fork.future = self.core.send_request(
@@ -284,6 +302,10 @@ class B2bua:
                     if fork is None:
                         continue
                     response = future.result()
+                    retry = self._trunk_retry(call, fork, response)
+                    if retry is not None:
+                        pending[retry] = fork
+                        continue
                     if response.status >= 300:
                         failures.append(response.status)
                     elif winner is None:
@@ -310,6 +332,30 @@ class B2bua:
             status = best_failure(failures)
             self._fail(call, status, None, disposition_for(status), HangupSide.CALLEE,
                        f"{status} from callee")
+
+    # -- trunks (trunks.py): where a Trunk route goes, the provider's challenge ------------
+    def _trunk_target(self, route: Route) -> Binding | None:
+        if not isinstance(route, Trunk) or self.trunks is None:
+            return None
+        return self.trunks.target(route.trunk, route.number)
+
+    def _trunk_retry(self, call: Call, fork: Fork,
+                     response: Response) -> asyncio.Future[Response] | None:
+        """A provider's first 401/407 to our INVITE: send it again with the trunk's
+        credentials (RFC 3261 22.2); the new transaction replaces the fork's."""
+        if response.status not in (401, 407) or call.trunk is None or self.trunks is None:
+            return None
+        headers = fork.invite.headers
+        credentials = self.trunks.credentials(call.trunk)
+        if credentials is None or "authorization" in headers or "proxy-authorization" in headers:
+            return None
+        retry = authorized_retry(fork.invite, response, credentials, secrets.token_hex(8))
+        if retry is None:
+            return None
+        fork.invite = retry
+        fork.future = self.core.send_request(
+            retry, fork.destination, on_provisional=partial(self._on_provisional, call, fork))
+        return fork.future
 
     def _on_provisional(self, call: Call, fork: Fork, response: Response) -> None:
         """180/183 from a fork: an early dialog for it, ringing (or early media) to A."""
@@ -768,6 +814,12 @@ def _sdp_of(message: Request | Response) -> SessionDescription | None:
 def _offer_of(request: Request) -> SessionDescription | None:
     """Leg A's offer; None means a late offer (we offer in the 2xx, RFC 3264 section 5)."""
     return _sdp_of(request)
+
+
+def _caller_number(request: Request) -> str:
+    """The caller of a trunk call as the CDR names it: the From user (the calling number)."""
+    uri = request.from_.uri
+    return (uri.user or "") if isinstance(uri, SipURI) else ""
 
 
 def _callee_of(route: Route) -> str:

@@ -24,7 +24,7 @@ from softswitch.sip.session_timer import SessionTimerTerms
 from softswitch.switch.core import ServerRequest
 from softswitch.switch.rtp_watch import RtpWatch
 
-__all__ = ["Call", "CallState", "CallLeg", "Fork"]
+__all__ = ["Call", "CallLeg", "CallState", "Fork"]
 
 
 class CallState(StrEnum):
@@ -84,6 +84,7 @@ class Call:
     rtp_watch: RtpWatch | None = None  # dead media detection, from the answer on
     media_timer: asyncio.TimerHandle | None = None  # next RTP counter sample
     forks: list[Fork] = field(default_factory=list)
+    trunk: str | None = None  # leg B goes out through this trunk (dial plan Trunk route)
 
     def summary(self) -> dict[str, Any]:
         """The call as `/api/calls` and `softswitch calls` show it."""
@@ -94,6 +95,7 @@ class Call:
             "caller": self.caller,
             "callee": self.callee,
             "dialled": self.dialled,
+            "trunk": self.trunk,
             "state": self.state.value,
             "started_at": self.started_at,
             "answered_at": self.answered_at,
