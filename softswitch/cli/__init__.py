@@ -12,6 +12,7 @@ from softswitch.cli import cdr as _cdr
 from softswitch.cli import flows as _flows
 from softswitch.cli import registrations as _registrations
 from softswitch.cli import run as _run
+from softswitch.cli import status as _status
 from softswitch.cli import users as _users
 
 __all__ = ["app", "main"]
@@ -29,6 +30,7 @@ app.command("registrations")(_registrations.registrations)
 app.command("cdr")(_cdr.cdr)
 app.command("calls")(_cdr.calls)
 app.command("flows")(_flows.flows)
+app.command("status")(_status.status)
 
 
 def main() -> None:
