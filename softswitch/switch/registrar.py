@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from typing import Any
 
 from softswitch.sip.digest import DigestCredentials
 from softswitch.store.bindings import BindingRepository
@@ -57,12 +57,13 @@ class Registrar:
         self._cache: OrderedDict[str, list[Binding]] = OrderedDict()
         self._cache_size = cache_size
 
-    def on_register(self, server_request: ServerRequest) -> asyncio.Future[None] | None:
-        """Challenge synchronously when there is nothing to verify; else work in a task."""
+    def on_register(self, server_request: ServerRequest) -> Coroutine[Any, Any, None] | None:
+        """Challenge synchronously when there is nothing to verify; else return the work,
+        which the core runs in its one guarded task per request (no second task here)."""
         credentials = self._auth.screen(server_request)
         if credentials is None:
             return None
-        return asyncio.ensure_future(self._register(server_request, credentials))
+        return self._register(server_request, credentials)
 
     async def _register(self, server_request: ServerRequest, credentials: DigestCredentials) -> None:
         user = await self._auth.verify(server_request, credentials)
@@ -109,19 +110,41 @@ class Registrar:
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
 
-    @asynccontextmanager
-    async def _aor_lock(self, aor: str) -> AsyncIterator[None]:
+    def _aor_lock(self, aor: str) -> _AorLock:
         """One REGISTER per AOR at a time; the lock is dropped when nobody holds or awaits it."""
-        lock, users = self._locks.get(aor, (None, 0))
-        if lock is None:
-            lock = asyncio.Lock()
-        self._locks[aor] = (lock, users + 1)
+        return _AorLock(self._locks, aor)
+
+
+class _AorLock:
+    """`async with` one AOR's lock, counting users so the entry goes with the last one.
+
+    A plain class rather than ``@asynccontextmanager``: it is entered by every REGISTER and
+    the generator machinery cost more than the lock itself.
+    """
+
+    __slots__ = ("_locks", "_aor", "_lock")
+
+    def __init__(self, locks: dict[str, tuple[asyncio.Lock, int]], aor: str) -> None:
+        self._locks = locks
+        self._aor = aor
+        lock, users = locks.get(aor, (None, 0))
+        self._lock = lock if lock is not None else asyncio.Lock()
+        locks[aor] = (self._lock, users + 1)
+
+    async def __aenter__(self) -> None:
         try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[aor]
-            if users <= 1:
-                del self._locks[aor]
-            else:
-                self._locks[aor] = (lock, users - 1)
+            await self._lock.acquire()
+        except BaseException:
+            self._release_user()
+            raise
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._lock.release()
+        self._release_user()
+
+    def _release_user(self) -> None:
+        lock, users = self._locks[self._aor]
+        if users <= 1:
+            del self._locks[self._aor]
+        else:
+            self._locks[self._aor] = (lock, users - 1)
