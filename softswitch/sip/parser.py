@@ -143,10 +143,20 @@ def _parse_headers(lines: list[str]) -> Headers:
         if not colon:
             raise RemoteProtocolError("Malformed header line")
         name = name.rstrip(" \t")
-        if not is_token(name):
-            raise RemoteProtocolError(f"Invalid header name {name!r}")
-        fields.append((canonical_key(name), name, value.strip()))
+        key = _KNOWN_NAMES.get(name)
+        if key is None:
+            if not is_token(name):
+                raise RemoteProtocolError(f"Invalid header name {name!r}")
+            key = canonical_key(name)
+            if len(_KNOWN_NAMES) < 1024:  # bounded: peers choose the names
+                _KNOWN_NAMES[name] = key
+        fields.append((key, name, value.strip()))
     return Headers(fields)
+
+
+# Header names already checked to be tokens, with their keys: phones send the same dozen
+# names in every message, and the check was the largest part of reading a header line.
+_KNOWN_NAMES: dict[str, str] = {}
 
 
 def _cut_body(headers: Headers, body: bytes) -> bytes:
