@@ -11,14 +11,17 @@ import contextlib
 import logging
 import secrets
 import signal
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter
 
+from media import Leg as MediaLeg
 from media import MediaEngine
 from softswitch.config import Config
+from softswitch.flows import EngineMediaPort, FlowNotFound, FlowRegistry, FlowRunner, FlowSession
 from softswitch.demo import load_demo
 from softswitch.metrics import SwitchMetrics
 from softswitch.sip.destination import Destination
@@ -73,6 +76,8 @@ class Switch:
         self.qualifier: Qualifier | None = None
         # -- calls (B2BUA, issue 5): tests and `run` may replace plan/settings before start()
         self.dial_plan = DialPlan.from_config(config.features)  # raises ConfigError
+        self.flow_registry = FlowRegistry.from_config(config.features.get("flows"))
+        self.flow_runner: FlowRunner | None = None
         self.call_settings = call_settings_from(config.features)  # raises ConfigError
         self.trunk_configs = trunks_from(config.features)  # raises ConfigError
         self.trunks: Trunks | None = None
@@ -170,20 +175,33 @@ class Switch:
             log.warning("%d call(s) in progress at the last stop closed as interrupted",
                         interrupted)
         wildcard = sip.host in ("0.0.0.0", "::", "")
-        advertise = sip.advertise or ("127.0.0.1" if wildcard else sip.host)
+        advertise = sip.advertise or (_primary_address() if wildcard else sip.host)
         self.media = MediaEngine(host="0.0.0.0" if wildcard else sip.host)
         await self.media.start()
         self.trunks = Trunks(self.trunk_configs, self.core.send_request,
                              contact_host=advertise, contact_port=self.transports.port)
         self.trunks.start()
+        self.flow_runner = FlowRunner(self.flow_registry,
+                                      recordings=self.config.data_dir / "recordings")
         self.b2bua = B2bua(
             self.core, self.authenticator, self.location, self.dial_plan, self.media,
             self.database.cdr, host=advertise, port=self.transports.port,
-            settings=self.call_settings, trunks=self.trunks,
+            settings=self.call_settings, trunks=self.trunks, flows=self._start_flow,
         )
         self.b2bua.attach()
         return [cdr_router(self.database.cdr), calls_router(self.b2bua.calls),
                 trunks_router(self.trunks.status)]
+
+    def _start_flow(self, name: str, leg: MediaLeg, answer: Callable[[], Awaitable[None]],
+                    hangup: Callable[[str], None], call: Call) -> FlowSession | None:
+        """The B2BUA's FlowStarter: run flow ``name`` on the call's media leg."""
+        assert self.flow_runner is not None and self.media is not None
+        port = EngineMediaPort(self.media, leg, answer=answer, hangup=hangup)
+        try:
+            return self.flow_runner.start(name, port, call_id=call.id, caller=call.caller,
+                                          dialled=call.dialled)
+        except FlowNotFound:
+            return None
 
     def _api_routers(self, db: Database) -> list[APIRouter]:
         assert self.users is not None and self.security_log is not None
@@ -309,3 +327,18 @@ async def run_until_signalled(switch: Switch) -> None:
         print("stopping", flush=True)
     finally:
         await switch.stop()
+
+
+def _primary_address() -> str:
+    """The address phones on the LAN reach us at when we listen on every address: put in Via,
+    Contact and SDP. Set ``[sip] advertise`` when this guess is wrong (NAT, several NICs)."""
+    try:
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+    except OSError:
+        infos = []
+    for *_, sockaddr in infos:
+        address = str(sockaddr[0])
+        if not address.startswith("127."):
+            return address
+    log.warning("no non-loopback address found; set [sip] advertise so phones can reach media")
+    return "127.0.0.1"

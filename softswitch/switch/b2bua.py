@@ -23,11 +23,12 @@ import itertools
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
 from media import Direction as MediaDirection
+from media import Leg as MediaLeg
 from media import MediaEngine, MediaFormat
 from media.tones import ToneSpec
 from softswitch.sip.builders import new_branch, new_call_id, new_tag
@@ -69,14 +70,22 @@ from softswitch.switch.auth import RequestAuthenticator
 from softswitch.switch.call import best_failure, disposition_for
 from softswitch.switch.call_settings import CallSettings
 from softswitch.switch.core import ServerRequest, SipCore
-from softswitch.switch.dialplan import DialPlan, Extension, Refused, Route, Trunk
-from softswitch.switch.legs import Call, CallLeg, CallState, Fork
+from softswitch.switch.dialplan import DialPlan, Extension, Flow, Refused, Route, Trunk
+from softswitch.switch.legs import Call, CallLeg, CallState, FlowSessionLike, Fork
 from softswitch.switch.location import Location, destination_of
 from softswitch.switch.rtp_watch import RtpWatch
 from softswitch.switch.trunk_auth import authorized_retry
 from softswitch.switch.trunks import Trunks, present_caller
 
-__all__ = ["B2bua", "CallSettings"]
+__all__ = ["B2bua", "CallSettings", "FlowStarter"]
+
+# Starts the flow named by a Flow route on the call's media leg, with the B2BUA's answer and
+# hang-up callbacks; None when no flow has that name. Supplied by the app (softswitch.flows
+# sits above the switching core, so the B2BUA does not import it).
+FlowStarter = Callable[
+    [str, MediaLeg, Callable[[], Awaitable[None]], Callable[[str], None], Call],
+    FlowSessionLike | None,
+]
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +111,7 @@ class B2bua:
         settings: CallSettings = CallSettings(),
         clock: Callable[[], float] = time.time,
         trunks: Trunks | None = None,
+        flows: FlowStarter | None = None,
     ) -> None:
         self.core = core
         self.auth = authenticator
@@ -113,6 +123,7 @@ class B2bua:
         self.port = port
         self.settings = settings
         self.trunks = trunks  # SIP trunks: IP-ACL inbound, outbound routes (trunks.py)
+        self.flows = flows  # call flows (IVR) bound to numbers of the dial plan
         self._clock = clock
         self._loop = asyncio.get_running_loop()
         self._calls: dict[str, Call] = {}
@@ -185,6 +196,9 @@ class B2bua:
         if trunk_target is not None:
             assert isinstance(route, Trunk)
             call.trunk, contacts = route.trunk, [trunk_target]
+        elif isinstance(route, Flow) and self.flows is not None:
+            await self._start_flow(call, route)
+            return
         elif not isinstance(route, Extension):
             server.reply(480, f"{call.route} is not served yet")
             await self._record_unanswered(call, 480, f"{call.route} not served")
@@ -222,6 +236,64 @@ class B2bua:
         except Exception as exc:  # an unknown class of service is a configuration slip
             log.warning("class of service %r: %s; using 'internal'", cos, exc)
             return self.plan.route(dialled, "internal")
+
+    # -- calls answered by a flow (IVR) ------------------------------------------------------
+    async def _start_flow(self, call: Call, route: Flow) -> None:
+        """One media leg on the switch, and the flow runs against it (softswitch.flows)."""
+        assert self.flows is not None
+        media_a = await self.media.open_leg(leg_id=f"call{next(self._ids)}-a")
+        call.a = CallLeg("a", call, media_a,
+                         SdpSession(self.settings.capabilities, self.host, media_a.stream.local[1]),
+                         call.server.source)
+        call.flow = self.flows(route.flow, media_a, partial(self._answer_flow, call),
+                               partial(self._flow_hangup, call), call)
+        if call.flow is None:
+            await self.media.close_leg(media_a)
+            call.server.reply(404, "No Such Service")
+            await self._record_unanswered(call, 404, f"flow {route.flow} not registered")
+            return
+        self._calls[call.id] = call
+        await self.cdr.open(CallRecord(call.id, call.caller, call.callee, call.dialled,
+                                       call.route, call.started_at))
+        self._spawn(self._watch_flow(call))
+
+    async def _answer_flow(self, call: Call) -> None:
+        """The flow answers: 200 with our SDP answer (or offer, for a late offer)."""
+        a = call.a
+        assert a is not None
+        if call.state is CallState.ANSWERED or call.state is CallState.ENDED:
+            return
+        if call.offer is None:
+            call.answer_a = a.sdp.create_offer().serialize()
+        else:
+            answer, negotiated = a.sdp.receive_offer(call.offer)
+            self._apply(a, negotiated)
+            call.answer_a = answer.serialize()
+        self._send_to_a(call, 200, call.answer_a)
+        call.state, call.answered_at = CallState.ANSWERED, self._clock()
+        self._spawn(self.cdr.answered(call.id, call.answered_at))
+
+    def _flow_hangup(self, call: Call, cause: str) -> None:
+        """The flow hung up: BYE if answered, else a final failure to the caller."""
+        if call.state is CallState.ANSWERED:
+            self._hangup(call, None, cause, HangupSide.SWITCH)
+        elif call.state is not CallState.ENDED:
+            self._fail(call, 480, "Temporarily Unavailable", Disposition.FAILED,
+                       HangupSide.SWITCH, cause)
+
+    async def _watch_flow(self, call: Call) -> None:
+        """A CANCEL before the flow answers ends it; a flow that returns hangs up."""
+        assert call.flow is not None and call.server.cancelled is not None
+        cancelled = asyncio.ensure_future(call.server.cancelled.wait())
+        finished = asyncio.ensure_future(call.flow.wait())
+        await asyncio.wait([cancelled, finished], return_when=asyncio.FIRST_COMPLETED)
+        if cancelled.done() and call.state is not CallState.ANSWERED:
+            call.flow.caller_hung_up()
+            self._fail(call, 487, None, Disposition.CANCELLED, HangupSide.CALLER,
+                       "cancelled by caller")
+        cancelled.cancel()
+        await finished
+        self._flow_hangup(call, "flow ended")
 
     async def _record_unanswered(self, call: Call, status: int, cause: str) -> None:
         record = CallRecord(call.id, call.caller, call.callee, call.dialled, call.route,
@@ -706,6 +778,8 @@ class B2bua:
         if call.state is not CallState.ANSWERED and disposition is Disposition.ANSWERED:
             disposition = Disposition.FAILED
         call.state = CallState.ENDED
+        if call.flow is not None:
+            call.flow.caller_hung_up()  # a no-op when the flow itself hung up
         for handle in (call.limit, call.media_timer):
             if handle is not None:
                 handle.cancel()

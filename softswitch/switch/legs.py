@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from media import Bridge
 from media import Leg as MediaLeg
@@ -24,8 +24,16 @@ from softswitch.sip.session_timer import SessionTimerTerms
 from softswitch.switch.core import ServerRequest
 from softswitch.switch.rtp_watch import RtpWatch
 
-__all__ = ["Call", "CallLeg", "CallState", "Fork"]
+__all__ = ["Call", "CallLeg", "CallState", "FlowSessionLike", "Fork"]
 
+
+
+class FlowSessionLike(Protocol):
+    """What the B2BUA needs of a running call flow (softswitch.flows.FlowSession)."""
+
+    def caller_hung_up(self) -> None: ...
+
+    async def wait(self) -> object: ...
 
 class CallState(StrEnum):
     ROUTING = "routing"
@@ -81,6 +89,7 @@ class Call:
     answer_a: bytes | None = None  # the SDP answer given to A (early media repeats it in 200)
     bridge: Bridge | None = None
     limit: asyncio.TimerHandle | None = None  # maximum call duration
+    flow: FlowSessionLike | None = None  # the call flow answering this call, if any
     rtp_watch: RtpWatch | None = None  # dead media detection, from the answer on
     media_timer: asyncio.TimerHandle | None = None  # next RTP counter sample
     forks: list[Fork] = field(default_factory=list)

@@ -1,0 +1,102 @@
+"""A call to a number of the dial plan bound to a call flow: the flow answers over real SIP/RTP,
+runs, and hangs up; a flow that is not registered gets 404; a caller's hang-up cancels it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from softswitch.app import Switch
+from softswitch.config import Config, HttpConfig, SecurityConfig, SipConfig
+from softswitch.flows import Call
+from softswitch.store import Disposition, HangupSide
+from tests.calls.harness import add_users, caller, wait_until
+
+USERS = {"1001": "caller-pass-a"}
+
+
+@pytest.fixture
+async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
+    config = Config(
+        sip=SipConfig(host="127.0.0.1", port=0, ipv6=False),
+        http=HttpConfig(host="127.0.0.1", port=0),
+        security=SecurityConfig(digest_algorithms=("MD5", "SHA-256")),
+        data_dir=tmp_path / "data",
+    )
+    sw = Switch(config)
+    await sw.start()
+    await add_users(sw, USERS)
+    try:
+        yield sw
+    finally:
+        await sw.stop()
+
+
+async def _closed_record(switch: Switch, dialled: str) -> object:
+    assert switch.database is not None
+    found: list[object] = []
+
+    async def closed() -> bool:
+        assert switch.database is not None
+        found[:] = [r for r in await switch.database.cdr.search()
+                    if r.dialled == dialled and r.disposition is not None]
+        return bool(found)
+
+    await wait_until(closed)
+    return found[0]
+
+
+async def test_flow_answers_runs_and_hangs_up(switch: Switch, tmp_path: Path) -> None:
+    seen: dict[str, object] = {}
+
+    async def short_flow(call: Call) -> None:
+        await call.answer()
+        seen["caller"], seen["dialled"] = call.caller, call.dialled
+        seen["digits"] = await call.collect(1, timeout=0.3, inter_digit_timeout=0.3)
+        await call.hangup()
+
+    assert switch.flow_runner is not None
+    switch.flow_runner.flows = {"appointments": short_flow}  # 8000 in the default dial plan
+    uac = await caller("call_uac_wait_bye.xml", switch.sip_port, "1001", USERS["1001"], "8000",
+                       tmp_path).start()
+    code, out = await uac.wait()
+    assert code == 0, out[-3000:]
+    assert seen == {"caller": "1001", "dialled": "8000", "digits": ""}
+    record = await _closed_record(switch, "8000")
+    assert record.disposition is Disposition.ANSWERED  # type: ignore[attr-defined]
+    assert record.hangup_side is HangupSide.SWITCH  # type: ignore[attr-defined]
+    assert switch.b2bua is not None and switch.b2bua.calls() == []
+
+
+async def test_caller_hanging_up_cancels_the_flow(switch: Switch, tmp_path: Path) -> None:
+    cleaned = asyncio.Event()
+
+    async def endless_flow(call: Call) -> None:
+        await call.answer()
+        try:
+            while True:
+                await call.collect(4, timeout=5)
+        finally:
+            cleaned.set()
+
+    assert switch.flow_runner is not None
+    switch.flow_runner.flows = {"appointments": endless_flow}
+    uac = await caller("call_uac_auth.xml", switch.sip_port, "1001", USERS["1001"], "8000",
+                       tmp_path).start()  # answers, then the caller sends BYE
+    code, out = await uac.wait()
+    assert code == 0, out[-3000:]
+    await asyncio.wait_for(cleaned.wait(), 5)
+    record = await _closed_record(switch, "8000")
+    assert record.hangup_side is HangupSide.CALLER  # type: ignore[attr-defined]
+
+
+async def test_number_bound_to_a_missing_flow_gets_404(switch: Switch, tmp_path: Path) -> None:
+    assert switch.flow_runner is not None
+    switch.flow_runner.flows = {}
+    uac = await caller("call_uac_404.xml", switch.sip_port, "1001", USERS["1001"], "8000",
+                       tmp_path).start()
+    code, out = await uac.wait()
+    assert code == 0, out[-3000:]
