@@ -7,6 +7,7 @@ Each value parses from and serializes to the header's text; parsing raises Remot
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from softswitch.sip.errors import RemoteProtocolError
 from softswitch.sip.grammar import (
@@ -53,8 +54,14 @@ class Address:
         return f"{name}<{self.uri}>{format_params(self.params)}"
 
 
+@lru_cache(maxsize=8192)
 def parse_address(text: str) -> Address:
-    """Parse From/To/Contact/Route style values (RFC 3261 section 20.10)."""
+    """Parse From/To/Contact/Route style values (RFC 3261 section 20.10).
+
+    Memoised like `parse_uri`: a phone sends the same To and Contact in every REGISTER (and
+    the same From within a call), so the result is shared and must be treated as immutable
+    (``with_tag`` copies).
+    """
     text = text.strip()
     if text == "*":
         return Address(uri=None, wildcard=True)
