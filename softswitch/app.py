@@ -21,8 +21,8 @@ from fastapi import APIRouter
 from media import Leg as MediaLeg
 from media import MediaEngine
 from softswitch.config import Config
-from softswitch.flows import EngineMediaPort, FlowNotFound, FlowRegistry, FlowRunner, FlowSession
 from softswitch.demo import load_demo
+from softswitch.flows import EngineMediaPort, FlowNotFound, FlowRegistry, FlowRunner, FlowSession
 from softswitch.metrics import SwitchMetrics
 from softswitch.sip.destination import Destination
 from softswitch.sip.digest import DigestAlgorithm, DigestAuthenticator, DigestParseError
@@ -33,6 +33,7 @@ from softswitch.switch.b2bua import B2bua
 from softswitch.switch.call_settings import call_settings_from
 from softswitch.switch.core import SipCore
 from softswitch.switch.dialplan import DialPlan
+from softswitch.switch.legs import Call
 from softswitch.switch.location import Location
 from softswitch.switch.qualify import Qualifier
 from softswitch.switch.registrar import Registrar

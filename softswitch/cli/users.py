@@ -26,7 +26,6 @@ from softswitch.store import Database, StoreError, User, open_database
 from softswitch.switch.directory import (
     DEFAULT_REALM,
     InvalidUserError,
-    make_credentials,
     make_user,
     validate_extension,
     validate_realm,

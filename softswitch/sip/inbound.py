@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from softswitch.sip.builders import make_response, stamp_received
 from softswitch.sip.destination import Destination
-from softswitch.sip.grammar import is_digits
 from softswitch.sip.errors import MessageTooLarge, RemoteProtocolError
+from softswitch.sip.grammar import is_digits
 from softswitch.sip.headers import Headers
 from softswitch.sip.message import Request, Response
 from softswitch.sip.parser import MalformedRequest, parse_message, split_head

@@ -10,8 +10,8 @@ from collections.abc import Callable, Collection
 from typing import TypeVar
 
 from softswitch.sip.builders import BRANCH_PREFIX
-from softswitch.sip.grammar import is_digits
 from softswitch.sip.errors import RemoteProtocolError
+from softswitch.sip.grammar import is_digits
 from softswitch.sip.headers import Headers, display_name
 from softswitch.sip.message import Request
 from softswitch.sip.uri import AbsoluteURI

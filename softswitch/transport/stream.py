@@ -15,9 +15,9 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from softswitch.sip.destination import Destination
 from softswitch.sip.errors import ProtocolError
 from softswitch.sip.framing import KeepAlivePing, StreamFramer
-from softswitch.sip.destination import Destination
 
 __all__ = ["StreamTransport", "StreamLimits", "MessageHandler", "ErrorReplier"]
 
