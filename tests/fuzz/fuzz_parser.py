@@ -25,7 +25,7 @@ import atheris
 with atheris.instrument_imports(include=["softswitch.sip", "tests.sip.receive"]):
     from softswitch.metrics import SwitchMetrics
     from softswitch.sip.destination import Destination
-    from softswitch.sip.inbound import InboundFilter
+    from softswitch.sip.inbound import InboundFilter, retransmission_key
     from tests.sip.receive import LOCAL_SENT_BY, SUPPORTED, exercise
 
 SEEDS = Path(__file__).resolve().parent.parent / "sip" / "torture"
@@ -49,6 +49,7 @@ class _Target:
         exercise(data)
         exercise(data, max_size=512)  # the 513 path: answering from a truncated header block
         self.filter.accept(data, SOURCE)  # returns a verdict for every input; never raises
+        retransmission_key(data)  # the pre-parse absorber's key: a key or None, never raises
 
 
 def main(argv: list[str]) -> None:
