@@ -15,12 +15,14 @@ import time
 from pathlib import Path
 
 from softswitch.app import Switch
-from softswitch.store import Binding
+from softswitch.config import Config, HttpConfig, SecurityConfig, SipConfig
+from softswitch.store import Binding, CallRecord
 from softswitch.switch.directory import make_user
 from tests.peers.sipp import sipp_binary
 from tests.process import free_port
 
-__all__ = ["Sipp", "add_users", "caller", "register", "wait_until"]
+__all__ = ["Sipp", "add_users", "caller", "calls_config", "closed_record", "register",
+           "wait_until"]
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 _TRACE = tuple(os.environ.get("SIPP_TRACE", "").split())
@@ -91,3 +93,28 @@ async def wait_until(predicate: object, timeout: float = 5.0) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError("condition not reached in time")
+
+
+def calls_config(tmp: Path) -> Config:
+    """A switch on loopback that offers MD5 first (SIPp answers only the first challenge)."""
+    return Config(
+        sip=SipConfig(host="127.0.0.1", port=0, ipv6=False),
+        http=HttpConfig(host="127.0.0.1", port=0),
+        security=SecurityConfig(digest_algorithms=("MD5", "SHA-256")),
+        data_dir=tmp / "data",
+    )
+
+
+async def closed_record(switch: Switch, dialled: str) -> CallRecord:
+    """The first closed CDR of a call to ``dialled``, waiting (bounded) for it to be written."""
+    assert switch.database is not None
+    found: list[CallRecord] = []
+
+    async def closed() -> bool:
+        assert switch.database is not None
+        found[:] = [r for r in await switch.database.cdr.search()
+                    if r.dialled == dialled and r.disposition is not None]
+        return bool(found)
+
+    await wait_until(closed)
+    return found[0]

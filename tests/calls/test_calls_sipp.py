@@ -9,24 +9,25 @@ from pathlib import Path
 import pytest
 
 from softswitch.app import Switch
-from softswitch.config import Config, HttpConfig, SecurityConfig, SipConfig
 from softswitch.store import Disposition, HangupSide
 from softswitch.switch.b2bua import CallSettings
 from softswitch.switch.dialplan import ClassOfService, DialPlan
-from tests.calls.harness import Sipp, add_users, caller, register, wait_until
+from tests.calls.harness import (
+    Sipp,
+    add_users,
+    caller,
+    calls_config,
+    closed_record,
+    register,
+    wait_until,
+)
 
 USERS = {"1001": "caller-pass-a", "1002": "callee-pass-b"}
 
 
 @pytest.fixture
 async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
-    config = Config(
-        sip=SipConfig(host="127.0.0.1", port=0, ipv6=False),
-        http=HttpConfig(host="127.0.0.1", port=0),
-        security=SecurityConfig(digest_algorithms=("MD5", "SHA-256")),
-        data_dir=tmp_path / "data",
-    )
-    sw = Switch(config)
+    sw = Switch(calls_config(tmp_path))
     sw.call_settings = CallSettings(no_answer_timeout=2.0)
     await sw.start()
     await add_users(sw, USERS)
@@ -35,19 +36,6 @@ async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
     finally:
         await sw.stop()
 
-
-async def _record(switch: Switch, dialled: str) -> object:
-    assert switch.database is not None
-    records = []
-
-    async def closed() -> bool:
-        assert switch.database is not None
-        records[:] = [r for r in await switch.database.cdr.search() if r.dialled == dialled
-                      and r.disposition is not None]
-        return bool(records)
-
-    await wait_until(closed)
-    return records[0]
 
 
 async def test_answered_call_relays_ringing_answer_and_bye(switch: Switch, tmp_path: Path) -> None:
@@ -62,7 +50,7 @@ async def test_answered_call_relays_ringing_answer_and_bye(switch: Switch, tmp_p
         assert code == 0, out[-3000:]
     finally:
         callee.stop()
-    record = await _record(switch, "1002")
+    record = await closed_record(switch, "1002")
     assert record.caller == "1001" and record.callee == "1002"
     assert record.disposition is Disposition.ANSWERED
     assert record.hangup_side is HangupSide.CALLER
@@ -81,7 +69,7 @@ async def test_busy_callee_gives_486_and_a_busy_record(switch: Switch, tmp_path:
         assert code == 0, out[-3000:]
     finally:
         callee.stop()
-    record = await _record(switch, "1002")
+    record = await closed_record(switch, "1002")
     assert record.disposition is Disposition.BUSY and record.billable == 0
 
 
@@ -90,7 +78,7 @@ async def test_unregistered_callee_gives_480(switch: Switch, tmp_path: Path) -> 
                        tmp_path).start()
     code, out = await uac.wait()
     assert code == 0, out[-3000:]
-    assert (await _record(switch, "1002")).disposition is Disposition.NO_ANSWER
+    assert (await closed_record(switch, "1002")).disposition is Disposition.NO_ANSWER
 
 
 async def test_unknown_number_gives_404(switch: Switch, tmp_path: Path) -> None:
@@ -98,7 +86,7 @@ async def test_unknown_number_gives_404(switch: Switch, tmp_path: Path) -> None:
                        tmp_path).start()
     code, out = await uac.wait()
     assert code == 0, out[-3000:]
-    assert (await _record(switch, "77")).disposition is Disposition.FAILED
+    assert (await closed_record(switch, "77")).disposition is Disposition.FAILED
 
 
 async def test_class_of_service_refusal_gives_403(switch: Switch, tmp_path: Path) -> None:
@@ -106,7 +94,7 @@ async def test_class_of_service_refusal_gives_403(switch: Switch, tmp_path: Path
                        tmp_path).start()
     code, out = await uac.wait()
     assert code == 0, out[-3000:]
-    record = await _record(switch, "00441234567")
+    record = await closed_record(switch, "00441234567")
     assert record.route.startswith("refused:")
 
 
@@ -127,7 +115,7 @@ async def test_cancel_reaches_every_fork_and_caller_gets_487(
     finally:
         for phone in phones:
             phone.stop()
-    assert (await _record(switch, "1002")).disposition is Disposition.CANCELLED
+    assert (await closed_record(switch, "1002")).disposition is Disposition.CANCELLED
 
 
 async def test_first_answer_wins_and_the_other_fork_is_cancelled(
@@ -148,7 +136,7 @@ async def test_first_answer_wins_and_the_other_fork_is_cancelled(
     finally:
         ringing.stop()
         answering.stop()
-    assert (await _record(switch, "1002")).disposition is Disposition.ANSWERED
+    assert (await closed_record(switch, "1002")).disposition is Disposition.ANSWERED
 
 
 async def test_no_answer_timeout_gives_480_and_cancels_the_callee(
@@ -165,7 +153,7 @@ async def test_no_answer_timeout_gives_480_and_cancels_the_callee(
         assert code == 0, out[-3000:]
     finally:
         callee.stop()
-    record = await _record(switch, "1002")
+    record = await closed_record(switch, "1002")
     assert record.disposition is Disposition.NO_ANSWER
     assert 1.9 <= record.duration < 5
 
@@ -186,7 +174,7 @@ async def test_max_call_duration_ends_both_legs(switch: Switch, tmp_path: Path) 
         assert code == 0, out[-3000:]
     finally:
         callee.stop()
-    record = await _record(switch, "1002")
+    record = await closed_record(switch, "1002")
     assert record.disposition is Disposition.ANSWERED
     assert record.hangup_side is HangupSide.SWITCH and record.cause == "maximum call duration"
     assert record.answered_at is not None and record.ended_at is not None
@@ -209,7 +197,7 @@ async def test_rtp_timeout_ends_both_legs_with_cause_rtp_timeout(
         assert code == 0, out[-3000:]
     finally:
         callee.stop()
-    record = await _record(switch, "1002")
+    record = await closed_record(switch, "1002")
     assert record.disposition is Disposition.ANSWERED
     assert record.hangup_side is HangupSide.SWITCH and record.cause == "rtp_timeout"
     assert record.answered_at is not None and record.ended_at is not None
@@ -238,7 +226,7 @@ async def test_session_timer_negotiated_on_both_legs_and_refreshed_by_update(
         assert code == 0, out[-3000:]
     finally:
         callee.stop()
-    record = await _record(switch, "1002")
+    record = await closed_record(switch, "1002")
     assert record.disposition is Disposition.ANSWERED
     assert record.hangup_side is HangupSide.CALLER
 
@@ -257,7 +245,7 @@ async def test_caller_over_tcp_reaches_a_udp_callee(switch: Switch, tmp_path: Pa
         assert code == 0, out[-3000:]
     finally:
         callee.stop()
-    record = await _record(switch, "1002")
+    record = await closed_record(switch, "1002")
     assert record.disposition is Disposition.ANSWERED
     assert record.hangup_side is HangupSide.CALLER
 

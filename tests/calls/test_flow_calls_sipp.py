@@ -10,43 +10,22 @@ from pathlib import Path
 import pytest
 
 from softswitch.app import Switch
-from softswitch.config import Config, HttpConfig, SecurityConfig, SipConfig
 from softswitch.flows import Call
 from softswitch.store import Disposition, HangupSide
-from tests.calls.harness import add_users, caller, wait_until
+from tests.calls.harness import add_users, caller, calls_config, closed_record
 
 USERS = {"1001": "caller-pass-a"}
 
 
 @pytest.fixture
 async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
-    config = Config(
-        sip=SipConfig(host="127.0.0.1", port=0, ipv6=False),
-        http=HttpConfig(host="127.0.0.1", port=0),
-        security=SecurityConfig(digest_algorithms=("MD5", "SHA-256")),
-        data_dir=tmp_path / "data",
-    )
-    sw = Switch(config)
+    sw = Switch(calls_config(tmp_path))
     await sw.start()
     await add_users(sw, USERS)
     try:
         yield sw
     finally:
         await sw.stop()
-
-
-async def _closed_record(switch: Switch, dialled: str) -> object:
-    assert switch.database is not None
-    found: list[object] = []
-
-    async def closed() -> bool:
-        assert switch.database is not None
-        found[:] = [r for r in await switch.database.cdr.search()
-                    if r.dialled == dialled and r.disposition is not None]
-        return bool(found)
-
-    await wait_until(closed)
-    return found[0]
 
 
 async def test_flow_answers_runs_and_hangs_up(switch: Switch, tmp_path: Path) -> None:
@@ -65,9 +44,9 @@ async def test_flow_answers_runs_and_hangs_up(switch: Switch, tmp_path: Path) ->
     code, out = await uac.wait()
     assert code == 0, out[-3000:]
     assert seen == {"caller": "1001", "dialled": "8000", "digits": ""}
-    record = await _closed_record(switch, "8000")
-    assert record.disposition is Disposition.ANSWERED  # type: ignore[attr-defined]
-    assert record.hangup_side is HangupSide.SWITCH  # type: ignore[attr-defined]
+    record = await closed_record(switch, "8000")
+    assert record.disposition is Disposition.ANSWERED
+    assert record.hangup_side is HangupSide.SWITCH
     assert switch.b2bua is not None and switch.b2bua.calls() == []
 
 
@@ -89,8 +68,8 @@ async def test_caller_hanging_up_cancels_the_flow(switch: Switch, tmp_path: Path
     code, out = await uac.wait()
     assert code == 0, out[-3000:]
     await asyncio.wait_for(cleaned.wait(), 5)
-    record = await _closed_record(switch, "8000")
-    assert record.hangup_side is HangupSide.CALLER  # type: ignore[attr-defined]
+    record = await closed_record(switch, "8000")
+    assert record.hangup_side is HangupSide.CALLER
 
 
 async def test_number_bound_to_a_missing_flow_gets_404(switch: Switch, tmp_path: Path) -> None:
