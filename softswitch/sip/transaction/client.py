@@ -22,7 +22,7 @@ from softswitch.sip.message import Request, Response
 from softswitch.sip.transaction.base import Observer, Transaction
 from softswitch.sip.transaction.derive import build_ack
 from softswitch.sip.transaction.events import Output, ResponseReceived
-from softswitch.sip.transaction.table import Action, MachineEnum, Table
+from softswitch.sip.transaction.table import Action, MachineEnum, Table, complete_table
 from softswitch.sip.transaction.timers import Timers
 
 __all__ = [
@@ -125,14 +125,11 @@ def _invite_client_table() -> Table:
         (S.ACCEPTED, I.SUCCESS): (S.ACCEPTED, A.PASS_UP),
         (S.ACCEPTED, I.TIMER_M): (S.TERMINATED, A.TERMINATE),
     }
-    for state in S:
-        if state is not S.TERMINATED:
-            table[(state, I.TRANSPORT_ERROR)] = (S.TERMINATED, A.FAIL)
-        # Everything else is absorbed: stale timers, 1xx/3xx-6xx after a final, a CANCEL that
-        # comes too late (RFC 3261 9.1: nothing to cancel once a final response arrived).
-        for event in I:
-            table.setdefault((state, event), (state, A.IGNORE))
-    return table
+    # Everything else is absorbed: stale timers, 1xx/3xx-6xx after a final, a CANCEL that
+    # comes too late (RFC 3261 9.1: nothing to cancel once a final response arrived).
+    return complete_table(
+        table, S, I, terminated=S.TERMINATED, transport_error=I.TRANSPORT_ERROR,
+    )
 
 
 INVITE_CLIENT_TABLE = _invite_client_table()
@@ -248,13 +245,10 @@ def _non_invite_client_table() -> Table:
         (S.PROCEEDING, I.TIMER_F): (S.TERMINATED, A.TIMEOUT),
         (S.COMPLETED, I.TIMER_K): (S.TERMINATED, A.TERMINATE),
     }
-    for state in S:
-        if state is not S.TERMINATED:
-            table[(state, I.TRANSPORT_ERROR)] = (S.TERMINATED, A.FAIL)
-        # Response retransmissions in Completed are absorbed (17.1.2.2); stale timers ignored.
-        for event in I:
-            table.setdefault((state, event), (state, A.IGNORE))
-    return table
+    # Response retransmissions in Completed are absorbed (17.1.2.2); stale timers ignored.
+    return complete_table(
+        table, S, I, terminated=S.TERMINATED, transport_error=I.TRANSPORT_ERROR,
+    )
 
 
 NON_INVITE_CLIENT_TABLE = _non_invite_client_table()

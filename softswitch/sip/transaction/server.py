@@ -18,7 +18,7 @@ from softswitch.sip.destination import Destination
 from softswitch.sip.message import Request, Response
 from softswitch.sip.transaction.base import Observer, Transaction
 from softswitch.sip.transaction.events import AckReceived, Output
-from softswitch.sip.transaction.table import Action, MachineEnum, Table
+from softswitch.sip.transaction.table import Action, MachineEnum, Table, complete_table
 from softswitch.sip.transaction.timers import Timers
 
 __all__ = [
@@ -133,16 +133,12 @@ def _invite_server_table() -> Table:
         (S.ACCEPTED, I.SEND_SUCCESS): (S.ACCEPTED, A.SEND),
         (S.ACCEPTED, I.TIMER_L): (S.TERMINATED, A.TERMINATE),
     }
-    for state in S:
-        if state is not S.TERMINATED:
-            table[(state, I.TRANSPORT_ERROR)] = (S.TERMINATED, A.FAIL)
-        for event in _TU_INVITE_RESPONSES:
-            table.setdefault((state, event), (state, A.REJECT))
-        # Absorbed: INVITE retransmissions in Confirmed/Accepted (RFC 6026 8.5), ACK
-        # retransmissions in Confirmed, a stray ACK in Proceeding, stale timers.
-        for event in I:
-            table.setdefault((state, event), (state, A.IGNORE))
-    return table
+    # Absorbed: INVITE retransmissions in Confirmed/Accepted (RFC 6026 8.5), ACK
+    # retransmissions in Confirmed, a stray ACK in Proceeding, stale timers.
+    return complete_table(
+        table, S, I, terminated=S.TERMINATED, transport_error=I.TRANSPORT_ERROR,
+        tu_calls=_TU_INVITE_RESPONSES,
+    )
 
 
 INVITE_SERVER_TABLE = _invite_server_table()
@@ -261,15 +257,11 @@ def _non_invite_server_table() -> Table:
         (S.COMPLETED, I.REQUEST): (S.COMPLETED, A.RESEND),
         (S.COMPLETED, I.TIMER_J): (S.TERMINATED, A.TERMINATE),
     }
-    for state in S:
-        if state is not S.TERMINATED:
-            table[(state, I.TRANSPORT_ERROR)] = (S.TERMINATED, A.FAIL)
-        for event in (I.SEND_PROVISIONAL, I.SEND_FINAL):
-            table.setdefault((state, event), (state, A.REJECT))
-        # Absorbed: retransmissions in Trying (17.2.2: discarded), stale timers.
-        for event in I:
-            table.setdefault((state, event), (state, A.IGNORE))
-    return table
+    # Absorbed: retransmissions in Trying (17.2.2: discarded), stale timers.
+    return complete_table(
+        table, S, I, terminated=S.TERMINATED, transport_error=I.TRANSPORT_ERROR,
+        tu_calls=(I.SEND_PROVISIONAL, I.SEND_FINAL),
+    )
 
 
 NON_INVITE_SERVER_TABLE = _non_invite_server_table()

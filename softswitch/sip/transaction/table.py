@@ -7,10 +7,10 @@ including the ones the RFC says to ignore (`Action.IGNORE`) and the ones that ar
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from enum import Enum
 
-__all__ = ["Action", "MachineEnum", "Table", "describe"]
+__all__ = ["Action", "MachineEnum", "Table", "complete_table", "describe"]
 
 
 class MachineEnum(Enum):
@@ -43,6 +43,34 @@ class Action(MachineEnum):
 
 
 Table = Mapping[tuple[Enum, Enum], tuple[Enum, Action]]
+
+
+def complete_table(
+    explicit: dict[tuple[Enum, Enum], tuple[Enum, Action]],
+    states: Iterable[Enum],
+    inputs: Iterable[Enum],
+    *,
+    terminated: Enum,
+    transport_error: Enum,
+    tu_calls: Iterable[Enum] = (),
+) -> dict[tuple[Enum, Enum], tuple[Enum, Action]]:
+    """Make a machine's table total, with the rules all four RFC 3261 machines share.
+
+    Beyond the ``explicit`` transitions: a transport error terminates every live state
+    (17.1.4, 17.2.4); a TU call (``tu_calls``) a state does not allow is refused (REJECT);
+    every other input is absorbed (IGNORE): retransmissions, stale timers, late messages.
+    """
+    table = dict(explicit)
+    inputs = list(inputs)
+    tu_calls = list(tu_calls)
+    for state in states:
+        if state is not terminated:
+            table.setdefault((state, transport_error), (terminated, Action.FAIL))
+        for event in tu_calls:
+            table.setdefault((state, event), (state, Action.REJECT))
+        for event in inputs:
+            table.setdefault((state, event), (state, Action.IGNORE))
+    return table
 
 
 def describe(table: Table, title: str = "") -> str:
