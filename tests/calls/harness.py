@@ -21,8 +21,8 @@ from softswitch.switch.directory import make_user
 from tests.peers.sipp import sipp_binary
 from tests.process import free_port
 
-__all__ = ["Sipp", "add_users", "caller", "calls_config", "closed_record", "register",
-           "wait_until"]
+__all__ = ["Sipp", "add_users", "caller", "calls_config", "closed_record", "passed",
+           "place_call", "register", "wait_until"]
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 _TRACE = tuple(os.environ.get("SIPP_TRACE", "").split())
@@ -118,3 +118,38 @@ async def closed_record(switch: Switch, dialled: str) -> CallRecord:
 
     await wait_until(closed)
     return found[0]
+
+
+async def passed(sipp: Sipp) -> None:
+    """The SIPp run must end with exit code 0 (every message of its scenario as scripted)."""
+    code, out = await sipp.wait()
+    assert code == 0, out[-3000:]
+
+
+async def place_call(
+    switch: Switch,
+    tmp: Path,
+    scenario: str,
+    caller_account: tuple[str, str],
+    dialled: str = "1002",
+    *,
+    callees: tuple[str, ...] = (),
+    caller_args: tuple[str, ...] = (),
+    callees_must_pass: bool = True,
+) -> None:
+    """One call as most tests make it: each ``callees`` scenario becomes a SIPp phone registered
+    as a contact of ``dialled`` (forking when several), then the caller scenario runs. Every
+    SIPp must pass (the callees only when ``callees_must_pass``); all are stopped by PID."""
+    phones = [await Sipp(name).start() for name in callees]
+    try:
+        for n, phone in enumerate(phones):
+            await register(switch, dialled, phone.port, key=f"-{n}" if len(phones) > 1 else "")
+        uac = caller(scenario, switch.sip_port, *caller_account, dialled, tmp)
+        uac.args += list(caller_args)
+        await passed(await uac.start())
+        if callees_must_pass:
+            for phone in phones:
+                await passed(phone)
+    finally:
+        for phone in phones:
+            phone.stop()

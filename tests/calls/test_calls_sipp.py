@@ -18,11 +18,13 @@ from tests.calls.harness import (
     caller,
     calls_config,
     closed_record,
+    place_call,
     register,
     wait_until,
 )
 
 USERS = {"1001": "caller-pass-a", "1002": "callee-pass-b"}
+CALLER = ("1001", USERS["1001"])
 
 
 @pytest.fixture
@@ -39,17 +41,8 @@ async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
 
 
 async def test_answered_call_relays_ringing_answer_and_bye(switch: Switch, tmp_path: Path) -> None:
-    callee = await Sipp("call_uas_answer.xml").start()
-    try:
-        await register(switch, "1002", callee.port)
-        uac = await caller("call_uac_auth.xml", switch.sip_port, "1001", USERS["1001"], "1002",
-                           tmp_path).start()
-        code, out = await uac.wait()
-        assert code == 0, out[-3000:]
-        code, out = await callee.wait()
-        assert code == 0, out[-3000:]
-    finally:
-        callee.stop()
+    await place_call(switch, tmp_path, "call_uac_auth.xml", CALLER,
+                     callees=("call_uas_answer.xml",))
     record = await closed_record(switch, "1002")
     assert record.caller == "1001" and record.callee == "1002"
     assert record.disposition is Disposition.ANSWERED
@@ -60,40 +53,24 @@ async def test_answered_call_relays_ringing_answer_and_bye(switch: Switch, tmp_p
 
 
 async def test_busy_callee_gives_486_and_a_busy_record(switch: Switch, tmp_path: Path) -> None:
-    callee = await Sipp("call_uas_busy.xml").start()
-    try:
-        await register(switch, "1002", callee.port)
-        uac = await caller("call_uac_486.xml", switch.sip_port, "1001", USERS["1001"], "1002",
-                           tmp_path).start()
-        code, out = await uac.wait()
-        assert code == 0, out[-3000:]
-    finally:
-        callee.stop()
+    await place_call(switch, tmp_path, "call_uac_486.xml", CALLER,
+                     callees=("call_uas_busy.xml",), callees_must_pass=False)
     record = await closed_record(switch, "1002")
     assert record.disposition is Disposition.BUSY and record.billable == 0
 
 
 async def test_unregistered_callee_gives_480(switch: Switch, tmp_path: Path) -> None:
-    uac = await caller("call_uac_480.xml", switch.sip_port, "1001", USERS["1001"], "1002",
-                       tmp_path).start()
-    code, out = await uac.wait()
-    assert code == 0, out[-3000:]
+    await place_call(switch, tmp_path, "call_uac_480.xml", CALLER, "1002")
     assert (await closed_record(switch, "1002")).disposition is Disposition.NO_ANSWER
 
 
 async def test_unknown_number_gives_404(switch: Switch, tmp_path: Path) -> None:
-    uac = await caller("call_uac_404.xml", switch.sip_port, "1001", USERS["1001"], "77",
-                       tmp_path).start()
-    code, out = await uac.wait()
-    assert code == 0, out[-3000:]
+    await place_call(switch, tmp_path, "call_uac_404.xml", CALLER, "77")
     assert (await closed_record(switch, "77")).disposition is Disposition.FAILED
 
 
 async def test_class_of_service_refusal_gives_403(switch: Switch, tmp_path: Path) -> None:
-    uac = await caller("call_uac_403.xml", switch.sip_port, "1001", USERS["1001"], "00441234567",
-                       tmp_path).start()
-    code, out = await uac.wait()
-    assert code == 0, out[-3000:]
+    await place_call(switch, tmp_path, "call_uac_403.xml", CALLER, "00441234567")
     record = await closed_record(switch, "00441234567")
     assert record.route.startswith("refused:")
 
@@ -101,58 +78,24 @@ async def test_class_of_service_refusal_gives_403(switch: Switch, tmp_path: Path
 async def test_cancel_reaches_every_fork_and_caller_gets_487(
     switch: Switch, tmp_path: Path
 ) -> None:
-    phones = [await Sipp("call_uas_ring.xml").start() for _ in range(2)]
-    try:
-        for n, phone in enumerate(phones):
-            await register(switch, "1002", phone.port, key=f"-{n}")
-        uac = await caller("call_uac_cancel.xml", switch.sip_port, "1001", USERS["1001"], "1002",
-                           tmp_path).start()
-        code, out = await uac.wait()
-        assert code == 0, out[-3000:]
-        for phone in phones:
-            code, out = await phone.wait()
-            assert code == 0, out[-3000:]
-    finally:
-        for phone in phones:
-            phone.stop()
+    await place_call(switch, tmp_path, "call_uac_cancel.xml", CALLER,
+                     callees=("call_uas_ring.xml", "call_uas_ring.xml"))
     assert (await closed_record(switch, "1002")).disposition is Disposition.CANCELLED
 
 
 async def test_first_answer_wins_and_the_other_fork_is_cancelled(
     switch: Switch, tmp_path: Path
 ) -> None:
-    ringing = await Sipp("call_uas_ring.xml").start()
-    answering = await Sipp("call_uas_answer.xml").start()
-    try:
-        await register(switch, "1002", ringing.port, key="-ring")
-        await register(switch, "1002", answering.port, key="-answer")
-        uac = await caller("call_uac_auth.xml", switch.sip_port, "1001", USERS["1001"], "1002",
-                           tmp_path).start()
-        code, out = await uac.wait()
-        assert code == 0, out[-3000:]
-        for phone in (ringing, answering):
-            code, out = await phone.wait()
-            assert code == 0, out[-3000:]
-    finally:
-        ringing.stop()
-        answering.stop()
+    await place_call(switch, tmp_path, "call_uac_auth.xml", CALLER,
+                     callees=("call_uas_ring.xml", "call_uas_answer.xml"))
     assert (await closed_record(switch, "1002")).disposition is Disposition.ANSWERED
 
 
 async def test_no_answer_timeout_gives_480_and_cancels_the_callee(
     switch: Switch, tmp_path: Path
 ) -> None:
-    callee = await Sipp("call_uas_ring.xml").start()
-    try:
-        await register(switch, "1002", callee.port)
-        uac = await caller("call_uac_480.xml", switch.sip_port, "1001", USERS["1001"], "1002",
-                           tmp_path).start()
-        code, out = await uac.wait()
-        assert code == 0, out[-3000:]
-        code, out = await callee.wait()
-        assert code == 0, out[-3000:]
-    finally:
-        callee.stop()
+    await place_call(switch, tmp_path, "call_uac_480.xml", CALLER,
+                     callees=("call_uas_ring.xml",))
     record = await closed_record(switch, "1002")
     assert record.disposition is Disposition.NO_ANSWER
     assert 1.9 <= record.duration < 5
@@ -163,17 +106,8 @@ async def test_max_call_duration_ends_both_legs(switch: Switch, tmp_path: Path) 
                                                                 max_call_seconds=1)})
     assert switch.b2bua is not None
     switch.b2bua.plan = switch.dial_plan
-    callee = await Sipp("call_uas_answer.xml").start()
-    try:
-        await register(switch, "1002", callee.port)
-        uac = await caller("call_uac_wait_bye.xml", switch.sip_port, "1001", USERS["1001"],
-                           "1002", tmp_path).start()
-        code, out = await uac.wait()
-        assert code == 0, out[-3000:]
-        code, out = await callee.wait()
-        assert code == 0, out[-3000:]
-    finally:
-        callee.stop()
+    await place_call(switch, tmp_path, "call_uac_wait_bye.xml", CALLER,
+                     callees=("call_uas_answer.xml",))
     record = await closed_record(switch, "1002")
     assert record.disposition is Disposition.ANSWERED
     assert record.hangup_side is HangupSide.SWITCH and record.cause == "maximum call duration"
@@ -186,17 +120,9 @@ async def test_rtp_timeout_ends_both_legs_with_cause_rtp_timeout(
 ) -> None:
     assert switch.b2bua is not None
     switch.b2bua.settings = CallSettings(no_answer_timeout=2.0, rtp_timeout=0.4)
-    callee = await Sipp("call_uas_answer.xml").start()  # neither SIPp sends any RTP
-    try:
-        await register(switch, "1002", callee.port)
-        uac = await caller("call_uac_wait_bye.xml", switch.sip_port, "1001", USERS["1001"],
-                           "1002", tmp_path).start()
-        code, out = await uac.wait()
-        assert code == 0, out[-3000:]
-        code, out = await callee.wait()
-        assert code == 0, out[-3000:]
-    finally:
-        callee.stop()
+    # neither SIPp sends any RTP
+    await place_call(switch, tmp_path, "call_uac_wait_bye.xml", CALLER,
+                     callees=("call_uas_answer.xml",))
     record = await closed_record(switch, "1002")
     assert record.disposition is Disposition.ANSWERED
     assert record.hangup_side is HangupSide.SWITCH and record.cause == "rtp_timeout"
@@ -205,46 +131,23 @@ async def test_rtp_timeout_ends_both_legs_with_cause_rtp_timeout(
 
 
 async def test_session_expires_below_min_se_gets_422(switch: Switch, tmp_path: Path) -> None:
-    uac = await caller("call_uac_422.xml", switch.sip_port, "1001", USERS["1001"], "1002",
-                       tmp_path).start()
-    code, out = await uac.wait()
-    assert code == 0, out[-3000:]
+    await place_call(switch, tmp_path, "call_uac_422.xml", CALLER)
     assert switch.b2bua is not None and switch.b2bua.calls() == []
 
 
 async def test_session_timer_negotiated_on_both_legs_and_refreshed_by_update(
     switch: Switch, tmp_path: Path
 ) -> None:
-    callee = await Sipp("call_uas_session_timer.xml").start()
-    try:
-        await register(switch, "1002", callee.port)
-        uac = await caller("call_uac_session_timer.xml", switch.sip_port, "1001",
-                           USERS["1001"], "1002", tmp_path).start()
-        code, out = await uac.wait()
-        assert code == 0, out[-3000:]
-        code, out = await callee.wait()
-        assert code == 0, out[-3000:]
-    finally:
-        callee.stop()
+    await place_call(switch, tmp_path, "call_uac_session_timer.xml", CALLER,
+                     callees=("call_uas_session_timer.xml",))
     record = await closed_record(switch, "1002")
     assert record.disposition is Disposition.ANSWERED
     assert record.hangup_side is HangupSide.CALLER
 
 
 async def test_caller_over_tcp_reaches_a_udp_callee(switch: Switch, tmp_path: Path) -> None:
-    callee = await Sipp("call_uas_answer.xml").start()
-    try:
-        await register(switch, "1002", callee.port)
-        uac = caller("call_uac_auth.xml", switch.sip_port, "1001", USERS["1001"], "1002",
-                     tmp_path)
-        uac.args += ["-t", "t1"]
-        await uac.start()
-        code, out = await uac.wait()
-        assert code == 0, out[-3000:]
-        code, out = await callee.wait()
-        assert code == 0, out[-3000:]
-    finally:
-        callee.stop()
+    await place_call(switch, tmp_path, "call_uac_auth.xml", CALLER,
+                     callees=("call_uas_answer.xml",), caller_args=("-t", "t1"))
     record = await closed_record(switch, "1002")
     assert record.disposition is Disposition.ANSWERED
     assert record.hangup_side is HangupSide.CALLER

@@ -12,7 +12,7 @@ import pytest
 from softswitch.app import Switch
 from softswitch.flows import Call
 from softswitch.store import Disposition, HangupSide
-from tests.calls.harness import add_users, caller, calls_config, closed_record
+from tests.calls.harness import add_users, calls_config, closed_record, place_call
 
 USERS = {"1001": "caller-pass-a"}
 
@@ -39,10 +39,7 @@ async def test_flow_answers_runs_and_hangs_up(switch: Switch, tmp_path: Path) ->
 
     assert switch.flow_runner is not None
     switch.flow_runner.flows = {"appointments": short_flow}  # 8000 in the default dial plan
-    uac = await caller("call_uac_wait_bye.xml", switch.sip_port, "1001", USERS["1001"], "8000",
-                       tmp_path).start()
-    code, out = await uac.wait()
-    assert code == 0, out[-3000:]
+    await place_call(switch, tmp_path, "call_uac_wait_bye.xml", ("1001", USERS["1001"]), "8000")
     assert seen == {"caller": "1001", "dialled": "8000", "digits": ""}
     record = await closed_record(switch, "8000")
     assert record.disposition is Disposition.ANSWERED
@@ -63,10 +60,8 @@ async def test_caller_hanging_up_cancels_the_flow(switch: Switch, tmp_path: Path
 
     assert switch.flow_runner is not None
     switch.flow_runner.flows = {"appointments": endless_flow}
-    uac = await caller("call_uac_auth.xml", switch.sip_port, "1001", USERS["1001"], "8000",
-                       tmp_path).start()  # answers, then the caller sends BYE
-    code, out = await uac.wait()
-    assert code == 0, out[-3000:]
+    # the flow answers, then the caller sends BYE
+    await place_call(switch, tmp_path, "call_uac_auth.xml", ("1001", USERS["1001"]), "8000")
     await asyncio.wait_for(cleaned.wait(), 5)
     record = await closed_record(switch, "8000")
     assert record.hangup_side is HangupSide.CALLER
@@ -75,7 +70,4 @@ async def test_caller_hanging_up_cancels_the_flow(switch: Switch, tmp_path: Path
 async def test_number_bound_to_a_missing_flow_gets_404(switch: Switch, tmp_path: Path) -> None:
     assert switch.flow_runner is not None
     switch.flow_runner.flows = {}
-    uac = await caller("call_uac_404.xml", switch.sip_port, "1001", USERS["1001"], "8000",
-                       tmp_path).start()
-    code, out = await uac.wait()
-    assert code == 0, out[-3000:]
+    await place_call(switch, tmp_path, "call_uac_404.xml", ("1001", USERS["1001"]), "8000")
