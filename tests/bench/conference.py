@@ -13,7 +13,6 @@ core. Prints one JSON line with every step.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import time
@@ -24,7 +23,13 @@ from media.bridge import Bridge, Leg
 from media.codecs import get_codec
 from media.engine import MediaEngine
 from media.mixer import Mixer, mix_all
-from tests.bench.rtpload import LoadGenerator, cpu_seconds, pin_to_core
+from tests.bench.rtpload import (
+    LoadGenerator,
+    add_load_arguments,
+    cpu_seconds,
+    pin_to_core,
+    run_on_fastest_loop,
+)
 
 STEPS = {
     5: (100, 200, 300, 400, 500, 600, 700, 800),
@@ -145,20 +150,10 @@ async def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--room-sizes", default="5,100")
-    parser.add_argument("--seconds", type=float, default=4.0)
-    parser.add_argument("--warmup", type=float, default=1.0)
-    parser.add_argument(
-        "--pin", action="store_true", help="pin engine to CPU 0 and generator to CPU 1"
-    )
+    add_load_arguments(parser)
     args = parser.parse_args()
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
     sizes = tuple(int(s) for s in args.room_sizes.split(","))
-    print(json.dumps(asyncio.run(measure(sizes, args.seconds, args.warmup, args.pin))))
+    print(json.dumps(run_on_fastest_loop(measure(sizes, args.seconds, args.warmup, args.pin))))
 
 
 if __name__ == "__main__":

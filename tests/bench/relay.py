@@ -12,14 +12,19 @@ were lost, 99% crossed the engine within 50 ms and the generator kept its own sc
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import time
 
 from media.bridge import Leg
 from media.engine import MediaEngine
-from tests.bench.rtpload import LoadGenerator, cpu_seconds, pin_to_core
+from tests.bench.rtpload import (
+    LoadGenerator,
+    add_load_arguments,
+    cpu_seconds,
+    pin_to_core,
+    run_on_fastest_loop,
+)
 
 DEFAULT_STEPS = (200, 400, 600, 800, 1000, 1200, 1400)
 
@@ -107,20 +112,10 @@ def _projection(results: list[dict[str, object]]) -> int | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", default=",".join(map(str, DEFAULT_STEPS)))
-    parser.add_argument("--seconds", type=float, default=4.0)
-    parser.add_argument("--warmup", type=float, default=1.0)
-    parser.add_argument(
-        "--pin", action="store_true", help="pin engine to CPU 0 and generator to CPU 1"
-    )
+    add_load_arguments(parser)
     args = parser.parse_args()
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
     steps = tuple(int(s) for s in args.steps.split(","))
-    print(json.dumps(asyncio.run(measure(steps, args.seconds, args.warmup, args.pin))))
+    print(json.dumps(run_on_fastest_loop(measure(steps, args.seconds, args.warmup, args.pin))))
 
 
 if __name__ == "__main__":

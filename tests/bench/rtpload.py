@@ -10,6 +10,7 @@ limited by the load, not by the engine.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import math
 import multiprocessing as mp
@@ -18,8 +19,10 @@ import selectors
 import socket
 import struct
 import time
+from collections.abc import Coroutine
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
+from typing import Any, TypeVar
 
 __all__ = ["LoadGenerator", "LoadReport", "cpu_seconds", "pin_to_core"]
 
@@ -56,6 +59,29 @@ class LoadReport:
         if self.expected_received == 0:
             return 0.0
         return max(0.0, 1.0 - self.received / self.expected_received)
+
+
+T = TypeVar("T")
+
+
+def add_load_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every media benchmark takes: step length, warm-up, CPU pinning."""
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument(
+        "--pin", action="store_true", help="pin engine to CPU 0 and generator to CPU 1"
+    )
+
+
+def run_on_fastest_loop(main: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run on uvloop when installed, as `softswitch run` does."""
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    return asyncio.run(main)
 
 
 def pin_to_core(core: int | None) -> None:
