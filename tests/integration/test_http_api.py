@@ -34,6 +34,16 @@ async def test_api_needs_the_bearer_token_from_the_data_dir(switch: Switch) -> N
     assert "uptime_seconds" in ok.json()
 
 
+async def test_interactive_api_docs_are_served(switch: Switch) -> None:
+    """The README points operators at /api/docs; it and its OpenAPI document must be there."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{switch.http_port}") as client:
+        page = await client.get("/api/docs")
+        spec = await client.get("/api/openapi.json")
+    assert page.status_code == 200 and "swagger" in page.text.lower()
+    assert spec.status_code == 200
+    assert "/api/registrations" in spec.json()["paths"]
+
+
 async def test_metrics_count_messages_by_method_and_status(switch: Switch) -> None:
     peer = await UdpPeer.connect(switch.sip_port)
     try:
