@@ -124,7 +124,7 @@ class SipCore:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         transports.set_receiver(self.receive)
-        transports.set_absorber(self.absorb)
+        transports.set_absorber(self.absorb, stateless=STATELESS_METHODS)
 
     def handle(self, method: str, handler: RequestHandler) -> None:
         self.handlers[method.upper()] = handler

@@ -181,3 +181,29 @@ async def test_client_transaction_times_out_with_408(fast_switch: Switch) -> Non
         transport.close()
     assert response.status == 408  # Timer F = 64*T1 = 0.64 s
     assert phone.seen >= 5
+
+
+async def test_stateless_methods_skip_the_retransmission_scan(switch: Switch) -> None:
+    """OPTIONS never has a transaction: the pre-parse absorber is not even asked."""
+    asked: list[str] = []
+    assert switch.core is not None and switch.transports is not None
+    core = switch.core
+
+    def spy(key: tuple[str, str, int | None, str]) -> bool:
+        asked.append(key[3])
+        return core.absorb(key)
+
+    def on_info(req: ServerRequest) -> None:
+        req.reply(200)
+
+    switch.transports.set_absorber(spy, stateless=("OPTIONS",))
+    core.handle("INFO", on_info)
+    peer = await UdpPeer.connect(switch.sip_port)
+    try:
+        assert (await peer.request(request_bytes("OPTIONS", local=peer.local))).status == 200
+        info = request_bytes("INFO", local=peer.local)
+        assert (await peer.request(info)).status == 200
+        assert (await peer.request(info)).status == 200  # retransmission: absorbed unparsed
+    finally:
+        peer.close()
+    assert asked == ["INFO", "INFO"]
