@@ -29,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
+from softswitch.sip.grammar import TOKEN_RE, quote
+
 __all__ = [
     "AuthOutcome",
     "AuthResult",
@@ -47,7 +49,6 @@ __all__ = [
 
 MAX_HEADER_LENGTH = 4096
 MAX_PARAMS = 32
-_TOKEN = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
 _UNQUOTED_VALUE = re.compile(r"[^\s,\"]+")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 
@@ -169,7 +170,7 @@ def parse_auth_header(value: str) -> tuple[str, dict[str, str]]:
     """
     if len(value) > MAX_HEADER_LENGTH:
         raise DigestParseError("authentication header too long")
-    scheme = _TOKEN.match(value, _skip_space(value, 0))
+    scheme = TOKEN_RE.match(value, _skip_space(value, 0))
     if scheme is None:
         raise DigestParseError("missing authentication scheme")
     end = len(value)
@@ -197,7 +198,7 @@ def parse_auth_header(value: str) -> tuple[str, dict[str, str]]:
 def _parse_auth_slowly(value: str) -> tuple[str, dict[str, str]]:
     """The reference reader of `parse_auth_header`, with a precise error for each fault."""
     pos = _skip_space(value, 0)
-    scheme = _TOKEN.match(value, pos)
+    scheme = TOKEN_RE.match(value, pos)
     if scheme is None:
         raise DigestParseError("missing authentication scheme")
     pos = scheme.end()
@@ -213,7 +214,7 @@ def _parse_auth_slowly(value: str) -> tuple[str, dict[str, str]]:
             continue
         if expect_separator:
             raise DigestParseError(f"expected ',' at offset {pos}")
-        name = _TOKEN.match(value, pos)
+        name = TOKEN_RE.match(value, pos)
         if name is None:
             raise DigestParseError(f"expected a parameter name at offset {pos}")
         pos = _skip_space(value, name.end())
@@ -242,7 +243,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f]")
 def _quote(text: str) -> str:
     if _CONTROL.search(text):
         raise ValueError("control character in a header parameter")
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return quote(text)
 
 
 def _digest_params(value: str) -> dict[str, str]:

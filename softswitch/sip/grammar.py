@@ -12,6 +12,7 @@ from softswitch.sip.errors import RemoteProtocolError
 
 __all__ = [
     "TOKEN_CHARS",
+    "TOKEN_RE",
     "is_token",
     "is_digits",
     "split_outside_quotes",
@@ -26,7 +27,7 @@ TOKEN_CHARS = frozenset(
 )
 
 
-_TOKEN_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
+TOKEN_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
 
 
 def is_digits(text: str) -> bool:
@@ -36,7 +37,7 @@ def is_digits(text: str) -> bool:
 
 def is_token(text: str) -> bool:
     """True when `text` is a non-empty RFC 3261 token."""
-    return _TOKEN_RE.fullmatch(text) is not None
+    return TOKEN_RE.fullmatch(text) is not None
 
 
 _QUOTED = r'"(?:[^"\\]|\\.)*"'

@@ -18,6 +18,7 @@ from softswitch.sip.destination import Destination
 from softswitch.sip.errors import ProtocolError
 from softswitch.sip.inbound import InboundFilter, Reply, metric_method, retransmission_key
 from softswitch.sip.message import Request, Response
+from softswitch.sip.uri import format_host
 from softswitch.transport.stream import StreamLimits, StreamTransport
 from softswitch.transport.udp import UdpTransport
 
@@ -196,4 +197,4 @@ class TransportManager:
 
 def _fmt(address: tuple[str, int]) -> str:
     host, port = address
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return f"{format_host(host)}:{port}"
