@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
+from softswitch.cli.output import print_rows
 from softswitch.store import StoreError, open_database
 from softswitch.web.auth import TOKEN_FILE
 from softswitch.web.routes.calls import parse_disposition, record_summary, records_csv
@@ -40,14 +41,6 @@ def _when(text: str | None) -> float | None:
         return datetime.fromisoformat(text).timestamp()
     except ValueError:
         raise typer.BadParameter(f"{text!r} is neither unix seconds nor an ISO date") from None
-
-
-def _table(rows: list[dict[str, Any]], columns: dict[str, str]) -> None:
-    table = [columns] + [{k: "-" if row[k] in (None, "") else str(row[k]) for k in columns}
-                         for row in rows]
-    widths = {k: max(len(line[k]) for line in table) for k in columns}
-    for line in table:
-        typer.echo("  ".join(line[k].ljust(widths[k]) for k in columns).rstrip())
 
 
 def _stamp(value: float | None) -> str | None:
@@ -89,17 +82,13 @@ def cdr(
         typer.echo(records_csv(records), nl=False)
         return
     rows = [record_summary(r) for r in records]
-    if as_json:
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        typer.echo("no call records")
-        return
-    for row in rows:
-        row["started_at"] = _stamp(row["started_at"])
-    _table(rows, {"started_at": "STARTED", "caller": "FROM", "dialled": "DIALLED",
-                  "callee": "TO", "duration": "SECONDS", "billable": "BILLED",
-                  "disposition": "DISPOSITION", "cause": "CAUSE"})
+    if not as_json:
+        for row in rows:
+            row["started_at"] = _stamp(row["started_at"])
+    print_rows(rows, {"started_at": "STARTED", "caller": "FROM", "dialled": "DIALLED",
+                      "callee": "TO", "duration": "SECONDS", "billable": "BILLED",
+                      "disposition": "DISPOSITION", "cause": "CAUSE"},
+               as_json=as_json, empty="no call records")
 
 
 def calls(
@@ -123,13 +112,10 @@ def calls(
     except (urllib.error.URLError, OSError, ValueError) as exc:
         typer.echo(f"error: cannot reach the switch at {url}: {exc}", err=True)
         raise typer.Exit(code=1) from None
-    if as_json:
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        typer.echo("no calls in progress")
-        return
-    for row in rows:
-        row["started_at"] = _stamp(row["started_at"])
-    _table(rows, {"started_at": "STARTED", "caller": "FROM", "callee": "TO", "state": "STATE",
-                  "codec_caller": "CODEC A", "codec_callee": "CODEC B", "relayed": "RELAYED"})
+    if not as_json:
+        for row in rows:
+            row["started_at"] = _stamp(row["started_at"])
+    print_rows(rows, {"started_at": "STARTED", "caller": "FROM", "callee": "TO", "state": "STATE",
+                      "codec_caller": "CODEC A", "codec_callee": "CODEC B",
+                      "relayed": "RELAYED"},
+               as_json=as_json, empty="no calls in progress")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 import time
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from softswitch.cli.output import print_rows
 from softswitch.store import StoreError, open_database
 from softswitch.web.routes.registrations import binding_summary
 
@@ -38,16 +38,7 @@ def registrations(
     except (StoreError, sqlite3.Error) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=1) from None
-    if as_json:
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        typer.echo("no registrations")
-        return
-    columns = {"extension": "EXT", "contact": "CONTACT", "source": "SOURCE",
-               "transport": "TRANSPORT", "expires": "EXPIRES", "user_agent": "USER AGENT"}
-    table = [columns] + [{key: str(row[key] if row[key] != "" else "-") for key in columns}
-                         for row in rows]
-    widths = {key: max(len(str(line[key])) for line in table) for key in columns}
-    for line in table:
-        typer.echo("  ".join(str(line[key]).ljust(widths[key]) for key in columns).rstrip())
+    print_rows(rows, {"extension": "EXT", "contact": "CONTACT", "source": "SOURCE",
+                      "transport": "TRANSPORT", "expires": "EXPIRES",
+                      "user_agent": "USER AGENT"},
+               as_json=as_json, empty="no registrations")

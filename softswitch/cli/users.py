@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import json
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
@@ -22,6 +21,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from softswitch.cli.output import print_rows
 from softswitch.store import Database, StoreError, User, open_database
 from softswitch.switch.directory import (
     DEFAULT_REALM,
@@ -152,18 +152,9 @@ def list_users(
 
     users, used_realm = _run(work)
     rows = [_summary(user, used_realm) for user in users]
-    if as_json:
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        typer.echo(f"no extensions (realm {used_realm})")
-        return
-    headers = {"extension": "EXT", "name": "NAME", "department": "DEPARTMENT",
-               "class_of_service": "COS", "rights": "RIGHTS", "state": "STATE"}
-    table = [headers] + [{key: _cell(row[key]) for key in headers} for row in rows]
-    widths = {key: max(len(str(line[key])) for line in table) for key in headers}
-    for line in table:
-        typer.echo("  ".join(str(line[key]).ljust(widths[key]) for key in headers).rstrip())
+    print_rows(rows, {"extension": "EXT", "name": "NAME", "department": "DEPARTMENT",
+                      "class_of_service": "COS", "rights": "RIGHTS", "state": "STATE"},
+               as_json=as_json, empty=f"no extensions (realm {used_realm})")
 
 
 def _summary(user: User, realm: str) -> dict[str, object]:
@@ -175,12 +166,6 @@ def _summary(user: User, realm: str) -> dict[str, object]:
         "class_of_service": user.class_of_service, "rights": sorted(user.rights),
         "voicemail_pin": user.voicemail_pin_hash is not None, "state": state,
     }
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, list):
-        return ",".join(value) or "-"
-    return str(value) or "-"
 
 
 @app.command("remove")
