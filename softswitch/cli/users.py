@@ -27,6 +27,7 @@ from softswitch.switch.directory import (
     DEFAULT_REALM,
     InvalidUserError,
     make_user,
+    user_summary,
     validate_extension,
     validate_realm,
     validate_right,
@@ -151,21 +152,10 @@ def list_users(
             return await db.users.list(), used_realm
 
     users, used_realm = _run(work)
-    rows = [_summary(user, used_realm) for user in users]
+    rows = [user_summary(user, used_realm) for user in users]
     print_rows(rows, {"extension": "EXT", "name": "NAME", "department": "DEPARTMENT",
                       "class_of_service": "COS", "rights": "RIGHTS", "state": "STATE"},
                as_json=as_json, empty=f"no extensions (realm {used_realm})")
-
-
-def _summary(user: User, realm: str) -> dict[str, object]:
-    state = "enabled" if user.enabled else "disabled"
-    if user.realm != realm:
-        state = "needs password"
-    return {
-        "extension": user.extension, "name": user.display_name, "department": user.department,
-        "class_of_service": user.class_of_service, "rights": sorted(user.rights),
-        "voicemail_pin": user.voicemail_pin_hash is not None, "state": state,
-    }
 
 
 @app.command("remove")

@@ -21,6 +21,7 @@ import secrets
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from softswitch.sip.digest import DigestAlgorithm, compute_ha1
 from softswitch.store.records import User
@@ -43,6 +44,7 @@ __all__ = [
     "validate_pin",
     "validate_realm",
     "validate_right",
+    "user_summary",
     "verify_pin",
 ]
 
@@ -225,3 +227,19 @@ def make_user(
         rights=normalise_rights(rights),
         voicemail_pin_hash=hash_pin(validate_pin(voicemail_pin)) if voicemail_pin else None,
     )
+
+
+def user_summary(user: User, realm: str) -> dict[str, Any]:
+    """What the CLI and the API show of a user: never the HA1s or the PIN hash.
+
+    A user whose HA1s were made for another realm is "needs password": it cannot log in until
+    its password is set again.
+    """
+    state = "enabled" if user.enabled else "disabled"
+    if user.realm != realm:
+        state = "needs password"
+    return {
+        "extension": user.extension, "name": user.display_name, "department": user.department,
+        "class_of_service": user.class_of_service, "rights": sorted(user.rights),
+        "voicemail_pin": user.voicemail_pin_hash is not None, "state": state,
+    }

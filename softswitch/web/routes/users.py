@@ -8,10 +8,15 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Response, status
 from pydantic import BaseModel, Field
 
-from softswitch.store import Database, DuplicateUserError, User
-from softswitch.switch.directory import InvalidUserError, make_user, validate_extension
+from softswitch.store import Database, DuplicateUserError
+from softswitch.switch.directory import (
+    InvalidUserError,
+    make_user,
+    user_summary,
+    validate_extension,
+)
 
-__all__ = ["NewUser", "user_summary", "users_router"]
+__all__ = ["NewUser", "users_router"]
 
 
 class NewUser(BaseModel):
@@ -24,18 +29,6 @@ class NewUser(BaseModel):
     class_of_service: str = "internal"
     rights: list[str] = []
     voicemail_pin: str | None = Field(default=None, repr=False)
-
-
-def user_summary(user: User, realm: str) -> dict[str, Any]:
-    """What the API shows of a user: never the HA1 or the PIN hash."""
-    state = "enabled" if user.enabled else "disabled"
-    if user.realm != realm:
-        state = "needs password"
-    return {
-        "extension": user.extension, "name": user.display_name, "department": user.department,
-        "class_of_service": user.class_of_service, "rights": sorted(user.rights),
-        "voicemail_pin": user.voicemail_pin_hash is not None, "state": state,
-    }
 
 
 def _invalid(error: InvalidUserError) -> HTTPException:
