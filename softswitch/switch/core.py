@@ -25,8 +25,10 @@ A single `loop.call_at` handle is armed for the layer's earliest deadline.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 
 from softswitch.config import SipConfig
 from softswitch.metrics import SwitchMetrics
@@ -210,7 +212,14 @@ class SipCore:
             return
         task = asyncio.ensure_future(self._guard(server_request, result))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(partial(self._task_done, result))
+
+    def _task_done(self, work: Awaitable[None], task: asyncio.Task[None]) -> None:
+        """Forget the task; a handler coroutine that never ran (its task was cancelled before
+        starting, at shutdown) is closed, so Python does not warn it was never awaited."""
+        self._tasks.discard(task)
+        if task.cancelled() and inspect.iscoroutine(work):
+            work.close()
 
     async def _guard(self, server_request: ServerRequest, work: Awaitable[None]) -> None:
         """A failing handler answers 500 and is logged; it never takes the switch down."""

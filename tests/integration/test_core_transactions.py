@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -207,3 +209,29 @@ async def test_stateless_methods_skip_the_retransmission_scan(switch: Switch) ->
     finally:
         peer.close()
     assert asked == ["INFO", "INFO"]
+
+
+async def test_handler_never_started_is_closed_without_a_warning(switch: Switch) -> None:
+    """A request whose handler task is cancelled before it starts (the switch stopping at
+    that moment): its coroutine is closed, not left for Python to warn was never awaited."""
+    started = False
+
+    async def never_runs(req: ServerRequest) -> None:
+        nonlocal started
+        started = True
+        req.reply(200)
+
+    assert switch.core is not None
+    core = switch.core
+    core.handle("INFO", never_runs)
+    request = parse_message(request_bytes("INFO"))
+    assert isinstance(request, Request)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        core.receive(request, Destination("127.0.0.1", 9))  # dispatched: a task, not yet run
+        core.stop()  # cancels it before its first step
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        gc.collect()
+    assert not started
+    assert not [w for w in caught if "never awaited" in str(w.message)]
