@@ -38,13 +38,13 @@ __all__ = [
     "make_credentials",
     "make_user",
     "normalise_rights",
+    "user_summary",
     "validate_class_of_service",
     "validate_extension",
     "validate_label",
     "validate_pin",
     "validate_realm",
     "validate_right",
-    "user_summary",
     "verify_pin",
 ]
 
