@@ -13,7 +13,7 @@ import secrets
 import signal
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter
@@ -22,7 +22,14 @@ from media import Leg as MediaLeg
 from media import MediaEngine
 from softswitch.config import Config
 from softswitch.demo import load_demo
-from softswitch.flows import EngineMediaPort, FlowNotFound, FlowRegistry, FlowRunner, FlowSession
+from softswitch.flows import (
+    EngineMediaPort,
+    FlowFunc,
+    FlowNotFound,
+    FlowRegistry,
+    FlowRunner,
+    FlowSession,
+)
 from softswitch.metrics import SwitchMetrics
 from softswitch.sip.destination import Destination
 from softswitch.sip.digest import DigestAlgorithm, DigestAuthenticator, DigestParseError
@@ -120,7 +127,8 @@ class Switch:
             raise StartupError(f"cannot listen for SIP on {cfg.sip.host}:{cfg.sip.port}: "
                                f"{exc.strerror or exc}") from None
         app = create_app(admin_token=self.admin_token, metrics=self.metrics, status=self.status,
-                         routers=self._api_routers(self.database) + await self._start_calls())
+                         routers=self._api_routers(self.database) + await self._start_calls()
+                         + await self._start_features())
         try:
             self.http = HttpServer(app, cfg.http.host, cfg.http.port)
         except OSError as exc:
@@ -193,14 +201,30 @@ class Switch:
         return [cdr_router(self.database.cdr), calls_router(self.b2bua.calls),
                 trunks_router(self.trunks.status)]
 
+    async def _start_features(self) -> list[APIRouter]:
+        """Features and hospital modules on top of the calls: each registers its built-in
+        flows (`add_builtin_flow`), its B2BUA route handlers (`B2bua.serve`,
+        `B2bua.serve_feature`) and returns its API routers here."""
+        return []
+
+    def add_builtin_flow(self, name: str, func: FlowFunc) -> None:
+        """A flow the switch itself provides (appointments, voicemail...); a flow of the same
+        name from the configuration or an entry point is the hospital's override and wins."""
+        if name in self.flow_registry:
+            log.info("flow %r: using %s instead of the built-in one", name,
+                     self.flow_registry.info_for(name).source)
+            return
+        self.flow_registry.add(func, name=name, source="builtin")
+
     def _start_flow(self, name: str, leg: MediaLeg, answer: Callable[[], Awaitable[None]],
-                    hangup: Callable[[str], None], call: Call) -> FlowSession | None:
+                    hangup: Callable[[str], None], call: Call,
+                    variables: Mapping[str, Any] | None = None) -> FlowSession | None:
         """The B2BUA's FlowStarter: run flow ``name`` on the call's media leg."""
         assert self.flow_runner is not None and self.media is not None
         port = EngineMediaPort(self.media, leg, answer=answer, hangup=hangup)
         try:
             return self.flow_runner.start(name, port, call_id=call.id, caller=call.caller,
-                                          dialled=call.dialled)
+                                          dialled=call.dialled, variables=variables)
         except FlowNotFound:
             return None
 

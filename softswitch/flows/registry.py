@@ -116,6 +116,10 @@ class FlowRegistry(Mapping[str, FlowFunc]):
     def __len__(self) -> int:
         return len(self._flows)
 
+    def info_for(self, name: str) -> FlowInfo:
+        """The registration of flow ``name`` (KeyError when there is none)."""
+        return self._flows[name]
+
     def info(self) -> list[FlowInfo]:
         """Every flow, sorted by name."""
         return [self._flows[name] for name in sorted(self._flows)]

@@ -23,7 +23,7 @@ import itertools
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -70,22 +70,28 @@ from softswitch.switch.auth import RequestAuthenticator
 from softswitch.switch.call import best_failure, disposition_for
 from softswitch.switch.call_settings import CallSettings
 from softswitch.switch.core import ServerRequest, SipCore
-from softswitch.switch.dialplan import DialPlan, Extension, Flow, Refused, Route, Trunk
+from softswitch.switch.dialplan import DialPlan, Extension, Feature, Flow, Refused, Route, Trunk
 from softswitch.switch.legs import Call, CallLeg, CallState, FlowSessionLike, Fork
 from softswitch.switch.location import Location, destination_of
 from softswitch.switch.rtp_watch import RtpWatch
 from softswitch.switch.trunk_auth import authorized_retry
 from softswitch.switch.trunks import Trunks, present_caller
 
-__all__ = ["B2bua", "CallSettings", "FlowStarter"]
+__all__ = ["B2bua", "CallSettings", "FlowStarter", "RouteHandler"]
 
 # Starts the flow named by a Flow route on the call's media leg, with the B2BUA's answer and
-# hang-up callbacks; None when no flow has that name. Supplied by the app (softswitch.flows
-# sits above the switching core, so the B2BUA does not import it).
+# hang-up callbacks and the flow's initial variables; None when no flow has that name.
+# Supplied by the app (softswitch.flows sits above the switching core, so the B2BUA does not
+# import it).
 FlowStarter = Callable[
-    [str, MediaLeg, Callable[[], Awaitable[None]], Callable[[str], None], Call],
+    [str, MediaLeg, Callable[[], Awaitable[None]], Callable[[str], None], Call,
+     Mapping[str, Any] | None],
     FlowSessionLike | None,
 ]
+
+# Takes over a new call whose route a feature serves (conference, paging, a `*` code): it must
+# answer, refuse (`B2bua.refuse`) or hand the call to a flow (`B2bua.start_flow`).
+RouteHandler = Callable[[Call, Route], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +136,21 @@ class B2bua:
         self._legs: dict[DialogId, CallLeg] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ids = itertools.count(1)
+        self._route_handlers: dict[type, RouteHandler] = {}
+        self._feature_handlers: dict[str, RouteHandler] = {}
+
+    def serve(self, kind: type, handler: RouteHandler) -> None:
+        """Let a feature serve every call routed to ``kind`` (Conference, Paging, Queue...)."""
+        self._route_handlers[kind] = handler
+
+    def serve_feature(self, name: str, handler: RouteHandler) -> None:
+        """Let a feature serve the dial plan's feature code named ``name`` (``pickup``...)."""
+        self._feature_handlers[name] = handler
+
+    def _handler_for(self, route: Route) -> RouteHandler | None:
+        if isinstance(route, Feature):
+            return self._feature_handlers.get(route.name)
+        return self._route_handlers.get(type(route))
 
     def attach(self) -> None:
         core = self.core
@@ -196,8 +217,11 @@ class B2bua:
         if trunk_target is not None:
             assert isinstance(route, Trunk)
             call.trunk, contacts = route.trunk, [trunk_target]
+        elif (handler := self._handler_for(route)) is not None:
+            await handler(call, route)
+            return
         elif isinstance(route, Flow) and self.flows is not None:
-            await self._start_flow(call, route)
+            await self.start_flow(call, route.flow)
             return
         elif not isinstance(route, Extension):
             server.reply(480, f"{call.route} is not served yet")
@@ -238,19 +262,20 @@ class B2bua:
             return self.plan.route(dialled, "internal")
 
     # -- calls answered by a flow (IVR) ------------------------------------------------------
-    async def _start_flow(self, call: Call, route: Flow) -> None:
-        """One media leg on the switch, and the flow runs against it (softswitch.flows)."""
+    async def start_flow(self, call: Call, name: str,
+                         variables: Mapping[str, Any] | None = None) -> None:
+        """One media leg on the switch, and flow ``name`` runs against it (softswitch.flows);
+        404 when no flow has that name."""
         assert self.flows is not None
         media_a = await self.media.open_leg(leg_id=f"call{next(self._ids)}-a")
         call.a = CallLeg("a", call, media_a,
                          SdpSession(self.settings.capabilities, self.host, media_a.stream.local[1]),
                          call.server.source)
-        call.flow = self.flows(route.flow, media_a, partial(self._answer_flow, call),
-                               partial(self._flow_hangup, call), call)
+        call.flow = self.flows(name, media_a, partial(self._answer_flow, call),
+                               partial(self._flow_hangup, call), call, variables)
         if call.flow is None:
             await self.media.close_leg(media_a)
-            call.server.reply(404, "No Such Service")
-            await self._record_unanswered(call, 404, f"flow {route.flow} not registered")
+            await self.refuse(call, 404, "No Such Service", f"flow {name} not registered")
             return
         self._calls[call.id] = call
         await self.cdr.open(CallRecord(call.id, call.caller, call.callee, call.dialled,
@@ -294,6 +319,11 @@ class B2bua:
         cancelled.cancel()
         await finished
         self._flow_hangup(call, "flow ended")
+
+    async def refuse(self, call: Call, status: int, reason: str, cause: str) -> None:
+        """Answer a new call with a final failure and write its record (``cause`` for the CDR)."""
+        call.server.reply(status, reason)
+        await self._record_unanswered(call, status, cause)
 
     async def _record_unanswered(self, call: Call, status: int, cause: str) -> None:
         record = CallRecord(call.id, call.caller, call.callee, call.dialled, call.route,

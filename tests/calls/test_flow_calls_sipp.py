@@ -71,3 +71,35 @@ async def test_number_bound_to_a_missing_flow_gets_404(switch: Switch, tmp_path:
     assert switch.flow_runner is not None
     switch.flow_runner.flows = {}
     await place_call(switch, tmp_path, "call_uac_404.xml", ("1001", USERS["1001"]), "8000")
+
+
+async def test_feature_route_handlers_take_over_calls(switch: Switch, tmp_path: Path) -> None:
+    """`B2bua.serve` hands a route type to a feature, which may start a flow with variables;
+    `serve_feature` does the same for a `*` code, which may refuse with `B2bua.refuse`."""
+    from softswitch.switch.dialplan import Conference, Route
+    from softswitch.switch.legs import Call as SwitchCall
+
+    b2bua, runner = switch.b2bua, switch.flow_runner
+    assert b2bua is not None and runner is not None
+    seen: dict[str, object] = {}
+
+    async def room_flow(call: Call) -> None:
+        await call.answer()
+        seen["room"] = call.variables.get("room")
+        await call.hangup()
+
+    async def serve_room(call: SwitchCall, route: Route) -> None:
+        assert isinstance(route, Conference)
+        await b2bua.start_flow(call, "room", {"room": route.number})
+
+    async def refuse_pickup(call: SwitchCall, route: Route) -> None:
+        await b2bua.refuse(call, 404, "Nothing To Pick Up", "no ringing call")
+
+    runner.flows = {"room": room_flow}
+    b2bua.serve(Conference, serve_room)
+    b2bua.serve_feature("pickup", refuse_pickup)
+    await place_call(switch, tmp_path, "call_uac_wait_bye.xml", ("1001", USERS["1001"]), "9001")
+    assert seen == {"room": "9001"}
+    await place_call(switch, tmp_path, "call_uac_404.xml", ("1001", USERS["1001"]), "*8")
+    record = await closed_record(switch, "*8")
+    assert record.cause == "404 no ringing call"
