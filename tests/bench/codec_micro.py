@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from media.codecs import Resampler, get_codec
+from media.codecs import G722, Resampler, get_codec
 from media.dtmf import InbandDtmfDetector, dtmf_tone
 from media.jitter import JitterBuffer
 from media.rtp import RtpPacket
@@ -39,13 +39,13 @@ def speech_like(samples: int, rate: int) -> np.ndarray:
 
 def codec_figures() -> dict[str, float]:
     out: dict[str, float] = {}
-    for name, number in (("PCMU", 2000), ("PCMA", 2000), ("G722", 50)):
-        codec = get_codec(name)
+    codecs = (("pcmu", get_codec("PCMU"), 2000), ("pcma", get_codec("PCMA"), 2000),
+              ("g722", G722(), 2000), ("g722_python", G722(native=False), 50))
+    for label, codec, number in codecs:
         pcm = speech_like(codec.sample_rate // 50, codec.sample_rate)
         payload = codec.encode(pcm)
-        out[f"{name.lower()}_encode_us"] = median_us(lambda c=codec, p=pcm: c.encode(p), number)
-        out[f"{name.lower()}_decode_us"] = median_us(lambda c=codec, b=payload: c.decode(b),
-                                                     number)
+        out[f"{label}_encode_us"] = median_us(lambda c=codec, p=pcm: c.encode(p), number)
+        out[f"{label}_decode_us"] = median_us(lambda c=codec, b=payload: c.decode(b), number)
     return out
 
 
