@@ -35,6 +35,7 @@ from media.dtmf import (
 )
 from media.player import Player, PromptCache
 from media.recorder import Recorder
+from media.silence import SilenceWatch
 from media.stream import Address, Direction, PortPool, StreamStats, open_stream, rtp_payload
 from media.tones import ToneGenerator, ToneSpec
 
@@ -152,6 +153,7 @@ class MediaEngine:
         self._dtmf_rx: dict[Leg, TelephoneEventReceiver] = {}
         self._dtmf_open: set[Leg] = set()
         self._busy: dict[Leg, None] = {}  # legs with a prompt, recorder or detector (ordered)
+        self._silence: dict[Leg, tuple[SilenceWatch, Callable[[], None]]] = {}
         self._digit_queues: dict[Leg, list[asyncio.Queue[DtmfDigit]]] = {}
         self._rtcp_slots: dict[int, list[Leg]] = {}
         self._ids = itertools.count(1)
@@ -251,6 +253,7 @@ class MediaEngine:
             self._forget_empty(bridge)
         del self._legs[leg.id]
         self._busy.pop(leg, None)
+        self._silence.pop(leg, None)
         self._dtmf_rx.pop(leg, None)
         self._dtmf_open.discard(leg)
         self._digit_queues.pop(leg, None)
@@ -426,11 +429,19 @@ class MediaEngine:
     # -- recordings ----------------------------------------------------------------------
 
     async def record(
-        self, target: Leg | Bridge, path: str | Path, *, stereo: bool = True
+        self,
+        target: Leg | Bridge,
+        path: str | Path,
+        *,
+        stereo: bool = True,
+        on_silence: Callable[[], None] | None = None,
+        silence_timeout: float = 0.0,
     ) -> Recording:
         """Record a leg (stereo: caller | what we play) or a bridge (stereo: leg 1 | leg 2).
 
-        Recording a relayed bridge switches it to the mixing path for the duration.
+        Recording a relayed bridge switches it to the mixing path for the duration. For a leg,
+        ``on_silence`` is called once when what the leg sends has been quiet for
+        ``silence_timeout`` seconds (the end of a voicemail message).
         """
         aio_loop = asyncio.get_running_loop()
         recorder = await aio_loop.run_in_executor(
@@ -441,6 +452,8 @@ class MediaEngine:
             target.add_recorder(recorder, stereo=stereo)
         else:
             target.recorders.append((recorder, stereo))
+            if on_silence is not None and silence_timeout > 0:
+                self._silence[target] = (SilenceWatch(silence_timeout, BRIDGE_RATE), on_silence)
             self._track(target)
             if target.bridge is not None:
                 target.bridge.update_mode()
@@ -457,6 +470,7 @@ class MediaEngine:
             target.remove_recorder(recording.recorder)
         else:
             target.recorders = [(r, s) for r, s in target.recorders if r is not recording.recorder]
+            self._silence.pop(target, None)
             self._track(target)
             if target.bridge is not None:
                 target.bridge.update_mode()
@@ -610,6 +624,9 @@ class MediaEngine:
                 leg.send_frame(outbound, leg.sample_rate, now)
         if leg.recorders and not mixing:
             heard = inbound if inbound is not None else np.zeros(BRIDGE_RATE // 50, np.int16)
+            watch = self._silence.get(leg)
+            if watch is not None and watch[0].feed(heard):
+                self._report_silence(leg, watch[1])
             said = (
                 convert_rate(outbound, leg.sample_rate, BRIDGE_RATE)
                 if outbound is not None
@@ -621,6 +638,13 @@ class MediaEngine:
                 else:
                     total = heard.astype(np.int32) + said
                     recorder.write(np.clip(total, -32768, 32767).astype(np.int16))
+
+    def _report_silence(self, leg: Leg, callback: Callable[[], None]) -> None:
+        del self._silence[leg]
+        try:
+            callback()
+        except Exception:
+            log.exception("silence callback of leg %s failed", leg.id)
 
     def _poll_dtmf(self, now: float) -> None:
         for leg in list(self._dtmf_open):

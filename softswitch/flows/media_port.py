@@ -105,6 +105,7 @@ class EngineMediaPort:
         self._pump: asyncio.Task[None] | None = None
         self._playing: asyncio.Task[object] | None = None
         self._recording: Recording | None = None
+        self._on_silence: Callable[[], None] | None = None
         self._loop = asyncio.get_running_loop()
 
     def answer(self) -> asyncio.Future[None]:
@@ -115,6 +116,7 @@ class EngineMediaPort:
         self._hangup(cause)
 
     def listen(self, on_digit: DigitSink, on_silence: Callable[[], None]) -> None:
+        self._on_silence = on_silence
         stream = self._engine.digits(self._leg)  # subscribed now: no digit missed
 
         async def pump() -> None:
@@ -150,7 +152,9 @@ class EngineMediaPort:
 
     def start_recording(self, path: Path, silence_timeout: float) -> asyncio.Future[None]:
         async def start() -> None:
-            self._recording = await self._engine.record(self._leg, path, stereo=False)
+            self._recording = await self._engine.record(
+                self._leg, path, stereo=False, on_silence=self._on_silence,
+                silence_timeout=silence_timeout)
 
         return asyncio.ensure_future(start())
 

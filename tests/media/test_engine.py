@@ -472,3 +472,37 @@ async def test_hold_directions_stop_sending_or_hearing_and_resume(
     alice.send(a.stream.local, b"\x03" * 160)
     resumed = await collect(bob, 1)
     assert [p.payload for p in resumed] == [b"\x03" * 160]
+
+
+async def test_recording_reports_the_callers_silence_once(
+    engine: MediaEngine, peers: list[Peer], tmp_path: Path
+) -> None:
+    """Speech keeps the recording going; 0.2 s of quiet after it is reported, once."""
+    alice = peers[0]
+    leg = await engine.open_leg(remote=alice.addr)
+    heard: list[int] = []
+    rec = await engine.record(leg, tmp_path / "vm.wav", stereo=False,
+                              on_silence=lambda: heard.append(1), silence_timeout=0.2)
+    for i in range(10):  # 0.2 s of a loud tone: not silence, however long it lasts
+        alice.send_audio(leg.stream.local, tone(440, start=160 * i))
+    await until(lambda: leg.stream.packets_received == 10)
+    run_ticks(engine, 10)
+    assert heard == []
+    run_ticks(engine, 30)  # nothing more arrives: the caller is quiet
+    assert heard == [1]
+    await engine.stop_recording(rec)
+
+
+def test_silence_watch_counts_only_continuous_quiet() -> None:
+    from media.silence import SilenceWatch, level_dbfs
+
+    assert level_dbfs(np.zeros(160, np.int16)) == float("-inf")
+    assert level_dbfs(np.full(160, 32767, np.int16)) == pytest.approx(0.0, abs=0.01)
+    watch = SilenceWatch(0.1, 8000)
+    quiet, loud = np.full(160, 30, np.int16), tone(300, amp=3000.0)  # -61 dBFS and -23 dBFS
+    assert [watch.feed(quiet) for _ in range(4)] == [False] * 4  # 80 ms
+    assert watch.feed(loud) is False  # speech restarts the count
+    assert [watch.feed(quiet) for _ in range(5)] == [False] * 4 + [True]
+    assert watch.feed(quiet) is False  # reported once
+    with pytest.raises(ValueError):
+        SilenceWatch(0, 8000)
