@@ -93,6 +93,8 @@ class Switch:
         self.b2bua: B2bua | None = None
         self._lag_task: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []
+        # Web pages of features (booking...), mounted at the root by _start_features.
+        self.page_routers: list[APIRouter] = []
 
     async def start(self) -> None:
         cfg = self.config
@@ -128,7 +130,7 @@ class Switch:
                                f"{exc.strerror or exc}") from None
         app = create_app(admin_token=self.admin_token, metrics=self.metrics, status=self.status,
                          routers=self._api_routers(self.database) + await self._start_calls()
-                         + await self._start_features())
+                         + await self._start_features(), pages=self.page_routers)
         try:
             self.http = HttpServer(app, cfg.http.host, cfg.http.port)
         except OSError as exc:

@@ -52,6 +52,8 @@ class HttpConfig:
     host: str = "0.0.0.0"
     port: int = 8080
     token: str | None = None
+    # Logs staff in to the web pages (/staff/roster) besides the admin token; empty: token only.
+    staff_password: str = ""
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,12 @@ def create_app(
     metrics: SwitchMetrics,
     status: Callable[[], dict[str, Any]],
     routers: Iterable[APIRouter] = (),
+    pages: Iterable[APIRouter] = (),
 ) -> FastAPI:
-    """Build the app. `status()` is the switch's summary, served by /health and /api/status."""
+    """Build the app. `status()` is the switch's summary, served by /health and /api/status.
+
+    `pages` are web pages (patient, kiosk, staff) mounted at the root, outside /api and its
+    token: they authenticate their users themselves."""
     app = FastAPI(title="softswitch", version="0.1.0", docs_url="/api/docs", redoc_url=None,
                   openapi_url="/api/openapi.json")
     app.state.admin_token = admin_token
@@ -56,4 +60,6 @@ def create_app(
     for router in routers:
         api.include_router(router)
     app.include_router(api)
+    for page_router in pages:
+        app.include_router(page_router)
     return app

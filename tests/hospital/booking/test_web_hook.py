@@ -1,0 +1,34 @@
+"""Web pages of features are served at the root of the switch's HTTP port, outside /api."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+from softswitch.app import Switch
+from softswitch.config import Config, HttpConfig, SipConfig
+
+
+async def test_page_routers_are_served_at_the_root_without_the_api_token(tmp_path: Path) -> None:
+    pages = APIRouter()
+
+    @pages.get("/hello")
+    async def hello() -> HTMLResponse:
+        return HTMLResponse("<p>hello</p>")
+
+    switch = Switch(Config(sip=SipConfig(host="127.0.0.1", port=0, ipv6=False),
+                           http=HttpConfig(host="127.0.0.1", port=0), data_dir=tmp_path))
+    switch.page_routers.append(pages)
+    await switch.start()
+    try:
+        base = f"http://127.0.0.1:{switch.http_port}"
+        async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+            page = await client.get("/hello")
+            api = await client.get("/api/status")
+    finally:
+        await switch.stop()
+    assert page.status_code == 200 and page.text == "<p>hello</p>"
+    assert api.status_code == 401
