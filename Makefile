@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 DATA ?= ./var
-TEST_DEBS := sip-tester baresip-core sipvicious chromium
+TEST_DEBS := sip-tester baresip-core sipvicious chromium espeak-ng
 BENCH_DEBS := $(TEST_DEBS) kamailio
 
 .PHONY: setup run test bench-setup fuzz clean

@@ -12,42 +12,17 @@ everything. Leading and trailing silence is trimmed so concatenated number piece
 from __future__ import annotations
 
 import argparse
-import io
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from media.player import resample, to_int16
 from softswitch.flows.prompts import parse_prompt_text
-
-VOICES = {"zh": ("cmn-latn-pinyin", "150"), "en": ("en-us", "160")}
-# "cmn" reads the pinyin its dictionary produces as English words; the pinyin voice speaks it.
-RATE = 8000
-SILENCE = 0.01  # below 1 % of full scale counts as silence when trimming
-EDGE = 0.03  # seconds of silence kept at each end
-
-
-def render(text: str, lang: str) -> np.ndarray:
-    """Speak ``text`` with espeak-ng and return int16 samples at 8 kHz, edges trimmed."""
-    voice, speed = VOICES[lang]
-    wav = subprocess.run(
-        ["espeak-ng", "-v", voice, "-s", speed, "--stdout", text],
-        check=True, capture_output=True,
-    ).stdout
-    data, rate = sf.read(io.BytesIO(wav), dtype="float64", always_2d=True)
-    mono = resample(data.mean(axis=1), int(rate), RATE)
-    loud = np.flatnonzero(np.abs(mono) > SILENCE)
-    if loud.size:
-        edge = int(EDGE * RATE)
-        mono = mono[max(0, loud[0] - edge): loud[-1] + edge]
-    return to_int16(mono)
+from softswitch.flows.tts import RATE, VOICES, render
 
 
 def main() -> int:
