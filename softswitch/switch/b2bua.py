@@ -23,7 +23,7 @@ import itertools
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import partial
 from typing import Any
 
@@ -73,6 +73,7 @@ from softswitch.switch.core import ServerRequest, SipCore
 from softswitch.switch.dialplan import DialPlan, Extension, Feature, Flow, Refused, Route, Trunk
 from softswitch.switch.legs import Call, CallLeg, CallState, FlowSessionLike, Fork
 from softswitch.switch.location import Location, destination_of
+from softswitch.switch.originate import OriginatedLeg, Originator
 from softswitch.switch.rtp_watch import RtpWatch
 from softswitch.switch.trunk_auth import authorized_retry
 from softswitch.switch.trunks import Trunks, present_caller
@@ -138,6 +139,12 @@ class B2bua:
         self._ids = itertools.count(1)
         self._route_handlers: dict[type, RouteHandler] = {}
         self._feature_handlers: dict[str, RouteHandler] = {}
+        self.originator = Originator(self)
+
+    async def originate(self, number: str, **options: Any) -> OriginatedLeg:
+        """The switch calls ``number`` itself and returns the answered leg: see
+        `Originator.originate` for the options; raises `OriginateError`."""
+        return await self.originator.originate(number, **options)
 
     def serve(self, kind: type, handler: RouteHandler) -> None:
         """Let a feature serve every call routed to ``kind`` (Conference, Paging, Queue...)."""
@@ -366,14 +373,21 @@ class B2bua:
         self, call: Call, binding: Binding, call_id: str, tag: str, body: bytes
     ) -> Request:
         invite_a = call.server.request
+        caller = Address(invite_a.from_.uri, invite_a.from_.display_name)
+        callee = Address(invite_a.to.uri, invite_a.to.display_name)
+        return self.new_invite(binding, caller, callee, call_id, tag, body)
+
+    def new_invite(self, binding: Binding, caller: Address, callee: Address, call_id: str,
+                   tag: str, body: bytes, extra: Iterable[tuple[str, str]] = ()) -> Request:
+        """An initial INVITE from us to one contact (leg B, or an originated call with
+        ``extra`` headers such as auto-answer ones)."""
         headers = Headers()
         headers.add("Via", str(self._via(binding.transport).with_params(branch=new_branch())))
         headers.add("Max-Forwards", "70")
         for hop in binding.path:
             headers.add("Route", hop)
-        caller = Address(invite_a.from_.uri, invite_a.from_.display_name)
         headers.add("From", str(caller.with_tag(tag)))
-        headers.add("To", str(Address(invite_a.to.uri, invite_a.to.display_name)))
+        headers.add("To", str(callee))
         headers.add("Call-ID", call_id)
         headers.add("CSeq", "1 INVITE")
         headers.add("Contact", f"<{self._contact(binding.transport)}>")
@@ -381,6 +395,8 @@ class B2bua:
         if self.settings.session_timer is not None:
             for name, value in uac_request_headers(self.settings.session_timer):
                 headers.add(name, value)
+        for name, value in extra:
+            headers.add(name, value)
         headers.add("Content-Type", "application/sdp")
         return Request("INVITE", parse_uri(binding.contact), headers, body)
 
@@ -810,6 +826,8 @@ class B2bua:
         call.state = CallState.ENDED
         if call.flow is not None:
             call.flow.caller_hung_up()  # a no-op when the flow itself hung up
+        for watcher in call.on_end:
+            watcher(cause, side)
         for handle in (call.limit, call.media_timer):
             if handle is not None:
                 handle.cancel()

@@ -9,6 +9,7 @@ leg B, the INVITE's source for leg A, both right behind NAT).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, Protocol
@@ -21,6 +22,7 @@ from softswitch.sip.message import Request, Response
 from softswitch.sip.sdp import SessionDescription
 from softswitch.sip.sdp_negotiation import Negotiated, SdpSession
 from softswitch.sip.session_timer import SessionTimerTerms
+from softswitch.store.cdr import HangupSide
 from softswitch.switch.core import ServerRequest
 from softswitch.switch.rtp_watch import RtpWatch
 
@@ -79,7 +81,7 @@ class Call:
     dialled: str
     route: str
     started_at: float
-    server: ServerRequest  # leg A's INVITE, answered once
+    server: ServerRequest | None  # leg A's INVITE, answered once (None: a call we originate)
     offer: SessionDescription | None  # leg A's offer (None: late offer, RFC 3264 in the 200)
     session_terms: SessionTimerTerms | None = None  # leg A's RFC 4028 terms, for our 2xx
     a: CallLeg | None = None
@@ -94,6 +96,8 @@ class Call:
     media_timer: asyncio.TimerHandle | None = None  # next RTP counter sample
     forks: list[Fork] = field(default_factory=list)
     trunk: str | None = None  # leg B goes out through this trunk (dial plan Trunk route)
+    # told (cause, side) once when the call ends: features that hold on to a call (paging)
+    on_end: list[Callable[[str, HangupSide], None]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """The call as `/api/calls` and `softswitch calls` show it."""

@@ -1,0 +1,289 @@
+"""Calls the switch itself places: paging, intercom, conference invites, follow-me, MWI calls.
+
+`Originator.originate(number, ...)` rings an extension (every registered contact in parallel,
+or one chosen contact) or an outside number through the dial plan's trunk route, with extra
+headers (auto-answer), a no-answer timeout and the caller id to present. It returns an
+`OriginatedLeg` once the phone answers: its `media` is a media-engine leg the caller of this
+API connects to a bridge, a mixer or a flow; `on_end` reports the phone's BYE (or any other
+end) and `hangup()` ends it. A failure raises `OriginateError` with the SIP status.
+
+An originated call is a `Call` whose leg A is missing: leg B is built by the B2BUA's own fork,
+dialog and hang-up code (`new_invite`, `_uac_dialog`, `_take_answer_b`, `_hangup`), so BYE,
+session refresh, late 2xx and CDR handling are the ones every call gets. Cancelling the
+`originate()` coroutine CANCELs the forks still ringing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
+
+from media import Leg as MediaLeg
+from softswitch.sip.builders import new_call_id, new_tag
+from softswitch.sip.dialog import DialogError, DialogStateError
+from softswitch.sip.errors import RemoteProtocolError
+from softswitch.sip.message import Response
+from softswitch.sip.sdp import SdpError, SessionDescription, parse_sdp
+from softswitch.sip.sdp_negotiation import SdpSession
+from softswitch.sip.session_timer import negotiate_as_uac
+from softswitch.sip.uri import SipURI, format_host
+from softswitch.sip.values import Address
+from softswitch.store.cdr import CallRecord, Disposition, HangupSide
+from softswitch.store.records import Binding
+from softswitch.switch.call import best_failure, disposition_for
+from softswitch.switch.dialplan import Extension, Trunk
+from softswitch.switch.legs import Call, CallLeg, CallState, Fork
+from softswitch.switch.location import destination_of
+from softswitch.switch.trunks import present_caller
+
+if TYPE_CHECKING:
+    from softswitch.switch.b2bua import B2bua
+
+__all__ = ["HeaderSource", "OriginateError", "OriginatedLeg", "Originator"]
+
+log = logging.getLogger(__name__)
+
+# Extra INVITE headers: the same for every contact, or chosen per contact (by user agent).
+HeaderSource = Sequence[tuple[str, str]] | Callable[[Binding], Iterable[tuple[str, str]]]
+
+
+class OriginateError(Exception):
+    """The originated call was not answered: ``status`` as a caller would have heard it."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"{status} {reason}")
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(eq=False)
+class OriginatedLeg:
+    """An answered call the switch placed; hang it up with `hangup()`."""
+
+    call: Call
+    media: MediaLeg
+    contact: Binding  # the contact that answered
+    _originator: Originator
+
+    @property
+    def id(self) -> str:
+        return self.call.id
+
+    @property
+    def number(self) -> str:
+        return self.call.callee
+
+    @property
+    def ended(self) -> bool:
+        return self.call.state is CallState.ENDED
+
+    def on_end(self, watcher: Callable[[str, HangupSide], None]) -> None:
+        """``watcher(cause, side)`` once when the call ends (at once if it already has)."""
+        if self.ended:
+            watcher("ended", HangupSide.SWITCH)
+        else:
+            self.call.on_end.append(watcher)
+
+    def hangup(self, cause: str = "hung up by the switch") -> None:
+        """BYE the phone, free the media leg, close the CDR (a no-op once ended)."""
+        self._originator.b2bua._hangup(self.call, None, cause, HangupSide.SWITCH)
+
+
+class Originator:
+    """Places calls from the switch through a B2BUA (its friend: it reuses leg B's code)."""
+
+    def __init__(self, b2bua: B2bua) -> None:
+        self.b2bua = b2bua
+        self._ids = itertools.count(1)
+
+    async def originate(
+        self,
+        number: str,
+        *,
+        caller_id: str = "switch",
+        display_name: str | None = None,
+        headers: HeaderSource = (),
+        contacts: Sequence[Binding] | None = None,
+        timeout: float | None = None,
+        cos: str = "internal",
+        purpose: str = "originate",
+        max_seconds: int | None = None,
+    ) -> OriginatedLeg:
+        """Call ``number`` and return the answered leg; OriginateError when nobody answers.
+
+        ``contacts`` picks the contacts to ring (default: every registered contact of the
+        extension, or the trunk target of an outside number routed with class of service
+        ``cos``). ``purpose`` names the call in the CDR's route ('paging 621').
+        """
+        b2bua = self.b2bua
+        trunk: str | None = None
+        if contacts is None:
+            contacts, trunk = await self._targets(number, cos)
+        if not contacts:
+            raise OriginateError(480, f"{number} not registered")
+        n = next(self._ids)
+        media = await b2bua.media.open_leg(leg_id=f"orig{n}")
+        call = Call(id=new_call_id(b2bua.host), caller=caller_id, callee=number, dialled=number,
+                    route=purpose, started_at=b2bua._clock(), server=None, offer=None,
+                    trunk=trunk)
+        caps = b2bua.settings.capabilities
+        call.b = CallLeg("b", call, media, SdpSession(caps, b2bua.host, media.stream.local[1]),
+                         destination_of(contacts[0]))
+        b2bua._calls[call.id] = call
+        try:
+            await b2bua.cdr.open(CallRecord(call.id, caller_id, number, number, purpose,
+                                            call.started_at))
+        except Exception:
+            b2bua._calls.pop(call.id, None)
+            await b2bua.media.close_leg(media)
+            raise
+        try:
+            bindings = self._send_invites(call, contacts, headers, display_name)
+            fork, ok = await self._await_answer(call, timeout or b2bua.settings.no_answer_timeout)
+        except BaseException:
+            self._cancel_forks(call, [f for f in call.forks if not f.future.done()])
+            b2bua._hangup(call, None, "originate cancelled", HangupSide.SWITCH,
+                          disposition=Disposition.CANCELLED)
+            raise
+        return self._connect(call, fork, ok, bindings[fork], max_seconds)
+
+    async def _targets(self, number: str, cos: str) -> tuple[list[Binding], str | None]:
+        b2bua = self.b2bua
+        route = b2bua._route(number, cos)
+        if isinstance(route, Extension):
+            return await b2bua.location.contacts_for(route.number), None
+        target = b2bua._trunk_target(route)
+        if target is not None and isinstance(route, Trunk):
+            return [target], route.trunk
+        raise OriginateError(404, f"{number} is not an extension or outside number")
+
+    def _send_invites(self, call: Call, contacts: Sequence[Binding], headers: HeaderSource,
+                      display_name: str | None) -> dict[Fork, Binding]:
+        b2bua = self.b2bua
+        assert call.b is not None
+        host = format_host(b2bua.host)
+        caller = Address(SipURI(b2bua.host, call.caller), display_name)
+        offer = call.b.sdp.create_offer().serialize()
+        tag = new_tag()
+        trunk = b2bua.trunks.get(call.trunk) if b2bua.trunks and call.trunk else None
+        bindings: dict[Fork, Binding] = {}
+        for binding in contacts:
+            callee = Address(SipURI(b2bua.host, call.callee))
+            extra = headers(binding) if callable(headers) else headers
+            invite = b2bua.new_invite(binding, caller, callee, call.id, tag, offer,
+                                      [(k, v.replace("HOST", host)) for k, v in extra])
+            if trunk is not None:
+                present_caller(invite, trunk, call.caller)
+            destination = destination_of(binding)
+            fork = Fork(invite, destination, b2bua._loop.create_future())
+            fork.future = b2bua.core.send_request(
+                invite, destination, on_provisional=partial(self._on_provisional, call, fork))
+            call.forks.append(fork)
+            bindings[fork] = binding
+        return bindings
+
+    def _on_provisional(self, call: Call, fork: Fork, response: Response) -> None:
+        """180/183: an early dialog for the fork (its 2xx then confirms it), call ringing."""
+        if response.status == 100 or not response.to.tag or call.state is CallState.ENDED:
+            return
+        try:
+            if fork.dialog is None or fork.dialog.id.remote_tag != response.to.tag:
+                fork.dialog = self.b2bua._uac_dialog(fork, response)
+            else:
+                fork.dialog.receive_response(response)
+        except (DialogError, DialogStateError) as exc:
+            log.info("originated %s: ignoring %s: %s", call.id, response.status, exc.reason)
+            return
+        call.state = CallState.RINGING
+
+    async def _await_answer(self, call: Call, timeout: float) -> tuple[Fork, Response]:
+        """The first 2xx wins; the other forks are CANCELled, late 2xx get ACK + BYE."""
+        b2bua = self.b2bua
+        pending = {fork.future: fork for fork in call.forks}
+        deadline = b2bua._loop.time() + timeout
+        failures: list[int] = []
+        winner: tuple[Fork, Response] | None = None
+        while pending and winner is None:
+            left = deadline - b2bua._loop.time()
+            if left <= 0:
+                break
+            done, _ = await asyncio.wait(list(pending), timeout=left,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            for future in done:
+                fork = pending.pop(future)
+                response = future.result()
+                retry = b2bua._trunk_retry(call, fork, response)
+                if retry is not None:
+                    pending[retry] = fork
+                elif response.status >= 300:
+                    failures.append(response.status)
+                elif winner is None:
+                    winner = (fork, response)
+                else:
+                    b2bua._drop_late_answer(fork, response)
+        self._cancel_forks(call, list(pending.values()))
+        if winner is not None:
+            return winner
+        if pending:
+            status, reason, disposition = 408, "No Answer", Disposition.NO_ANSWER
+        else:
+            status = best_failure(failures)
+            reason, disposition = f"{status} from {call.callee}", disposition_for(status)
+        b2bua._hangup(call, None, reason, HangupSide.CALLEE, disposition=disposition)
+        raise OriginateError(status, reason)
+
+    def _cancel_forks(self, call: Call, forks: Iterable[Fork]) -> None:
+        for fork in forks:
+            self.b2bua.core.cancel(fork.future)
+            fork.future.add_done_callback(partial(self.b2bua._after_cancel, fork))
+
+    def _connect(self, call: Call, fork: Fork, ok: Response, binding: Binding,
+                 max_seconds: int | None) -> OriginatedLeg:
+        """ACK the 2xx, take the SDP answer into the media leg, start billing."""
+        b2bua, b = self.b2bua, call.b
+        assert b is not None
+        try:
+            if fork.dialog is not None and fork.dialog.id.remote_tag == ok.to.tag:
+                fork.dialog.receive_response(ok)
+                dialog = fork.dialog
+            else:
+                dialog = b2bua._uac_dialog(fork, ok)
+            terms = negotiate_as_uac(ok) if b2bua.settings.session_timer else None
+        except (DialogError, DialogStateError, RemoteProtocolError) as exc:
+            b2bua._hangup(call, None, "bad 2xx", HangupSide.CALLEE,
+                          disposition=Disposition.FAILED)
+            raise OriginateError(502, f"bad 2xx from {call.callee}: {exc}") from None
+        b.dialog, b.destination = dialog, fork.destination
+        b.ack = dialog.create_ack()
+        b2bua.core.send_ack(b.ack, fork.destination)
+        b2bua._legs[dialog.id] = b
+        call.state = CallState.ANSWERED
+        if terms is not None:
+            dialog.start_session_timer(terms, b2bua._loop.time())
+            b2bua._arm(b)
+        try:
+            b2bua._take_answer_b(call, _answer_of(ok))
+        except SdpError as exc:
+            b2bua._hangup(call, None, exc.reason, HangupSide.SWITCH,
+                          disposition=Disposition.FAILED)
+            raise OriginateError(488, exc.reason) from None
+        call.answered_at = b2bua._clock()
+        b2bua._spawn(b2bua.cdr.answered(call.id, call.answered_at))
+        if max_seconds:
+            call.limit = b2bua._loop.call_later(max_seconds, b2bua._hangup, call, None,
+                                                "maximum call duration", HangupSide.SWITCH)
+        log.info("originated %s: %s -> %s answered", call.id, call.caller, call.callee)
+        return OriginatedLeg(call, b.media, binding, self)
+
+
+
+def _answer_of(response: Response) -> SessionDescription:
+    """The SDP answer a 2xx to our offer must carry (RFC 3264 section 5)."""
+    if not response.body:
+        raise SdpError("the 2xx has no SDP answer", 488)
+    return parse_sdp(response.body)
