@@ -40,6 +40,7 @@ class Database:
     def __init__(self, conn: SqliteConnection, path: Path, clock: Callable[[], float]) -> None:
         self.path = path
         self._conn = conn
+        self.connection = conn  # for modules above the store that keep their own tables
         self.users = UserRepository(conn, clock)
         self.bindings = BindingRepository(conn)
         self.security_events = SecurityEventRepository(conn)

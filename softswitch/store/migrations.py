@@ -38,6 +38,9 @@ Version 2 adds the call detail records (one row per call; disposition NULL while
         INDEX cdr_started(started_at), cdr_caller(caller, started_at),
         cdr_callee(callee, started_at), cdr_open(disposition) WHERE disposition IS NULL
 
+Version 3 adds hospital booking (visit cards, departments, experts, sessions, bookings, the
+money ledger): the tables are drawn in ``store/booking_schema.py``.
+
 Bindings are not foreign-keyed to users: a binding may outlive a user by one expiry period
 and the registrar, not the schema, decides that.
 """
@@ -48,6 +51,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from softswitch.store.booking_schema import BOOKING_STATEMENTS
 from softswitch.store.errors import SchemaVersionError
 
 __all__ = ["MIGRATIONS", "Migration", "migrate"]
@@ -146,6 +150,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX cdr_open ON cdr(disposition) WHERE disposition IS NULL",
         ),
     ),
+    Migration(3, "hospital booking", BOOKING_STATEMENTS),
 )
 
 

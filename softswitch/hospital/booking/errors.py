@@ -1,0 +1,105 @@
+"""Why a booking, a card check or a staff change was refused.
+
+Every error has a ``code`` (stable, for programs: the web pages and the HTTP API) and a
+``message`` that is safe to show or speak to a patient: it never says whether a card exists
+when the PIN was wrong, and never carries a stack trace or SQL.
+
+::
+
+    BookingError
+    ├── CardNotFound            unknown card (same message as WrongPin)
+    ├── WrongPin                wrong PIN (counted toward CardLocked)
+    ├── CardLocked              too many wrong PINs for this card recently
+    ├── InsufficientBalance     the card cannot pay the fee
+    ├── SlotFull                no capacity left in that session
+    ├── AlreadyBooked           this card already holds that session
+    ├── NotFound                unknown department, expert, session or exam type
+    ├── InvalidInput            staff or HIS input that breaks a rule (``field`` names it)
+    └── Conflict                a change that clashes with stored data
+        └── CapacityBelowBooked     capacity lowered below what is already booked
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AlreadyBooked",
+    "BookingError",
+    "CapacityBelowBooked",
+    "CardLocked",
+    "CardNotFound",
+    "Conflict",
+    "InsufficientBalance",
+    "InvalidInput",
+    "NotFound",
+    "SlotFull",
+    "WrongPin",
+]
+
+_CARD_OR_PIN = "The card number or PIN is wrong."
+
+
+class BookingError(Exception):
+    """Base class; ``message`` is patient-safe, ``code`` is for programs."""
+
+    code = "booking_error"
+    default_message = "The booking could not be completed."
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class CardNotFound(BookingError):
+    code = "card_not_found"
+    default_message = _CARD_OR_PIN
+
+
+class WrongPin(BookingError):
+    code = "wrong_pin"
+    default_message = _CARD_OR_PIN
+
+
+class CardLocked(BookingError):
+    code = "card_locked"
+    default_message = ("Too many wrong PINs for this card. Please try again later "
+                       "or ask at the registration desk.")
+
+
+class InsufficientBalance(BookingError):
+    code = "insufficient_balance"
+    default_message = "The balance on the card is not enough for this fee."
+
+
+class SlotFull(BookingError):
+    code = "slot_full"
+    default_message = "This session is fully booked."
+
+
+class AlreadyBooked(BookingError):
+    code = "already_booked"
+    default_message = "This card already has a booking for this session."
+
+
+class NotFound(BookingError):
+    code = "not_found"
+    default_message = "That choice is not available."
+
+
+class InvalidInput(BookingError):
+    """``field`` names the offending input (for the API's 422)."""
+
+    code = "invalid_input"
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class Conflict(BookingError):
+    code = "conflict"
+    default_message = "That change clashes with stored data."
+
+
+class CapacityBelowBooked(Conflict):
+    code = "capacity_below_booked"
+    default_message = "The capacity cannot be lower than the number already booked."
