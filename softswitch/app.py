@@ -30,6 +30,7 @@ from softswitch.flows import (
     FlowRunner,
     FlowSession,
 )
+from softswitch.hospital.booking import BookingService
 from softswitch.metrics import SwitchMetrics
 from softswitch.sip.destination import Destination
 from softswitch.sip.digest import DigestAlgorithm, DigestAuthenticator, DigestParseError
@@ -95,6 +96,7 @@ class Switch:
         self._background: list[asyncio.Task[None]] = []
         # Web pages of features (booking...), mounted at the root by _start_features.
         self.page_routers: list[APIRouter] = []
+        self.booking: BookingService | None = None  # hospital booking: phone, web and API
 
     async def start(self) -> None:
         cfg = self.config
@@ -207,7 +209,10 @@ class Switch:
         """Features and hospital modules on top of the calls: each registers its built-in
         flows (`add_builtin_flow`), its B2BUA route handlers (`B2bua.serve`,
         `B2bua.serve_feature`) and returns its API routers here."""
-        return []
+        assert self.database is not None
+        routers: list[APIRouter] = []
+        self.booking = BookingService(self.database)
+        return routers
 
     def add_builtin_flow(self, name: str, func: FlowFunc) -> None:
         """A flow the switch itself provides (appointments, voicemail...); a flow of the same

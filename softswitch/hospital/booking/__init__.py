@@ -1,6 +1,6 @@
 """Appointment booking: visit cards, departments, experts, sessions and bookings.
 
-The contract shared by the phone flow, the web pages and the HTTP API (docs/booking.md):
+The contract shared by the phone flow, the web pages and the HTTP API (docs/architecture.md, "Appointment booking"):
 build one :class:`BookingService` over the switch's database and book everything through
 ``book(card, session_id, channel=...)``; errors are :class:`BookingError` subclasses whose
 ``message`` is safe to show a patient.

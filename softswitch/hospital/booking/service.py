@@ -88,7 +88,7 @@ class RosterEntry:
 
 
 class BookingService:
-    """The booking contract (see docs/booking.md): reads are plain queries, every change is
+    """The booking contract (docs/architecture.md, "Appointment booking"): reads are plain queries, every change is
     one store transaction; errors are :class:`BookingError` with a patient-safe message."""
 
     def __init__(
