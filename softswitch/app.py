@@ -54,6 +54,7 @@ from softswitch.transport.manager import TlsConfigError, TransportManager
 from softswitch.web import HttpServer, create_app
 from softswitch.web.auth import ensure_admin_token
 from softswitch.web.routes import registrations_router, security_events_router, users_router
+from softswitch.web.routes.booking import booking_router
 from softswitch.web.routes.calls import calls_router, cdr_router
 from softswitch.web.routes.trunks import trunks_router
 
@@ -212,6 +213,7 @@ class Switch:
         assert self.database is not None
         routers: list[APIRouter] = []
         self.booking = BookingService(self.database)
+        routers.append(booking_router(self.booking))
         return routers
 
     def add_builtin_flow(self, name: str, func: FlowFunc) -> None:

@@ -31,6 +31,7 @@ Half = Literal["morning", "afternoon"]
 KINDS: tuple[str, ...] = ("general", "expert", "exam")
 HALVES: tuple[str, ...] = ("morning", "afternoon")
 _FEN = Decimal("0.01")
+_LIMIT = Decimal(10) ** 15  # far above any fee or balance; keeps quantize() in range
 
 
 def yuan(fen: int) -> Decimal:
@@ -43,12 +44,12 @@ def cents(amount: Decimal | int | str | float) -> int:
     is not a finite amount with at most two decimal places."""
     try:
         value = Decimal(str(amount))
-    except (InvalidOperation, ValueError):
+        if not value.is_finite() or abs(value) >= _LIMIT:
+            raise ValueError(f"not an amount: {amount!r}")
+        if value != value.quantize(_FEN, rounding=ROUND_HALF_UP):
+            raise ValueError(f"more than two decimal places: {amount!r}")
+    except (InvalidOperation, ArithmeticError):
         raise ValueError(f"not an amount: {amount!r}") from None
-    if not value.is_finite():
-        raise ValueError(f"not an amount: {amount!r}")
-    if value != value.quantize(_FEN, rounding=ROUND_HALF_UP):
-        raise ValueError(f"more than two decimal places: {amount!r}")
     return int(value * 100)
 
 

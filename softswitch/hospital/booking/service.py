@@ -319,6 +319,8 @@ class BookingService:
         return [to_expert(row) for row in rows]
 
     async def expert(self, expert_id: int) -> Expert | None:
+        if not validate.row_id(expert_id):
+            return None
         row = await self._conn.fetch_one(EXPERT_SELECT + " WHERE id = ?", (expert_id,))
         return to_expert(row) if row is not None else None
 
@@ -340,6 +342,8 @@ class BookingService:
     async def remove_expert(self, expert_id: int) -> None:
         """Retire an expert: hidden from lists; their sessions without bookings are removed,
         and one with bookings refuses (cancel or move those patients first)."""
+        if not validate.row_id(expert_id):
+            raise NotFound(f"no expert {expert_id}")
 
         async def op(tx: Transaction) -> BookingError | None:
             if not await tx.fetch_all("SELECT 1 FROM booking_experts WHERE id = ? AND active = 1",
@@ -413,6 +417,8 @@ class BookingService:
         return [to_session(row) for row in rows]
 
     async def session(self, session_id: int) -> Session | None:
+        if not validate.row_id(session_id):
+            return None
         row = await self._conn.fetch_one(SESSION_SELECT + " WHERE s.id = ?", (session_id,))
         return to_session(row) if row is not None else None
 
@@ -442,6 +448,8 @@ class BookingService:
 
     async def remove_session(self, session_id: int) -> None:
         """Only a session nobody has booked can be removed."""
+        if not validate.row_id(session_id):
+            raise NotFound(f"no session {session_id}")
 
         async def op(tx: Transaction) -> BookingError | None:
             rows = await tx.fetch_all("SELECT booked FROM booking_sessions WHERE id = ?",
@@ -478,7 +486,7 @@ class BookingService:
                 if isinstance(result, BookingError):
                     raise result  # rolls back the rows already changed
                 kept.append(result)
-            marks = ", ".join("?" * len(kept)) or "NULL"
+            marks = ", ".join("?" * len(kept))  # SQLite accepts an empty IN ()
             stale = await tx.fetch_all(
                 f"SELECT s.id, s.booked, e.name FROM booking_sessions s JOIN booking_experts e "
                 f"ON e.id = s.expert_id WHERE s.kind = 'expert' AND s.day = ? "
@@ -497,6 +505,8 @@ class BookingService:
         """Book one place for ``card``: capacity, balance, charge, ledger row, ticket and the
         booking row in ONE transaction. Raises CardNotFound, NotFound (unknown or past
         session), AlreadyBooked, SlotFull or InsufficientBalance; nothing is written then."""
+        if not validate.row_id(session_id):
+            raise NotFound()
         today = self.today().isoformat()
         now = self._clock()
         channel = str(channel)[:32]

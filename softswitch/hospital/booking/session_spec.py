@@ -39,6 +39,8 @@ class SessionSpec:
         kind = validate.kind(kind)
         needs = {"general": (department, "department"), "expert": (expert_id, "expert_id"),
                  "exam": (exam, "exam")}[kind]
+        if kind == "expert" and expert_id is not None and not validate.row_id(expert_id):
+            raise NotFound(f"no expert {expert_id}")
         if needs[0] is None:
             raise InvalidInput(needs[1], f"is required for a {kind} session")
         if kind != "expert" and expert_id is not None:

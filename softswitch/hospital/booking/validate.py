@@ -27,6 +27,7 @@ __all__ = [
     "label",
     "phones",
     "pin",
+    "row_id",
 ]
 
 _CARD = re.compile(r"[0-9]{4,20}")
@@ -61,7 +62,7 @@ def label(value: str, field: str, *, max_length: int = 64) -> str:
         raise InvalidInput(field, "must not be empty")
     if len(text) > max_length:
         raise InvalidInput(field, f"must be at most {max_length} characters")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+    if any(ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF for ch in text):
         raise InvalidInput(field, "must not contain control characters")
     return text
 
@@ -75,6 +76,11 @@ def phones(values: Iterable[str], field: str = "phones") -> tuple[str, ...]:
         if not _PHONE.fullmatch(number):
             raise InvalidInput(field, f"not a phone number: {number!r}")
     return tuple(dict.fromkeys(cleaned))
+
+
+def row_id(value: int) -> bool:
+    """Is ``value`` an id SQLite can hold? (A bigger one from a URL would overflow.)"""
+    return not isinstance(value, bool) and isinstance(value, int) and 0 < value < 2**63
 
 
 def code(value: str, field: str = "code") -> str:

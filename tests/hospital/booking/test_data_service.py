@@ -207,6 +207,9 @@ async def test_set_roster_replaces_a_day_all_or_nothing(clinic: Clinic) -> None:
                                           RosterEntry(first.id, "afternoon", 0)])
     after = await service.roster(TODAY)
     assert [(s.half, s.capacity) for s in after] == [("morning", 8), ("afternoon", 6)]
+    tomorrow = TODAY + datetime.timedelta(days=1)
+    assert len(await service.set_roster(tomorrow, [RosterEntry(second.id, "morning", 3)])) == 1
+    assert await service.set_roster(tomorrow, []) == []  # an empty roster clears the day
 
 
 async def test_departments_sort_by_digit_and_digits_are_unique(clinic: Clinic) -> None:
