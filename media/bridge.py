@@ -79,6 +79,7 @@ class Leg:
         self.recorders: list[tuple[Recorder, bool]] = []  # (recorder, stereo)
         self.inband: InbandDtmfDetector | None = None
         self.relay_out: RelayPath | None = None
+        self.keep_events = False  # RFC 4733 events stay here (in-call feature keys)
         self.on_digit: Callable[[Leg, DtmfDigit], None] | None = None
         self.configure(fmt)
 

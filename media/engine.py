@@ -502,6 +502,11 @@ class MediaEngine:
         if queue in queues:
             queues.remove(queue)
 
+    def keep_events(self, leg: Leg, keep: bool = True) -> None:
+        """Stop (or resume) relaying ``leg``'s RFC 4733 events to its bridge partner: a
+        feature-key matcher reads the digits and sends on only those meant for the peer."""
+        leg.keep_events = keep
+
     def inject_digit(self, leg: Leg, digit: DtmfDigit) -> None:
         """A digit that arrived out of band (SIP INFO dtmf-relay): same path as the others."""
         self._emit_digit(leg, digit)
@@ -551,7 +556,7 @@ class MediaEngine:
             self._emit_digit(leg, digit)
         if rx.deadline is not None:
             self._dtmf_open.add(leg)
-        if leg.relay_out is not None:
+        if leg.relay_out is not None and not leg.keep_events:
             leg.relay_out(data, pt, seq, ts, ssrc)
 
     def _emit_digit(self, leg: Leg, digit: DtmfDigit) -> None:

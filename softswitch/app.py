@@ -22,6 +22,7 @@ from media import Leg as MediaLeg
 from media import MediaEngine
 from softswitch.config import Config
 from softswitch.demo import load_demo
+from softswitch.features import InCallKeys
 from softswitch.flows import (
     EngineMediaPort,
     FlowFunc,
@@ -93,6 +94,7 @@ class Switch:
         self.trunks: Trunks | None = None
         self.media: MediaEngine | None = None
         self.b2bua: B2bua | None = None
+        self.incall_keys: InCallKeys | None = None  # features register `*1`, `##`... here
         self._lag_task: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []
         # Web pages of features (booking...), mounted at the root by _start_features.
@@ -211,9 +213,11 @@ class Switch:
         flows (`add_builtin_flow`), its B2BUA route handlers (`B2bua.serve`,
         `B2bua.serve_feature`) and returns its API routers here."""
         assert self.database is not None
+        assert self.b2bua is not None and self.media is not None
         routers: list[APIRouter] = []
         self.booking = BookingService(self.database)
         routers.append(booking_router(self.booking))
+        self.incall_keys = InCallKeys(self.b2bua, self.media)
         return routers
 
     def add_builtin_flow(self, name: str, func: FlowFunc) -> None:
@@ -282,6 +286,9 @@ class Switch:
         if self.trunks is not None:
             await self.trunks.close()
             self.trunks = None
+        if self.incall_keys is not None:
+            await self.incall_keys.close()
+            self.incall_keys = None
         if self.b2bua is not None:  # calls: BYE both legs, write the records
             await self.b2bua.close()
             self.b2bua = None

@@ -78,7 +78,7 @@ from softswitch.switch.rtp_watch import RtpWatch
 from softswitch.switch.trunk_auth import authorized_retry
 from softswitch.switch.trunks import Trunks, present_caller
 
-__all__ = ["B2bua", "CallSettings", "FlowStarter", "RouteHandler"]
+__all__ = ["B2bua", "CallHook", "CallSettings", "FlowStarter", "RouteHandler"]
 
 # Starts the flow named by a Flow route on the call's media leg, with the B2BUA's answer and
 # hang-up callbacks and the flow's initial variables; None when no flow has that name.
@@ -93,6 +93,9 @@ FlowStarter = Callable[
 # Takes over a new call whose route a feature serves (conference, paging, a `*` code): it must
 # answer, refuse (`B2bua.refuse`) or hand the call to a flow (`B2bua.start_flow`).
 RouteHandler = Callable[[Call, Route], Awaitable[None]]
+
+# Told that a call's two legs are connected (answer, transfer); `Call.on_end` tells its end.
+CallHook = Callable[[Call], None]
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +142,7 @@ class B2bua:
         self._ids = itertools.count(1)
         self._route_handlers: dict[type, RouteHandler] = {}
         self._feature_handlers: dict[str, RouteHandler] = {}
+        self._bridged_hooks: list[CallHook] = []
         self.originator = Originator(self)
 
     async def originate(self, number: str, **options: Any) -> OriginatedLeg:
@@ -153,6 +157,17 @@ class B2bua:
     def serve_feature(self, name: str, handler: RouteHandler) -> None:
         """Let a feature serve the dial plan's feature code named ``name`` (``pickup``...)."""
         self._feature_handlers[name] = handler
+
+    def on_bridged(self, hook: CallHook) -> None:
+        """Call ``hook(call)`` whenever a call's two legs are connected (answer, transfer)."""
+        self._bridged_hooks.append(hook)
+
+    def _tell(self, hooks: list[CallHook], call: Call) -> None:
+        for hook in hooks:
+            try:
+                hook(call)
+            except Exception:  # a feature's bug must not break the call
+                log.exception("call %s: hook %r failed", call.id, hook)
 
     def _handler_for(self, route: Route) -> RouteHandler | None:
         if isinstance(route, Feature):
@@ -552,6 +567,7 @@ class B2bua:
             call.rtp_watch = RtpWatch(self.settings.rtp_timeout, 2, self._loop.time())
             self._check_media(call)
         log.info("call %s: %s -> %s answered", call.id, call.caller, call.callee)
+        self._tell(self._bridged_hooks, call)
 
     def _check_media(self, call: Call) -> None:
         """Sample both legs' RTP counters; a leg silent for rtp_timeout ends the call."""
