@@ -54,7 +54,7 @@ async def test_feature_key_runs_its_handler_and_is_not_passed_on(
     switch.incall_keys.register("*1", on_key)
     switch.incall_keys.register("##", on_key, with_number=True)
     callee = await Sipp("call_uas_answer.xml").start()
-    uac = await talking_caller(switch, "1001", USERS["1001"], "1002", tmp_path, 8000).start()
+    uac = await talking_caller(switch, "1001", USERS["1001"], "1002", tmp_path, 10000).start()
     try:
         await register(switch, "1002", callee.port)
         call = await answered_call(switch)
