@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from softswitch.hospital.booking import BookingService
+from softswitch.hospital.booking.demo import load_booking_demo
 from softswitch.store import Database
 from softswitch.switch.directory import make_user
 
@@ -35,7 +37,8 @@ DEMO_PHONES = (
 
 
 async def load_demo(db: Database, realm: str) -> int:
-    """Add the demo phones if the directory is empty; return how many were added."""
+    """Add the demo phones and the demo booking data (departments, experts, roster, visit
+    cards) if the directory is empty; return how many phones were added."""
     if await db.users.count() > 0:
         return 0
     users = [
@@ -46,4 +49,5 @@ async def load_demo(db: Database, realm: str) -> int:
         for phone in DEMO_PHONES
     ]
     await db.users.add_many(users)
+    await load_booking_demo(BookingService(db))
     return len(users)
