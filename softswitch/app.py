@@ -31,7 +31,10 @@ from softswitch.flows import (
     FlowRunner,
     FlowSession,
 )
+from softswitch.flows.tts import TextToSpeech
 from softswitch.hospital.booking import BookingService
+from softswitch.hospital.booking.flow import make_appointments_flow
+from softswitch.hospital.booking.phone import phone_settings_from
 from softswitch.metrics import SwitchMetrics
 from softswitch.sip.destination import Destination
 from softswitch.sip.digest import DigestAlgorithm, DigestAuthenticator, DigestParseError
@@ -100,6 +103,7 @@ class Switch:
         # Web pages of features (booking...), mounted at the root by _start_features.
         self.page_routers: list[APIRouter] = []
         self.booking: BookingService | None = None  # hospital booking: phone, web and API
+        self.booking_phone = phone_settings_from(config.features)  # raises ConfigError
 
     async def start(self) -> None:
         cfg = self.config
@@ -218,6 +222,9 @@ class Switch:
         self.booking = BookingService(self.database)
         routers.append(booking_router(self.booking))
         self.incall_keys = InCallKeys(self.b2bua, self.media)
+        self.add_builtin_flow("appointments", make_appointments_flow(
+            self.booking, tts=TextToSpeech(self.config.data_dir / "tts"),
+            settings=self.booking_phone))
         return routers
 
     def add_builtin_flow(self, name: str, func: FlowFunc) -> None:

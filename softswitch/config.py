@@ -18,7 +18,7 @@ __all__ = [
 
 
 # Top-level sections owned by feature modules rather than by this one.
-FEATURE_SECTIONS = frozenset({"dialplan", "cos", "calls", "flows", "trunks"})
+FEATURE_SECTIONS = frozenset({"dialplan", "cos", "calls", "flows", "trunks", "booking_phone"})
 
 
 class ConfigError(Exception):
