@@ -1,0 +1,95 @@
+"""The kiosk page, /kiosk: a self-service terminal in the hall. Card + PIN, then today's and
+upcoming bookings, each with a printable ticket; back to the start screen after use.
+
+The kiosk session is short (a patient walks away); every screen after login also returns to
+the start screen by itself after a minute and a half, and after printing.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from softswitch.hospital.booking import BookingError, CardLocked
+from softswitch.hospital.booking.web.context import PageContext, redirect
+from softswitch.hospital.booking.web.forms import FormError, digits, read_form
+from softswitch.hospital.booking.web.sessions import CsrfError, SessionKind
+
+__all__ = ["KIOSK", "kiosk_router"]
+
+KIOSK = SessionKind(cookie="ss_kiosk", path="/kiosk", max_age=3 * 60)
+IDLE_SECONDS = 90
+
+
+def kiosk_router(ctx: PageContext) -> APIRouter:
+    router = APIRouter(prefix="/kiosk", include_in_schema=False)
+
+    def logged_in(request: Request) -> str | None:
+        data = ctx.sessions.read(request, KIOSK)
+        card = data.get("card") if data else None
+        return card if isinstance(card, str) else None
+
+    def start_screen(request: Request, error: str = "", status_code: int = 200) -> HTMLResponse:
+        return ctx.page(request, "kiosk_start.html", status_code, error=error)
+
+    @router.get("")
+    async def start(request: Request) -> Response:
+        if logged_in(request) is not None:
+            return redirect("/kiosk/tickets")
+        return start_screen(request)
+
+    @router.post("/login")
+    async def login(request: Request) -> Response:
+        try:
+            form = await read_form(request)
+            ctx.sessions.check_csrf(request, form.get("csrf", ""))
+            card_number = digits(form, "card", "Card number")
+            pin = digits(form, "pin", "PIN", max_len=12)
+            card = await ctx.service.verify_card(card_number, pin, source="kiosk")
+        except (FormError, CsrfError) as error:
+            return start_screen(request, str(error), 400)
+        except BookingError as error:
+            return start_screen(request, error.message, 423 if isinstance(error, CardLocked)
+                                else 403)
+        response = redirect("/kiosk/tickets")
+        ctx.sessions.start(response, KIOSK, {"card": card.number})
+        return response
+
+    @router.get("/tickets")
+    async def tickets(request: Request) -> Response:
+        card_number = logged_in(request)
+        card = await ctx.service.card(card_number) if card_number else None
+        if card is None:
+            return redirect("/kiosk")
+        today = ctx.today()
+        upcoming = sorted((b for b in await ctx.service.appointments(card.number)
+                           if b.date >= today),
+                          key=lambda b: (b.date, b.half != "morning", b.ticket))
+        return ctx.page(request, "kiosk_tickets.html", card=card, bookings=upcoming,
+                        today=today, names=await ctx.department_names(), idle=IDLE_SECONDS)
+
+    @router.get("/ticket/{ticket}")
+    async def ticket(request: Request, ticket: str) -> Response:
+        card_number = logged_in(request)
+        if card_number is None:
+            return redirect("/kiosk")
+        for booking in await ctx.service.appointments(card_number):
+            if booking.ticket == ticket:
+                return ctx.page(request, "kiosk_ticket.html", booking=booking,
+                                names=await ctx.department_names(), idle=IDLE_SECONDS)
+        return redirect("/kiosk/tickets")
+
+    @router.get("/end")
+    async def end_get() -> Response:
+        """Where the idle timer and the print dialog send the screen: log out, start again."""
+        response = redirect("/kiosk")
+        ctx.sessions.end(response, KIOSK)
+        return response
+
+    @router.post("/end")
+    async def end_post() -> Response:
+        response = redirect("/kiosk")
+        ctx.sessions.end(response, KIOSK)
+        return response
+
+    return router

@@ -1,0 +1,186 @@
+"""The patient page, /book: log in with card + PIN, choose a clinic or exam session, confirm
+with the fee shown, book; see the ticket, the new balance and the card's appointments.
+
+Every rule (PIN tries and lockout, balance, capacity, double booking) is the service's: the
+page only shows its refusal messages, exactly as the phone flow speaks them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from softswitch.hospital.booking import BookingError, CardLocked
+from softswitch.hospital.booking.web.context import PageContext, redirect
+from softswitch.hospital.booking.web.forms import (
+    KINDS,
+    FormError,
+    choice,
+    digits,
+    integer,
+    iso_date,
+    read_form,
+)
+from softswitch.hospital.booking.web.sessions import CsrfError, SessionKind
+
+__all__ = ["PATIENT", "patient_router"]
+
+PATIENT = SessionKind(cookie="ss_patient", path="/book", max_age=15 * 60)
+
+
+def patient_router(ctx: PageContext) -> APIRouter:
+    router = APIRouter(prefix="/book", include_in_schema=False)
+
+    def logged_in(request: Request) -> str | None:
+        data = ctx.sessions.read(request, PATIENT)
+        card = data.get("card") if data else None
+        return card if isinstance(card, str) else None
+
+    async def login_page(request: Request, error: str = "", status_code: int = 200,
+                         card: str = "") -> HTMLResponse:
+        return ctx.page(request, "patient_login.html", status_code, error=error, card=card)
+
+    async def home(request: Request, card_number: str, *, error: str = "",
+                   status_code: int = 200) -> Response:
+        card = await ctx.service.card(card_number)
+        if card is None:  # removed by the HIS meanwhile
+            response = await login_page(request, "Please log in again.")
+            ctx.sessions.end(response, PATIENT)
+            return response
+        appointments = sorted(await ctx.service.appointments(card_number),
+                              key=lambda b: (b.date, b.half != "morning", b.ticket))
+        return ctx.page(request, "patient_home.html", status_code, card=card,
+                        appointments=appointments, names=await ctx.department_names(),
+                        error=error, today=ctx.today())
+
+    @router.get("")
+    async def book(request: Request) -> Response:
+        card = logged_in(request)
+        if card is None:
+            return await login_page(request)
+        return await home(request, card)
+
+    @router.post("/login")
+    async def login(request: Request) -> Response:
+        card_number = ""
+        try:
+            form = await read_form(request)
+            card_number = form.get("card", "").strip()[:32]
+            ctx.sessions.check_csrf(request, form.get("csrf", ""))
+            card_number = digits(form, "card", "Card number")
+            pin = digits(form, "pin", "PIN", max_len=12)
+            card = await ctx.service.verify_card(card_number, pin, source="web")
+        except (FormError, CsrfError) as error:
+            return await login_page(request, str(error), 400, card_number)
+        except BookingError as error:
+            status = 423 if isinstance(error, CardLocked) else 403
+            return await login_page(request, error.message, status, card_number)
+        response = redirect("/book")
+        ctx.sessions.start(response, PATIENT, {"card": card.number})
+        return response
+
+    @router.post("/logout")
+    async def logout(request: Request) -> Response:
+        response = redirect("/book")
+        ctx.sessions.end(response, PATIENT)
+        return response
+
+    @router.get("/choose")
+    async def choose(request: Request) -> Response:
+        """Pick the kind, then department (or exam type) and day, then a session."""
+        card_number = logged_in(request)
+        if card_number is None:
+            return redirect("/book")
+        query = dict(request.query_params)
+        departments = await ctx.service.departments()
+        exams = await ctx.service.exam_types()
+        view: dict[str, Any] = {"kind": "", "place": "", "day": None, "sessions": None,
+                                "departments": departments, "exams": exams,
+                                "days": ctx.days(), "names": await ctx.department_names()}
+        try:
+            if query.get("kind"):
+                view["kind"] = choice(query, "kind", "Clinic type", KINDS)
+            if view["kind"] and query.get("place"):
+                codes = tuple(e.code for e in exams) if view["kind"] == "exam" \
+                    else tuple(d.code for d in departments)
+                view["place"] = choice(query, "place", "Department or examination", codes)
+            if view["place"] and query.get("day"):
+                day = iso_date(query, "day", "Day")
+                if day not in view["days"]:
+                    raise FormError(f"Day must be between {view['days'][0]} and "
+                                    f"{view['days'][-1]}")
+                view["day"] = day
+                view["sessions"] = await _sessions(ctx, view["kind"], view["place"], day)
+        except FormError as error:
+            return ctx.page(request, "patient_choose.html", 400, error=str(error), **view)
+        return ctx.page(request, "patient_choose.html", error="", **view)
+
+    async def confirm_view(values: dict[str, str]) -> dict[str, Any]:
+        """The chosen session, from the query (GET) or the form (POST)."""
+        session_id = integer(values, "session", "Session", low=1, high=2**62)
+        session = await ctx.service.session(session_id)
+        if session is None or session.date < ctx.today():
+            raise FormError("That session is no longer offered; please choose again.")
+        place = session.exam if session.kind == "exam" and session.exam else session.department
+        return {"session": session, "kind": session.kind, "place": place, "day": session.date,
+                "names": await ctx.department_names()}
+
+    @router.get("/confirm")
+    async def confirm_page(request: Request) -> Response:
+        card_number = logged_in(request)
+        if card_number is None:
+            return redirect("/book")
+        card = await ctx.service.card(card_number)
+        try:
+            view = await confirm_view(dict(request.query_params))
+        except FormError as error:
+            return await home(request, card_number, error=str(error), status_code=400)
+        return ctx.page(request, "patient_confirm.html", card=card, error="", **view)
+
+    @router.post("/confirm")
+    async def confirm(request: Request) -> Response:
+        card_number = logged_in(request)
+        if card_number is None:
+            return await login_page(request, "Your session has ended; please log in again.",
+                                    401)
+        try:
+            form = await read_form(request)
+            ctx.sessions.check_csrf(request, form.get("csrf", ""))
+            view = await confirm_view(form)
+        except (FormError, CsrfError) as error:
+            return await home(request, card_number, error=str(error), status_code=400)
+        try:
+            booking = await ctx.service.book(card_number, view["session"].id, channel="web")
+        except BookingError as error:
+            card = await ctx.service.card(card_number)
+            status = 404 if error.code == "not_found" else 409
+            return ctx.page(request, "patient_confirm.html", status, card=card,
+                            error=error.message, **view)
+        return redirect(f"/book/ticket/{booking.ticket}")
+
+    @router.get("/ticket/{ticket}")
+    async def ticket(request: Request, ticket: str) -> Response:
+        card_number = logged_in(request)
+        if card_number is None:
+            return redirect("/book")
+        for booking in await ctx.service.appointments(card_number):
+            if booking.ticket == ticket:
+                return ctx.page(request, "patient_ticket.html", booking=booking,
+                                names=await ctx.department_names())
+        return await home(request, card_number, error="No such ticket on this card.",
+                          status_code=404)
+
+    return router
+
+
+async def _sessions(ctx: PageContext, kind: str, place: str, day: datetime.date) -> list[Any]:
+    if kind == "exam":
+        found = await ctx.service.sessions(kind="exam", exam=place, on=day)
+    else:
+        found = await ctx.service.sessions(kind=kind, department=place, on=day)
+    return sorted(found, key=lambda s: (s.half != "morning", s.expert.name if s.expert else "",
+                                        s.id))
+
