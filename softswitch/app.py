@@ -35,6 +35,7 @@ from softswitch.flows.tts import TextToSpeech
 from softswitch.hospital.booking import BookingService
 from softswitch.hospital.booking.flow import make_appointments_flow
 from softswitch.hospital.booking.phone import phone_settings_from
+from softswitch.hospital.booking.web import booking_pages
 from softswitch.metrics import SwitchMetrics
 from softswitch.sip.destination import Destination
 from softswitch.sip.digest import DigestAlgorithm, DigestAuthenticator, DigestParseError
@@ -225,6 +226,10 @@ class Switch:
         self.add_builtin_flow("appointments", make_appointments_flow(
             self.booking, tts=TextToSpeech(self.config.data_dir / "tts"),
             settings=self.booking_phone))
+        self.page_routers.append(booking_pages(
+            self.booking, today=self.booking.today,
+            secret=await self.database.settings.get_or_set("web_secret", secrets.token_hex(32)),
+            staff_passwords=(self.admin_token, self.config.http.staff_password)))
         return routers
 
     def add_builtin_flow(self, name: str, func: FlowFunc) -> None:

@@ -1,0 +1,185 @@
+"""The patient page (/book) in headless chromium against a real switch."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page
+
+from tests.hospital.booking.web_harness import (
+    Hospital,
+    chromium,
+    hospital_switch,
+    log_in,
+    new_page,
+)
+
+
+@pytest.fixture
+async def hospital(tmp_path: Path) -> AsyncIterator[Hospital]:
+    async with hospital_switch(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as running:
+        yield running
+
+
+async def alert(page: Page) -> str:
+    return (await page.locator("[role=alert]").inner_text()).strip()
+
+
+async def choose_expert_day(page: Page, day: datetime.date) -> None:
+    await page.goto("/book")
+    await page.get_by_role("link", name="Book an appointment").click()
+    await page.get_by_role("link", name="Expert clinic").click()
+    await page.get_by_label("Department").select_option("ent")
+    await page.get_by_label("Day").select_option(day.isoformat())
+    await page.get_by_role("button", name="Show sessions").click()
+
+
+async def test_patient_books_an_expert_and_sees_ticket_balance_and_appointment(
+        hospital: Hospital, browser: Browser) -> None:
+    page = await new_page(browser, hospital.url)
+    await log_in(page, "/book", "10001", "123456")
+    assert "¥100.00" in await page.locator("#balance").inner_text()
+    assert "No appointments yet" in await page.locator("#appointments").inner_text()
+
+    await choose_expert_day(page, hospital.today + datetime.timedelta(days=1))
+    row = page.locator(f"tr[data-session='{hospital.expert.id}']")
+    assert "王建国" in await row.locator(".expert").inner_text()
+    assert "¥50.00" in await row.inner_text()
+    assert (await row.locator(".left").inner_text()).strip() == "5"
+    await row.get_by_role("button", name="Choose").click()
+
+    assert (await page.locator("#fee").inner_text()).strip() == "¥50.00"
+    await page.get_by_role("button", name="Book and pay ¥50.00").click()
+
+    ticket = (await page.locator(".ticket-number").inner_text()).strip()
+    assert ticket
+    assert (await page.locator("#balance-after").inner_text()).strip() == "¥50.00"
+    assert "王建国" in await page.locator(".ticket .expert").inner_text()
+
+    await page.get_by_role("link", name="My appointments").click()
+    assert ticket in await page.locator("#appointments").inner_text()
+    assert "¥50.00" in await page.locator("#balance").inner_text()
+
+    stored = await hospital.service.appointments("10001")
+    assert [(b.ticket, b.kind, b.expert, b.fee) for b in stored] == [
+        (ticket, "expert", "王建国", Decimal("50.00"))]
+    assert (await hospital.service.card("10001")).balance == Decimal("50.00")
+
+
+async def test_wrong_pin_is_refused_on_the_page_and_locks_the_card(
+        hospital: Hospital, browser: Browser) -> None:
+    page = await new_page(browser, hospital.url)
+    await log_in(page, "/book", "10001", "999999")
+    assert await alert(page) == "The card number or PIN is wrong."
+    await log_in(page, "/book", "55555", "123456")  # unknown card: the same words
+    assert await alert(page) == "The card number or PIN is wrong."
+    for _ in range(hospital.service.max_pin_failures):
+        await log_in(page, "/book", "10001", "999999")
+    await log_in(page, "/book", "10001", "123456")  # even the right PIN, while locked
+    assert "Too many wrong PINs" in await alert(page)
+    assert await page.locator("#balance").count() == 0
+
+
+async def test_insufficient_balance_is_shown_and_nothing_is_charged(
+        hospital: Hospital, browser: Browser) -> None:
+    page = await new_page(browser, hospital.url)
+    await log_in(page, "/book", "10002", "222222")
+    await choose_expert_day(page, hospital.today + datetime.timedelta(days=1))
+    await page.locator(f"tr[data-session='{hospital.expert.id}']").get_by_role(
+        "button", name="Choose").click()
+    await page.get_by_role("button", name="Book and pay ¥50.00").click()
+    assert await alert(page) == "The balance on the card is not enough for this fee."
+    assert await hospital.service.appointments("10002") == []
+    assert (await hospital.service.card("10002")).balance == Decimal("5.00")
+
+
+async def test_last_place_taken_meanwhile_shows_full_then_the_session_is_marked_full(
+        hospital: Hospital, browser: Browser) -> None:
+    page = await new_page(browser, hospital.url)
+    await log_in(page, "/book", "10001", "123456")
+    await choose_expert_day(page, hospital.today + datetime.timedelta(days=1))
+    await page.locator(f"tr[data-session='{hospital.last_place.id}']").get_by_role(
+        "button", name="Choose").click()
+    # Another patient (on the phone) takes the last place while this one reads the fee.
+    await hospital.service.book("10003", hospital.last_place.id, channel="phone")
+    await page.get_by_role("button", name="Book and pay ¥30.00").click()
+    assert await alert(page) == "This session is fully booked."
+    assert await hospital.service.appointments("10001") == []
+
+    await choose_expert_day(page, hospital.today + datetime.timedelta(days=1))
+    row = page.locator(f"tr[data-session='{hospital.last_place.id}']")
+    assert (await row.locator(".full").inner_text()).strip() == "Full"
+    assert await row.get_by_role("button", name="Choose").count() == 0
+
+
+async def test_booking_the_same_session_twice_is_refused(
+        hospital: Hospital, browser: Browser) -> None:
+    page = await new_page(browser, hospital.url)
+    await log_in(page, "/book", "10003", "333333")
+    await page.goto(f"/book/confirm?session={hospital.general.id}")
+    await page.get_by_role("button", name="Book and pay ¥10.00").click()
+    assert await page.locator(".ticket-number").count() == 1
+    await page.goto(f"/book/confirm?session={hospital.general.id}")
+    await page.get_by_role("button", name="Book and pay ¥10.00").click()
+    assert await alert(page) == "This card already has a booking for this session."
+    assert len(await hospital.service.appointments("10003")) == 1
+
+
+MALFORMED = [
+    ("/book/choose?kind=surgery", "Clinic type must be one of: general, expert, exam"),
+    ("/book/choose?kind=expert&place=nowhere", "Department or examination must be one of"),
+    ("/book/choose?kind=expert&place=ent&day=31-02-2026", "Day must be a date"),
+    ("/book/choose?kind=expert&place=ent&day=1999-01-01", "Day must be between"),
+    ("/book/confirm?session=abc", "Session must be a whole number"),
+    ("/book/confirm?session=987654", "That session is no longer offered"),
+    ("/book/ticket/NOPE", "No such ticket on this card."),
+]
+
+
+async def test_malformed_queries_get_a_message_not_an_error_page(
+        hospital: Hospital, browser: Browser) -> None:
+    page = await new_page(browser, hospital.url)
+    await log_in(page, "/book", "10001", "123456")
+    for path, message in MALFORMED:
+        response = await page.goto(path)
+        assert response is not None and 400 <= response.status < 500, path
+        assert message in await alert(page), path
+
+
+async def test_forged_or_malformed_posts_are_refused_with_a_message(
+        hospital: Hospital, browser: Browser) -> None:
+    page = await new_page(browser, hospital.url)
+    await log_in(page, "/book", "10001", "123456")
+    # No CSRF token (what a form on another site would send): refused, nothing booked.
+    forged = await page.request.post("/book/confirm", form={"session": str(hospital.expert.id)})
+    assert forged.status == 400 and "This form has expired" in await forged.text()
+    garbage = await page.request.post("/book/confirm", data=b"\xff\x00=&&==%zz",
+                                      headers={"content-type": "application/json"})
+    assert garbage.status == 400 and "not sent as a web form" in await garbage.text()
+    assert await hospital.service.appointments("10001") == []
+    # Letters in the card number: the page says so and keeps what was typed.
+    fresh = await new_page(browser, hospital.url)
+    await log_in(fresh, "/book", "12ab", "123456")
+    assert await alert(fresh) == "Card number must contain digits only"
+    assert await fresh.get_by_label("Card number").input_value() == "12ab"
+
+
+async def test_logout_ends_the_session(hospital: Hospital, browser: Browser) -> None:
+    page = await new_page(browser, hospital.url)
+    await log_in(page, "/book", "10001", "123456")
+    cookies = {c["name"]: c for c in await page.context.cookies()}
+    assert cookies["ss_patient"]["httpOnly"] is True
+    await page.get_by_role("button", name="Log out").click()
+    assert await page.get_by_label("PIN").count() == 1
+    response = await page.goto("/book/choose?kind=expert")
+    assert response is not None and page.url.endswith("/book")
