@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.async_api import Browser, Page
 
@@ -70,9 +71,14 @@ async def test_patient_books_an_expert_and_sees_ticket_balance_and_appointment(
     assert ticket in await page.locator("#appointments").inner_text()
     assert "¥50.00" in await page.locator("#balance").inner_text()
 
-    stored = await hospital.service.appointments("10001")
-    assert [(b.ticket, b.kind, b.expert, b.fee) for b in stored] == [
-        (ticket, "expert", "王建国", Decimal("50.00"))]
+    async with httpx.AsyncClient(base_url=hospital.url, timeout=10, headers={
+            "Authorization": f"Bearer {hospital.switch.admin_token}"}) as api:
+        listed = await api.get("/api/appointments", params={"card": "10001"})
+    assert listed.status_code == 200
+    assert listed.json() == [{
+        "card": "10001", "kind": "expert", "department": "ent",
+        "date": (hospital.today + datetime.timedelta(days=1)).isoformat(),
+        "session": "afternoon", "expert": "王建国", "ticket": ticket, "fee": "50.00"}]
     assert (await hospital.service.card("10001")).balance == Decimal("50.00")
 
 
