@@ -301,3 +301,23 @@ def test_every_booking_prompt_exists_in_both_languages() -> None:
         for name in names:
             assert name in texts, (lang, name)
             assert (DEFAULT_PROMPTS / lang / f"{name}.wav").is_file(), (lang, name)
+
+
+async def test_the_demo_hospital_is_bookable_by_phone(database: Database) -> None:
+    """The data `softswitch run --demo` loads: an expert in surgery the day after tomorrow."""
+    from softswitch.hospital.booking.demo import load_booking_demo
+
+    service = BookingService(database, clock=clock_at(TODAY))
+    assert await load_booking_demo(service)
+    flow = make_appointments_flow(service)
+    # expert, surgery + confirm, the day after tomorrow + confirm, expert 1, book, finish
+    result = await run_flow(flow, digits="10001#123456#" + "2" + "21" + "31" + "1" + "1" + "2")
+    assert result.ended_by == "flow"
+    [booking] = await service.appointments("10001")
+    assert (booking.kind, booking.department, booking.expert, booking.date, booking.half) == (
+        "expert", "surgery", "张伟", TODAY + dt.timedelta(days=2), "morning")
+    assert booking.balance_after == Decimal("450.00")
+    # the card with 5 yuan hears the refusal before anything is charged
+    poor = await run_flow(flow, digits="10003#111111#" + "1" + "11" + "2")
+    assert follows(poor, "insufficient_balance", "another_choice", "goodbye")
+    assert await service.appointments("10003") == []
