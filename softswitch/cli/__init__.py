@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from softswitch.cli import cards as _cards
 from softswitch.cli import cdr as _cdr
 from softswitch.cli import flows as _flows
 from softswitch.cli import registrations as _registrations
@@ -31,6 +32,7 @@ app.command("cdr")(_cdr.cdr)
 app.command("calls")(_cdr.calls)
 app.command("flows")(_flows.flows)
 app.command("status")(_status.status)
+app.add_typer(_cards.app, name="cards")
 
 
 def main() -> None:
