@@ -1,0 +1,126 @@
+"""The staff roster page (/staff/roster) in headless chromium: log in with the staff password
+or the admin token, add, edit and remove expert sessions, see the service's refusals, and see
+a change on the patient page at once."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page
+
+from tests.hospital.booking.web_harness import (
+    STAFF_PASSWORD,
+    Hospital,
+    chromium,
+    hospital_switch,
+    log_in,
+    new_page,
+)
+
+
+@pytest.fixture
+async def hospital(tmp_path: Path) -> AsyncIterator[Hospital]:
+    async with hospital_switch(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as running:
+        yield running
+
+
+async def staff_login(page: Page, password: str) -> None:
+    await page.goto("/staff/roster")
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Log in").click()
+
+
+async def open_day(page: Page, day: datetime.date) -> None:
+    await page.get_by_label("Date").fill(day.isoformat())
+    await page.locator("form.choose").get_by_label("Department").select_option("ent")
+    await page.get_by_role("button", name="Show").click()
+
+
+async def message(page: Page, role: str) -> str:
+    return (await page.locator(f"[role={role}]").inner_text()).strip()
+
+
+async def test_staff_adds_a_session_and_the_patient_page_offers_it(
+        hospital: Hospital, browser: Browser) -> None:
+    staff = await new_page(browser, hospital.url)
+    await staff_login(staff, "not-the-password")
+    assert await message(staff, "alert") == "Wrong staff password."
+    await staff_login(staff, STAFF_PASSWORD)
+    tomorrow = hospital.today + datetime.timedelta(days=1)
+    await open_day(staff, tomorrow)
+    assert await staff.locator("#roster tbody tr[data-session]").count() == 2
+
+    add = staff.locator("#add-session")
+    await add.get_by_label("Half-day").select_option("morning")
+    await add.get_by_label("Expert").select_option(label="赵云, professor")
+    await add.get_by_label("Capacity").fill("3")
+    await add.get_by_label("Fee (¥)").fill("80")
+    await add.get_by_role("button", name="Add session").click()
+    assert await message(staff, "status") == "Session added."
+    assert await staff.locator("#roster tbody tr[data-session]").count() == 3
+
+    patient = await new_page(browser, hospital.url)
+    await log_in(patient, "/book", "10003", "333333")
+    await patient.goto(f"/book/choose?kind=expert&place=ent&day={tomorrow.isoformat()}")
+    row = patient.locator("#sessions tbody tr", has_text="赵云")
+    assert "Morning" in await row.inner_text()
+    assert "¥80.00" in await row.inner_text()
+    assert (await row.locator(".left").inner_text()).strip() == "3"
+
+
+async def test_staff_edits_capacity_and_fee_and_sees_refusals(
+        hospital: Hospital, browser: Browser) -> None:
+    await hospital.service.book("10003", hospital.last_place.id, channel="phone")
+    staff = await new_page(browser, hospital.url)
+    await staff_login(staff, hospital.switch.admin_token)  # the admin token works too
+    await open_day(staff, hospital.today + datetime.timedelta(days=1))
+
+    booked = staff.locator(f"tr[data-session='{hospital.last_place.id}']")
+    await booked.get_by_label("Capacity").fill("0")
+    await booked.get_by_role("button", name="Save").click()
+    assert await message(staff, "alert") == "1 place(s) already booked; the capacity cannot be 0"
+    await booked.get_by_role("button", name="Remove").click()
+    assert "booking" in await message(staff, "alert")  # a booked session stays
+
+    row = staff.locator(f"tr[data-session='{hospital.expert.id}']")
+    await row.get_by_label("Capacity").fill("12")
+    await row.get_by_label("Fee").fill("12.345")
+    await row.get_by_role("button", name="Save").click()
+    assert await message(staff, "alert") == "Fee has more than two decimal places"
+    await row.get_by_label("Capacity").fill("12")
+    await row.get_by_label("Fee").fill("65.5")
+    await row.get_by_role("button", name="Save").click()
+    assert await message(staff, "status") == "Session saved."
+    changed = await hospital.service.session(hospital.expert.id)
+    assert (changed.capacity, str(changed.fee)) == (12, "65.50")
+
+    await row.get_by_role("button", name="Remove").click()
+    assert await message(staff, "status") == "Session removed."
+    assert await hospital.service.session(hospital.expert.id) is None
+
+
+async def test_roster_needs_a_staff_login_and_a_form_token(
+        hospital: Hospital, browser: Browser) -> None:
+    page = await new_page(browser, hospital.url)
+    anonymous = await page.request.post("/staff/roster/remove", form={
+        "session": str(hospital.expert.id), "day": hospital.today.isoformat(),
+        "department": "ent"})
+    assert anonymous.status == 401 and "log in" in await anonymous.text()
+    await staff_login(page, STAFF_PASSWORD)
+    forged = await page.request.post("/staff/roster/remove", form={
+        "session": str(hospital.expert.id), "day": hospital.today.isoformat(),
+        "department": "ent"})
+    assert forged.status == 400 and "This form has expired" in await forged.text()
+    assert await hospital.service.session(hospital.expert.id) is not None
+    response = await page.goto("/staff/roster?day=yesterday&department=ent")
+    assert response is not None and response.status == 400
+    assert await message(page, "alert") == "Date must be a date such as 2026-03-01"
