@@ -22,7 +22,7 @@ from media import Leg as MediaLeg
 from media import MediaEngine
 from softswitch.config import Config
 from softswitch.demo import load_demo
-from softswitch.features import InCallKeys
+from softswitch.features import InCallKeys, TransferService
 from softswitch.flows import (
     EngineMediaPort,
     FlowFunc,
@@ -99,6 +99,7 @@ class Switch:
         self.media: MediaEngine | None = None
         self.b2bua: B2bua | None = None
         self.incall_keys: InCallKeys | None = None  # features register `*1`, `##`... here
+        self.transfer: TransferService | None = None  # REFER, Replaces, `##`/`*2` keys
         self._lag_task: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []
         # Web pages of features (booking...), mounted at the root by _start_features.
@@ -223,6 +224,8 @@ class Switch:
         self.booking = BookingService(self.database)
         routers.append(booking_router(self.booking))
         self.incall_keys = InCallKeys(self.b2bua, self.media)
+        assert self.authenticator is not None
+        self.transfer = TransferService(self.b2bua, self.authenticator)
         self.add_builtin_flow("appointments", make_appointments_flow(
             self.booking, tts=TextToSpeech(self.config.data_dir / "tts"),
             settings=self.booking_phone))
@@ -301,6 +304,9 @@ class Switch:
         if self.incall_keys is not None:
             await self.incall_keys.close()
             self.incall_keys = None
+        if self.transfer is not None:
+            await self.transfer.close()
+            self.transfer = None
         if self.b2bua is not None:  # calls: BYE both legs, write the records
             await self.b2bua.close()
             self.b2bua = None

@@ -2,5 +2,6 @@
 through the B2BUA's seams (see docs/architecture.md, "Seams for features")."""
 
 from softswitch.features.incall_keys import InCallKeys, KeyHandler, KeyPress
+from softswitch.features.transfer import TransferService
 
-__all__ = ["InCallKeys", "KeyHandler", "KeyPress"]
+__all__ = ["InCallKeys", "KeyHandler", "KeyPress", "TransferService"]

@@ -99,7 +99,7 @@ CallHook = Callable[[Call], None]
 
 log = logging.getLogger(__name__)
 
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE"
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, REFER"
 # What a held party hears: a short soft beep every four seconds, so it knows the line is alive.
 HOLD_TONE = ToneSpec("hold", (425.0,), ((200, 3800),), level_dbfs=-20.0)
 
@@ -197,7 +197,31 @@ class B2bua:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    # -- a new call -----------------------------------------------------------------------
+    # -- seams for transfer and pickup (softswitch/features/transfer.py) -----------------
+    def leg_of(self, dialog_id: DialogId) -> CallLeg | None:
+        """The call leg of a dialog (an in-dialog REFER's, or the one a Replaces names)."""
+        return self._legs.get(dialog_id)
+
+    def detach(self, leg: CallLeg) -> Call:
+        """Take ``leg`` out of its call (a transferor): it lives on alone, unbridged, until
+        its BYE or ours ends only it. Returns the one-leg call now holding it."""
+        call = leg.call
+        alone = Call(id=f"{call.id}/{leg.side}", caller=call.caller, callee=call.callee,
+                     dialled=call.dialled, route=call.route, started_at=call.started_at,
+                     server=call.server, offer=None, state=call.state)
+        setattr(call, leg.side, None)
+        setattr(alone, leg.side, leg)
+        leg.call = alone
+        if leg.hold_music is not None:
+            leg.hold_music.cancel()
+            leg.hold_music = None
+        self.media.leave(leg.media)
+        return alone
+
+    def hang_up(self, call: Call, cause: str, side: HangupSide = HangupSide.SWITCH) -> None:
+        """End ``call``: BYE its legs, free its media, close its record (once)."""
+        self._hangup(call, None, cause, side)
+
     async def on_invite(self, server: ServerRequest) -> None:
         request = server.request
         if request.to.tag:
