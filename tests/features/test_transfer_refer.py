@@ -14,7 +14,7 @@ import pytest
 
 from softswitch.app import Switch
 from softswitch.store import CallRecord, Disposition
-from tests.calls.harness import Sipp, add_users, calls_config, caller, passed, register, wait_until
+from tests.calls.harness import Sipp, add_users, caller, calls_config, passed, register, wait_until
 from tests.features.harness import scenario
 
 USERS = {"1001": "caller-pass-a", "1002": "callee-pass-b", "1003": "target-pass-c"}
