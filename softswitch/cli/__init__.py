@@ -28,7 +28,7 @@ app = typer.Typer(
 app.command("run")(_run.run)
 app.add_typer(_users.app, name="users")
 app.command("registrations")(_registrations.registrations)
-app.command("cdr")(_cdr.cdr)
+app.add_typer(_cdr.cdr_app, name="cdr")
 app.command("calls")(_cdr.calls)
 app.command("flows")(_flows.flows)
 app.command("status")(_status.status)

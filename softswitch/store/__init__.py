@@ -5,7 +5,8 @@ Entry point: ``db = await open_database(data_dir)``, then ``db.users``, ``db.bin
 """
 
 from softswitch.store.bindings import BindingRepository
-from softswitch.store.cdr import CallRecord, CdrRepository, Disposition, HangupSide
+from softswitch.store.cdr import CallRecord, CdrRepository, Disposition, HangupSide, LegRecord
+from softswitch.store.cdr_stats import CallStats, GroupBy
 from softswitch.store.database import DATABASE_FILE, Database, open_database
 from softswitch.store.errors import (
     DuplicateUserError,
@@ -29,11 +30,14 @@ __all__ = [
     "Binding",
     "BindingRepository",
     "CallRecord",
+    "CallStats",
     "CdrRepository",
     "Database",
     "Disposition",
     "DuplicateUserError",
+    "GroupBy",
     "HangupSide",
+    "LegRecord",
     "SchemaVersionError",
     "SecurityEvent",
     "SecurityEventKind",

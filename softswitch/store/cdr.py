@@ -2,17 +2,21 @@
 
 The row is inserted at the INVITE (disposition NULL = in progress), so a crash leaves a trace;
 `close_interrupted` at startup closes such rows as `interrupted` with the time of the restart.
+The call's legs (the caller's, and one per contact tried) are written in the same transaction
+that closes the call: one commit per call end, and a call never has half its legs recorded.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from softswitch.store.cdr_stats import CallStats, GroupBy, call_stats
 from softswitch.store.sqlite import SqliteConnection, Transaction
 
-__all__ = ["CallRecord", "CdrRepository", "Disposition", "HangupSide"]
+__all__ = ["CallRecord", "CdrRepository", "Disposition", "HangupSide", "LegRecord"]
 
 
 class Disposition(StrEnum):
@@ -53,6 +57,7 @@ class CallRecord:
     cause: str = ""
     hangup_side: HangupSide | None = None
     recording: str | None = None
+    cost_class: str | None = None  # the dial plan's number class (local, international...)
 
     @property
     def duration(self) -> float:
@@ -68,10 +73,47 @@ class CallRecord:
         return whole + (1 if seconds - whole > 1e-6 else 0)
 
 
+@dataclass(frozen=True, slots=True)
+class LegRecord:
+    """One SIP leg of a call: the caller's (side a, inbound) or one contact tried (side b,
+    outbound; every fork of a ringing extension has its own row)."""
+
+    leg_id: str
+    call_id: str
+    side: str
+    direction: str
+    sip_call_id: str
+    peer: str
+    address: str
+    started_at: float
+    answered_at: float | None
+    ended_at: float
+    disposition: Disposition
+    cause: str = ""
+
+
 _COLUMNS = (
     "call_id, caller, callee, dialled, route, started_at, answered_at, ended_at, disposition, "
-    "cause, hangup_side, recording"
+    "cause, hangup_side, recording, cost_class"
 )
+_LEG_COLUMNS = (
+    "leg_id, call_id, side, direction, sip_call_id, peer, address, started_at, answered_at, "
+    "ended_at, disposition, cause"
+)
+_CLOSE = (
+    "UPDATE cdr SET ended_at = ?, disposition = ?, cause = ?, hangup_side = ?, "
+    "duration = ROUND(? - started_at, 3), billable = CASE WHEN answered_at IS NULL "
+    "THEN 0 ELSE CAST(MAX(0, ? - answered_at) AS INTEGER) "
+    "+ (MAX(0, ? - answered_at) - CAST(MAX(0, ? - answered_at) AS INTEGER) > 0.000001) "
+    "END WHERE call_id = ? AND disposition IS NULL"
+)
+# A retransmitted close (or a leg id seen twice) must not fail the whole commit.
+_INSERT_LEG = f"INSERT OR IGNORE INTO cdr_legs ({_LEG_COLUMNS}) VALUES ({', '.join('?' * 12)})"
+
+
+def _to_leg(row: sqlite3.Row) -> LegRecord:
+    return LegRecord(*(row[name] for name in _LEG_COLUMNS.split(", ")[:10]),
+                     disposition=Disposition(row["disposition"]), cause=row["cause"])
 
 
 def _to_record(row: sqlite3.Row) -> CallRecord:
@@ -88,6 +130,7 @@ def _to_record(row: sqlite3.Row) -> CallRecord:
         cause=row["cause"],
         hangup_side=HangupSide(row["hangup_side"]) if row["hangup_side"] else None,
         recording=row["recording"],
+        cost_class=row["cost_class"],
     )
 
 
@@ -101,13 +144,13 @@ class CdrRepository:
         """The call started (its INVITE was accepted for routing)."""
         values = (
             record.call_id, record.caller, record.callee, record.dialled, record.route,
-            record.started_at,
+            record.started_at, record.cost_class,
         )
 
         async def op(tx: Transaction) -> None:
             await tx.execute(
-                "INSERT INTO cdr (call_id, caller, callee, dialled, route, started_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO cdr (call_id, caller, callee, dialled, route, started_at, "
+                "cost_class) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 values,
             )
 
@@ -126,16 +169,35 @@ class CdrRepository:
         disposition: Disposition,
         cause: str,
         side: HangupSide | None,
+        legs: Sequence[LegRecord] = (),
     ) -> None:
-        """The call ended; a second close of the same call changes nothing."""
-        await self._db.write(lambda tx: tx.execute(
-            "UPDATE cdr SET ended_at = ?, disposition = ?, cause = ?, hangup_side = ?, "
-            "duration = ROUND(? - started_at, 3), billable = CASE WHEN answered_at IS NULL "
-            "THEN 0 ELSE CAST(MAX(0, ? - answered_at) AS INTEGER) "
-            "+ (MAX(0, ? - answered_at) - CAST(MAX(0, ? - answered_at) AS INTEGER) > 0.000001) "
-            "END WHERE call_id = ? AND disposition IS NULL",
-            (at, disposition.value, cause, side.value if side else None, at, at, at, at, call_id),
-        ))
+        """The call ended (with its legs' records); a second close changes nothing."""
+        close = (at, disposition.value, cause, side.value if side else None, at, at, at, at,
+                 call_id)
+        rows = [(leg.leg_id, leg.call_id, leg.side, leg.direction, leg.sip_call_id, leg.peer,
+                 leg.address, leg.started_at, leg.answered_at, leg.ended_at,
+                 leg.disposition.value, leg.cause) for leg in legs]
+        await self._db.write_statements([(_CLOSE, [close]), (_INSERT_LEG, rows)])
+
+    async def stats(
+        self,
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        group_by: GroupBy = GroupBy.EXTENSION,
+        include_internal: bool = False,
+        top: int = 10,
+    ) -> CallStats:
+        """Outbound call statistics for management (see `cdr_stats`)."""
+        return await call_stats(self._db, since=since, until=until, group_by=group_by,
+                                include_internal=include_internal, top=top)
+
+    async def legs(self, call_id: str) -> list[LegRecord]:
+        """The legs of one call: the caller's first, then the contacts in the order tried."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_LEG_COLUMNS} FROM cdr_legs WHERE call_id = ? ORDER BY side, id",
+            (call_id,))
+        return [_to_leg(row) for row in rows]
 
     async def close_interrupted(self, at: float) -> int:
         """Close every call left open by a crash as `interrupted`; returns how many."""

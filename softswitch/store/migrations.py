@@ -41,6 +41,18 @@ Version 2 adds the call detail records (one row per call; disposition NULL while
 Version 3 adds hospital booking (visit cards, departments, experts, sessions, bookings, the
 money ledger): the tables are drawn in ``store/booking_schema.py``.
 
+Version 4 adds what outbound statistics and per-leg records need::
+
+    cdr.cost_class TEXT NULL                   the number class a call was routed as: internal,
+                                               emergency, local, long_distance, international,
+                                               premium (NULL: refused or older rows)
+    cdr_legs(id INTEGER PK, leg_id TEXT UNIQUE, call_id TEXT (the call's cdr.call_id),
+        side TEXT ('a' the caller's leg, 'b' one per contact tried), direction TEXT
+        (inbound | outbound), sip_call_id TEXT, peer TEXT (contact URI), address TEXT
+        (transport host:port), started_at REAL, answered_at REAL NULL, ended_at REAL,
+        disposition TEXT, cause TEXT)
+        INDEX cdr_legs_call(call_id)
+
 Bindings are not foreign-keyed to users: a binding may outlive a user by one expiry period
 and the registrar, not the schema, decides that.
 """
@@ -151,6 +163,29 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(3, "hospital booking", BOOKING_STATEMENTS),
+    Migration(
+        4,
+        "cost class of calls, one record per call leg",
+        (
+            "ALTER TABLE cdr ADD COLUMN cost_class TEXT",
+            """CREATE TABLE cdr_legs (
+                id INTEGER PRIMARY KEY,
+                leg_id TEXT NOT NULL UNIQUE,
+                call_id TEXT NOT NULL,
+                side TEXT NOT NULL,
+                direction TEXT NOT NULL,
+                sip_call_id TEXT NOT NULL,
+                peer TEXT NOT NULL,
+                address TEXT NOT NULL,
+                started_at REAL NOT NULL,
+                answered_at REAL,
+                ended_at REAL NOT NULL,
+                disposition TEXT NOT NULL,
+                cause TEXT NOT NULL DEFAULT ''
+            )""",
+            "CREATE INDEX cdr_legs_call ON cdr_legs(call_id)",
+        ),
+    ),
 )
 
 

@@ -71,6 +71,7 @@ from softswitch.switch.call import best_failure, disposition_for
 from softswitch.switch.call_settings import CallSettings
 from softswitch.switch.core import ServerRequest, SipCore
 from softswitch.switch.dialplan import DialPlan, Extension, Feature, Flow, Refused, Route, Trunk
+from softswitch.switch.leg_records import leg_records
 from softswitch.switch.legs import Call, CallLeg, CallState, FlowSessionLike, Fork
 from softswitch.switch.location import Location, destination_of
 from softswitch.switch.originate import OriginatedLeg, Originator
@@ -251,7 +252,7 @@ class B2bua:
         call = Call(
             id=request.call_id, caller=caller, callee=_callee_of(route),
             dialled=dialled or "", route=_describe(route), started_at=self._clock(),
-            server=server, offer=offer, session_terms=terms_a,
+            server=server, offer=offer, session_terms=terms_a, cost_class=_cost_class(route),
         )
         if isinstance(route, Refused):
             log.info("call %s from %s to %r refused: %s (prompt %s)", call.id, call.caller,
@@ -284,8 +285,7 @@ class B2bua:
             return
         self._calls[call.id] = call
         try:
-            await self.cdr.open(CallRecord(call.id, call.caller, call.callee, call.dialled,
-                                           call.route, call.started_at))
+            await self.cdr.open(_record_of(call))
             await self._ring(call, contacts, route.max_seconds)
         except BaseException:
             if call.state is not CallState.ENDED:
@@ -324,8 +324,7 @@ class B2bua:
             await self.refuse(call, 404, "No Such Service", f"flow {name} not registered")
             return
         self._calls[call.id] = call
-        await self.cdr.open(CallRecord(call.id, call.caller, call.callee, call.dialled,
-                                       call.route, call.started_at))
+        await self.cdr.open(_record_of(call))
         self._spawn(self._watch_flow(call))
 
     async def _answer_flow(self, call: Call) -> None:
@@ -372,15 +371,14 @@ class B2bua:
         await self._record_unanswered(call, status, cause)
 
     async def _record_unanswered(self, call: Call, status: int, cause: str) -> None:
-        record = CallRecord(call.id, call.caller, call.callee, call.dialled, call.route,
-                            call.started_at)
         try:
-            await self.cdr.open(record)
+            await self.cdr.open(_record_of(call))
         except Exception:
             log.warning("no CDR for refused call %s (duplicate Call-ID?)", call.id)
             return
-        await self.cdr.close(call.id, self._clock(), disposition_for(status),
-                             f"{status} {cause}", HangupSide.SWITCH)
+        at, disposition, why = self._clock(), disposition_for(status), f"{status} {cause}"
+        await self.cdr.close(call.id, at, disposition, why, HangupSide.SWITCH,
+                             leg_records(call, at, disposition, why))
 
     async def _ring(self, call: Call, contacts: list[Binding], max_seconds: int | None) -> None:
         n = next(self._ids)
@@ -402,7 +400,8 @@ class B2bua:
             if trunk is not None:
                 present_caller(invite, trunk, call.caller)
             destination = destination_of(binding)
-            fork = Fork(invite, destination, self._loop.create_future())
+            fork = Fork(invite, destination, self._loop.create_future(),
+                        started_at=self._clock())
             fork.future = self.core.send_request(
                 invite, destination, on_provisional=partial(self._on_provisional, call, fork))
             call.forks.append(fork)
@@ -465,6 +464,7 @@ class B2bua:
                         continue
                     if response.status >= 300:
                         failures.append(response.status)
+                        fork.status = response.status
                     elif winner is None:
                         winner = (fork, response)
                     else:
@@ -560,6 +560,7 @@ class B2bua:
             self._fail(call, 502, "Bad Gateway", Disposition.FAILED, HangupSide.CALLEE, "bad 2xx")
             return
         b.dialog, b.destination = dialog, fork.destination
+        fork.won = True
         b.ack = dialog.create_ack()
         self.core.send_ack(b.ack, fork.destination)
         self._legs[dialog.id] = b
@@ -909,7 +910,8 @@ class B2bua:
         for leg in (call.a, call.b):
             if leg is not None:
                 await self.media.close_leg(leg.media)
-        await self.cdr.close(call.id, ended_at, disposition, cause, side)
+        await self.cdr.close(call.id, ended_at, disposition, cause, side,
+                             leg_records(call, ended_at, disposition, cause))
 
     # -- helpers ----------------------------------------------------------------------------
     def _apply(self, leg: CallLeg, negotiated: Negotiated) -> None:
@@ -982,6 +984,18 @@ def _caller_number(request: Request) -> str:
     """The caller of a trunk call as the CDR names it: the From user (the calling number)."""
     uri = request.from_.uri
     return (uri.user or "") if isinstance(uri, SipURI) else ""
+
+
+def _record_of(call: Call) -> CallRecord:
+    return CallRecord(call.id, call.caller, call.callee, call.dialled, call.route,
+                      call.started_at, cost_class=call.cost_class)
+
+
+def _cost_class(route: Route) -> str | None:
+    """The number class statistics bill the call as: a trunk call's class, else internal."""
+    if isinstance(route, Refused):
+        return None
+    return route.kind.value if isinstance(route, Trunk) else "internal"
 
 
 def _callee_of(route: Route) -> str:

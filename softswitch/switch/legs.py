@@ -69,6 +69,9 @@ class Fork:
     destination: Destination
     future: asyncio.Future[Response]
     dialog: Dialog | None = None
+    started_at: float = 0.0  # when the INVITE went out (the leg's CDR row)
+    status: int | None = None  # its final failure status, when it failed
+    won: bool = False  # its 2xx answered the call
 
 
 @dataclass(eq=False)
@@ -98,6 +101,7 @@ class Call:
     trunk: str | None = None  # leg B goes out through this trunk (dial plan Trunk route)
     # told (cause, side) once when the call ends: features that hold on to a call (paging)
     on_end: list[Callable[[str, HangupSide], None]] = field(default_factory=list)
+    cost_class: str | None = None  # the number class the call was routed as (statistics)
 
     def summary(self) -> dict[str, Any]:
         """The call as `/api/calls` and `softswitch calls` show it."""

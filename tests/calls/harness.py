@@ -58,7 +58,23 @@ class Sipp:
     async def start(self) -> Sipp:
         self.proc = await asyncio.create_subprocess_exec(
             *self.args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        await self._listening()
         return self
+
+    async def _listening(self, timeout: float = 10.0) -> None:
+        """Wait (bounded) until SIPp has bound its SIP port: on a loaded machine a request
+        sent before that meets a closed port and the call fails with 503, not as scripted.
+        Read from /proc/net/udp, since probing by binding could steal the port from SIPp."""
+        wanted = f"0100007F:{self.port:04X}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            table = Path("/proc/net/udp").read_text(encoding="ascii")
+            if any(line.split()[1] == wanted for line in table.splitlines()[1:]):
+                return
+            if self.proc is not None and self.proc.returncode is not None:
+                return  # it exited: wait() reports why
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"SIPp did not bind 127.0.0.1:{self.port} within {timeout} s")
 
     async def wait(self, timeout: float = 15.0) -> tuple[int, str]:
         assert self.proc is not None and self.proc.stdout is not None

@@ -1,4 +1,5 @@
-"""`/api/cdr` (call detail records, JSON or CSV) and `/api/calls` (calls in progress)."""
+"""`/api/cdr` (call detail records, JSON or CSV; `/stats` for management, `/{call_id}/legs`
+per leg) and `/api/calls` (calls in progress)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,18 @@ import io
 from collections.abc import Callable
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 
-from softswitch.store.cdr import CallRecord, CdrRepository, Disposition
+from softswitch.store.cdr import CallRecord, CdrRepository, Disposition, LegRecord
+from softswitch.store.cdr_stats import GroupBy
 
-__all__ = ["CDR_FIELDS", "calls_router", "cdr_router", "record_summary", "records_csv"]
+__all__ = [
+    "CDR_FIELDS", "calls_router", "cdr_router", "leg_summary", "record_summary", "records_csv",
+]
 
 CDR_FIELDS = (
     "call_id", "caller", "callee", "dialled", "route", "started_at", "answered_at", "ended_at",
-    "duration", "billable", "disposition", "cause", "hangup_side", "recording",
+    "duration", "billable", "disposition", "cause", "hangup_side", "recording", "cost_class",
 )
 
 
@@ -36,6 +40,25 @@ def record_summary(record: CallRecord) -> dict[str, Any]:
         "cause": record.cause,
         "hangup_side": record.hangup_side.value if record.hangup_side else None,
         "recording": record.recording,
+        "cost_class": record.cost_class,
+    }
+
+
+def leg_summary(leg: LegRecord) -> dict[str, Any]:
+    """One leg of a call as JSON."""
+    return {
+        "leg_id": leg.leg_id,
+        "call_id": leg.call_id,
+        "side": leg.side,
+        "direction": leg.direction,
+        "sip_call_id": leg.sip_call_id,
+        "peer": leg.peer,
+        "address": leg.address,
+        "started_at": leg.started_at,
+        "answered_at": leg.answered_at,
+        "ended_at": leg.ended_at,
+        "disposition": leg.disposition.value,
+        "cause": leg.cause,
     }
 
 
@@ -82,6 +105,29 @@ def cdr_router(cdr: CdrRepository) -> APIRouter:
         if format == "csv":
             return Response(records_csv(records), media_type="text/csv")
         return [record_summary(record) for record in records]
+
+    @router.get("/stats")
+    async def stats(
+        since: float | None = None,
+        until: float | None = None,
+        group_by: GroupBy = GroupBy.EXTENSION,
+        include_internal: bool = False,
+        top: int = Query(10, ge=0, le=1000),
+    ) -> dict[str, Any]:
+        """Outbound calls per extension or department: count, billable minutes by cost class,
+        and the longest calls."""
+        if since is not None and until is not None and until <= since:
+            raise HTTPException(422, "until must be after since")
+        result = await cdr.stats(since=since, until=until, group_by=group_by,
+                                 include_internal=include_internal, top=top)
+        return result.as_dict()
+
+    @router.get("/{call_id}/legs")
+    async def legs(call_id: str) -> list[dict[str, Any]]:
+        """The call's legs: the caller's, then every contact tried, with their outcomes."""
+        if await cdr.get(call_id) is None:
+            raise HTTPException(404, f"no call record {call_id!r}")
+        return [leg_summary(leg) for leg in await cdr.legs(call_id)]
 
     return router
 
