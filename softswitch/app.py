@@ -68,6 +68,12 @@ __all__ = ["StartupError", "Switch", "run_until_signalled"]
 log = logging.getLogger(__name__)
 
 
+BUILTIN_FLOWS = {
+    "appointments": "Appointment booking: card + PIN, clinic or exam, day, expert, ticket.",
+}
+"""Flows the switch registers itself at start (`add_builtin_flow`), for `softswitch flows`."""
+
+
 class StartupError(Exception):
     """The switch cannot start (port in use, unwritable data dir, bad TLS files...)."""
 

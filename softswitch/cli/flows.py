@@ -1,6 +1,7 @@
 """`softswitch flows`: the call flows this configuration registers and the numbers they serve.
 
-Flows come from the ``softswitch.flows`` entry points and the ``[flows]`` section; numbers from
+Flows come from the ``softswitch.flows`` entry points and the ``[flows]`` section (and the
+switch's built-in ones, such as ``appointments``, unless those replace them); numbers from
 ``[dialplan] flows``. A number whose flow is not registered is shown as MISSING (callers to it
 would be refused); ``--check`` makes that an exit status, to run before a deployment.
 """
@@ -43,7 +44,13 @@ def flows(
     for info in registry.info():
         dialled = ",".join(sorted(numbers.get(info.name, []))) or "-"
         rows.append((info.name, dialled, info.source, info.target, info.summary))
-    missing = sorted(set(numbers) - set(registry))
+    from softswitch.app import BUILTIN_FLOWS  # the switch's own flows, unless overridden
+
+    builtin = {name: text for name, text in BUILTIN_FLOWS.items() if name not in registry}
+    for name, text in sorted(builtin.items()):
+        dialled = ",".join(sorted(numbers.get(name, []))) or "-"
+        rows.append((name, dialled, "builtin", "-", text))
+    missing = sorted(set(numbers) - set(registry) - set(builtin))
     for name in missing:
         rows.append((name, ",".join(sorted(numbers[name])), "MISSING", "-", "not registered"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

@@ -78,14 +78,16 @@ def test_lookup_names_the_known_flows() -> None:
 def test_cli_lists_flows_and_flags_missing_numbers(tmp_path: Path) -> None:
     config = tmp_path / "switch.toml"
     config.write_text(f'[flows]\nmodules = ["{SAMPLES}"]\n'
-                      '[dialplan]\nflows = { "8000" = "appointments", "8100" = "greeting" }\n')
+                      '[dialplan]\nflows = { "8000" = "appointments", "8100" = "greeting", '
+                      '"8200" = "nowhere" }\n')
     runner = CliRunner()
     listed = runner.invoke(app, ["flows", "--config", str(config)])
     assert listed.exit_code == 0, listed.output
     lines = listed.output.splitlines()
     assert lines[0].split()[:3] == ["NAME", "NUMBERS", "SOURCE"]
     assert any(line.split()[:2] == ["greeting", "8100"] for line in lines)
-    assert any(line.split()[:3] == ["appointments", "8000", "MISSING"] for line in lines)
+    assert any(line.split()[:3] == ["appointments", "8000", "builtin"] for line in lines)
+    assert any(line.split()[:3] == ["nowhere", "8200", "MISSING"] for line in lines)
     checked = runner.invoke(app, ["flows", "--config", str(config), "--check"])
     assert checked.exit_code == 1
 

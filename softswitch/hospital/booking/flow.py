@@ -17,6 +17,7 @@ runner's ``NoValidInput`` handling).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
@@ -193,9 +194,9 @@ class BookingLine:
     async def choose_clinic(self, kind: str) -> tuple[Session, list[Prompt]] | None:
         """Department (confirmed), then the general session or the day and the expert."""
         departments = [d for d in await self.service.departments() if d.digit]
-        names = {d.code: await self.speech.named(d.name_zh, d.name_en,
-                                                  ["department_word", f"n{d.digit}"])
-                 for d in departments}
+        spoken = await asyncio.gather(*(self.speech.named(
+            d.name_zh, d.name_en, ["department_word", f"n{d.digit}"]) for d in departments))
+        names = {d.code: name for d, name in zip(departments, spoken, strict=True)}
         department = await self._confirmed_choice(
             "choose_department", [(d.digit, names[d.code], d) for d in departments])
         if department is None:
@@ -230,12 +231,10 @@ class BookingLine:
             await self.call.play("no_sessions")
             return None
         lines: list[Prompt] = ["experts_intro"]
-        names: list[list[Prompt]] = []
+        names = await asyncio.gather(*(self.speech.text(s.expert.name if s.expert else "")
+                                       for s in sessions))  # rendered side by side
         half = ""
-        for number, session in enumerate(sessions, 1):
-            expert = session.expert
-            spoken = await self.speech.text(expert.name if expert else "")
-            names.append(spoken)
+        for number, (session, spoken) in enumerate(zip(sessions, names, strict=True), 1):
             if session.half != half:
                 half = session.half
                 lines.append(half)
@@ -250,8 +249,9 @@ class BookingLine:
     async def choose_exam(self, exams: list[ExamType]) -> tuple[Session, list[Prompt]] | None:
         """Exam type (confirmed), day (confirmed), then the half-day when both have room."""
         exams = [e for e in exams if e.digit]
-        names = {e.code: await self.speech.named(e.name_zh, e.name_en,
-                                                  ["exam_word", f"n{e.digit}"]) for e in exams}
+        spoken = await asyncio.gather(*(self.speech.named(
+            e.name_zh, e.name_en, ["exam_word", f"n{e.digit}"]) for e in exams))
+        names = {e.code: name for e, name in zip(exams, spoken, strict=True)}
         exam = await self._confirmed_choice(
             "choose_exam", [(e.digit, names[e.code], e) for e in exams])
         if exam is None:

@@ -81,6 +81,13 @@ async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
         await sw.stop()
 
 
+async def test_the_switch_registers_its_built_in_flows(switch: Switch) -> None:
+    from softswitch.app import BUILTIN_FLOWS
+
+    for name in BUILTIN_FLOWS:
+        assert switch.flow_registry.info_for(name).source == "builtin"
+
+
 @pytest.mark.peer
 async def test_a_caller_books_a_general_clinic_by_phone_with_rfc4733_keys(
         switch: Switch, tmp_path: Path) -> None:

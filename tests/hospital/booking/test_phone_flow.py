@@ -148,6 +148,10 @@ async def test_expert_clinic_with_day_choice_names_the_experts_by_half_day(
                    "you_chose", "expert_word", "n2", li, "fee_is", "n6", "n10", "yuan")
     internal = tts.cache_path("内科", "zh").stem
     assert follows(result, "choose_department", internal, "press_key", "n1")
+    # the ticket (E1-1127-001): its letter through TTS in English, its digits recorded
+    letter = tts.cache_path(booking.ticket[0], "en").stem
+    start = result.prompts.index("booked")
+    assert result.prompts[start + 1: start + 4] == (letter, "n1_yao", "n1_yao")
 
 
 async def test_exam_booking_chooses_the_day_and_the_half_day(hospital: Hospital) -> None:
