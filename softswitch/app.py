@@ -22,7 +22,14 @@ from media import Leg as MediaLeg
 from media import MediaEngine
 from softswitch.config import Config
 from softswitch.demo import load_demo
-from softswitch.features import InCallKeys, TransferService
+from softswitch.features import (
+    InCallKeys,
+    IntercomService,
+    PagingService,
+    TransferService,
+    intercom_settings_from,
+    paging_settings_from,
+)
 from softswitch.flows import (
     EngineMediaPort,
     FlowFunc,
@@ -45,7 +52,7 @@ from softswitch.switch.auth import RequestAuthenticator
 from softswitch.switch.b2bua import B2bua
 from softswitch.switch.call_settings import call_settings_from
 from softswitch.switch.core import SipCore
-from softswitch.switch.dialplan import DialPlan
+from softswitch.switch.dialplan import DialPlan, Paging
 from softswitch.switch.legs import Call
 from softswitch.switch.location import Location
 from softswitch.switch.qualify import Qualifier
@@ -100,6 +107,10 @@ class Switch:
         self.flow_registry = FlowRegistry.from_config(config.features.get("flows"))
         self.flow_runner: FlowRunner | None = None
         self.call_settings = call_settings_from(config.features)  # raises ConfigError
+        self.paging_settings = paging_settings_from(  # raises ConfigError
+            config.features, tuple(self.dial_plan.paging.values()))
+        self.intercom_settings = intercom_settings_from(config.features)
+        self.paging: PagingService | None = None
         self.trunk_configs = trunks_from(config.features)  # raises ConfigError
         self.trunks: Trunks | None = None
         self.media: MediaEngine | None = None
@@ -239,6 +250,12 @@ class Switch:
             self.booking, today=self.booking.today,
             secret=await self.database.settings.get_or_set("web_secret", secrets.token_hex(32)),
             staff_passwords=(self.admin_token, self.config.http.staff_password)))
+        assert self.users is not None and self.location is not None
+        self.paging = PagingService(self.b2bua, self.users.get, self.location,
+                                    self.paging_settings)
+        self.b2bua.serve(Paging, self.paging.serve)
+        self.b2bua.serve_feature("intercom",
+                                 IntercomService(self.paging, self.intercom_settings).serve)
         return routers
 
     def add_builtin_flow(self, name: str, func: FlowFunc) -> None:

@@ -18,7 +18,8 @@ __all__ = [
 
 
 # Top-level sections owned by feature modules rather than by this one.
-FEATURE_SECTIONS = frozenset({"dialplan", "cos", "calls", "flows", "trunks", "booking_phone"})
+FEATURE_SECTIONS = frozenset({"dialplan", "cos", "calls", "flows", "trunks", "booking_phone",
+                              "paging", "intercom"})
 
 
 class ConfigError(Exception):

@@ -2,6 +2,25 @@
 through the B2BUA's seams (see docs/architecture.md, "Seams for features")."""
 
 from softswitch.features.incall_keys import InCallKeys, KeyHandler, KeyPress
+from softswitch.features.intercom import IntercomService
+from softswitch.features.paging import PagingService
+from softswitch.features.paging_config import (
+    IntercomSettings,
+    PagingSettings,
+    intercom_settings_from,
+    paging_settings_from,
+)
 from softswitch.features.transfer import TransferService
 
-__all__ = ["InCallKeys", "KeyHandler", "KeyPress", "TransferService"]
+__all__ = [
+    "InCallKeys",
+    "IntercomService",
+    "IntercomSettings",
+    "KeyHandler",
+    "KeyPress",
+    "PagingService",
+    "PagingSettings",
+    "TransferService",
+    "intercom_settings_from",
+    "paging_settings_from",
+]

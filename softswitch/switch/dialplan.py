@@ -295,6 +295,7 @@ class DialPlan:
             "*78": "dnd_on",
             "*79": "dnd_off",
             "*8": "pickup",
+            "*80": "intercom",
             "*97": "voicemail",
         }
     )

@@ -42,3 +42,7 @@ class Location:
         """
         bindings = await self._bindings.for_aor(extension, self._clock())
         return sorted(bindings, key=lambda b: not b.reachable)  # stable: q order is kept
+
+    async def registered(self) -> list[Binding]:
+        """Every live binding of every extension (paging group "all")."""
+        return await self._bindings.active(self._clock())

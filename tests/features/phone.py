@@ -12,9 +12,39 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from media.codecs import get_codec
 from softswitch.sip import Request, make_response, parse_message
 
-__all__ = ["AnsweringPhone"]
+__all__ = ["AnsweringPhone", "sdp_address", "send_tone"]
+
+
+def sdp_address(body: bytes) -> tuple[str, int] | None:
+    """The audio address of an SDP body (c= and m=audio lines)."""
+    host, port = None, None
+    for line in body.decode().splitlines():
+        if line.startswith("c=IN IP4 "):
+            host = line.split()[-1]
+        elif line.startswith("m=audio "):
+            port = int(line.split()[1])
+    return (host, port) if host and port else None
+
+
+async def send_tone(transport: asyncio.DatagramTransport, remote: tuple[str, int],
+                    freq: float, seconds: float = 30.0) -> None:
+    """A PCMU tone as RTP every 20 ms (paced from a monotonic start) until cancelled."""
+    codec = get_codec("PCMU")
+    seq, ts, ssrc = 1, 0, secrets.randbits(32)
+    start = time.monotonic()
+    for n in range(1, int(seconds * 50) + 1):
+        t = (np.arange(160) + ts) / 8000
+        pcm = (0.4 * 32767 * np.sin(2 * np.pi * freq * t)).astype(np.int16)
+        header = bytes([0x80, 0]) + seq.to_bytes(2, "big") + ts.to_bytes(4, "big") \
+            + ssrc.to_bytes(4, "big")
+        transport.sendto(header + codec.encode(pcm), remote)
+        seq, ts = (seq + 1) & 0xFFFF, ts + 160
+        await asyncio.sleep(max(0.0, start + n * 0.02 - time.monotonic()))
 
 
 class _Socket(asyncio.DatagramProtocol):
@@ -41,6 +71,7 @@ class AnsweringPhone:
     _rtp: asyncio.DatagramTransport | None = None
     _dialog: tuple[Request, str, tuple[str, int]] | None = None
     _events: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    _talking: asyncio.Task[None] | None = None
 
     async def start(self) -> AnsweringPhone:
         loop = asyncio.get_running_loop()
@@ -52,7 +83,16 @@ class AnsweringPhone:
         self.rtp_port = self._rtp.get_extra_info("sockname")[1]
         return self
 
+    def talk(self, freq: float) -> None:
+        """Send a tone to the address of the answered INVITE's SDP until close()."""
+        assert self._dialog is not None and self._rtp is not None
+        remote = sdp_address(self._dialog[0].body)
+        assert remote is not None
+        self._talking = asyncio.ensure_future(send_tone(self._rtp, remote, freq))
+
     def close(self) -> None:
+        if self._talking is not None:
+            self._talking.cancel()
         for transport in (self._sip, self._rtp):
             if transport is not None:
                 transport.close()

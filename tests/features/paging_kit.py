@@ -1,0 +1,82 @@
+"""Shared set-up for paging and intercom tests: a switch on loopback with feature config,
+users with rights, answering phones registered as contacts, tone analysis of received RTP."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from media.codecs import get_codec
+from softswitch.app import Switch
+from softswitch.store import Binding
+from softswitch.switch.directory import make_user
+from tests.calls.harness import calls_config
+from tests.features.caller import CallingPhone
+from tests.features.phone import AnsweringPhone
+
+__all__ = ["PASSWORD", "PhoneBook", "start_switch", "tone_share"]
+
+PASSWORD = "feature-pass-1"
+
+
+async def start_switch(tmp: Path, features: Mapping[str, Any] | None = None,
+                       rights: Mapping[str, tuple[str, ...]] | None = None) -> Switch:
+    """A started switch; users 1001-1009 with password PASSWORD and the given rights."""
+    switch = Switch(replace(calls_config(tmp), features=dict(features or {})))
+    await switch.start()
+    assert switch.database is not None
+    rights = rights or {}
+    await switch.database.users.add_many([
+        make_user(str(n), PASSWORD, switch.realm, rights=rights.get(str(n), ()))
+        for n in range(1001, 1010)])
+    return switch
+
+
+class PhoneBook:
+    """The phones of one test, each closed at the end."""
+
+    def __init__(self, switch: Switch) -> None:
+        self.switch = switch
+        self.phones: list[AnsweringPhone | CallingPhone] = []
+
+    async def answering(self, extension: str, mode: str = "answer",
+                        user_agent: str = "") -> AnsweringPhone:
+        """A phone registered (added to the extension's contacts) at its own port."""
+        phone = await AnsweringPhone(mode).start()
+        self.phones.append(phone)
+        db = self.switch.database
+        assert db is not None
+        now = time.time()
+        current = await db.bindings.for_aor(extension, now)
+        await db.bindings.update(extension, [*current, Binding(
+            aor=extension, contact=f"sip:{extension}@127.0.0.1:{phone.sip_port}",
+            expires_at=now + 600, call_id=f"reg-{phone.sip_port}", cseq=1,
+            source_host="127.0.0.1", source_port=phone.sip_port, transport="UDP",
+            user_agent=user_agent, last_seen=now)])
+        return phone
+
+    async def caller(self, extension: str) -> CallingPhone:
+        phone = await CallingPhone(extension, PASSWORD, self.switch.sip_port).start()
+        self.phones.append(phone)
+        return phone
+
+    def close(self) -> None:
+        for phone in self.phones:
+            phone.close()
+
+
+def tone_share(payloads: list[bytes], freq: float, width: float = 40.0) -> float:
+    """Share of the PCMU audio's energy within ``width`` Hz of ``freq``."""
+    if not payloads:
+        return 0.0
+    codec = get_codec("PCMU")
+    samples = np.concatenate([codec.decode(p) for p in payloads]).astype(np.float64)
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples)))) ** 2
+    freqs = np.fft.rfftfreq(len(samples), 1 / 8000)
+    total = float(spectrum.sum())
+    return float(spectrum[np.abs(freqs - freq) <= width].sum()) / total if total else 0.0
