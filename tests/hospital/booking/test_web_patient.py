@@ -189,3 +189,36 @@ async def test_logout_ends_the_session(hospital: Hospital, browser: Browser) -> 
     assert await page.get_by_label("PIN").count() == 1
     response = await page.goto("/book/choose?kind=expert")
     assert response is not None and page.url.endswith("/book")
+
+
+async def test_patient_books_an_examination_and_a_general_clinic(
+        hospital: Hospital, browser: Browser) -> None:
+    page = await new_page(browser, hospital.url)
+    await log_in(page, "/book", "10003", "333333")
+    await page.get_by_role("link", name="Book an appointment").click()
+    await page.get_by_role("link", name="Examination").click()
+    await page.get_by_label("Examination").select_option("ultrasound")
+    await page.get_by_label("Day").select_option(
+        (hospital.today + datetime.timedelta(days=1)).isoformat())
+    await page.get_by_role("button", name="Show sessions").click()
+    await page.locator("#sessions").get_by_role("button", name="Choose").click()
+    await page.get_by_role("button", name="Book and pay ¥120.00").click()
+    assert (await page.locator(".ticket .exam").inner_text()).strip() == "Ultrasound"
+    assert (await page.locator("#balance-after").inner_text()).strip() == "¥380.00"
+
+    await page.goto("/book/choose?kind=general")
+    await page.get_by_label("Department").select_option("ent")
+    await page.get_by_label("Day").select_option(hospital.today.isoformat())
+    await page.get_by_role("button", name="Show sessions").click()
+    row = page.locator(f"tr[data-session='{hospital.general.id}']")
+    assert "Afternoon" in await row.inner_text() and "¥10.00" in await row.inner_text()
+    await row.get_by_role("button", name="Choose").click()
+    await page.get_by_role("button", name="Book and pay ¥10.00").click()
+    assert (await page.locator("#balance-after").inner_text()).strip() == "¥370.00"
+
+    await page.goto("/book")
+    listed = await page.locator("#appointments tbody tr").all_inner_texts()
+    assert len(listed) == 2
+    assert "General clinic" in listed[0] and "Examination" in listed[1]
+    kinds = sorted(b.kind for b in await hospital.service.appointments("10003"))
+    assert kinds == ["exam", "general"]

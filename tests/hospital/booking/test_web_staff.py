@@ -124,3 +124,28 @@ async def test_roster_needs_a_staff_login_and_a_form_token(
     response = await page.goto("/staff/roster?day=yesterday&department=ent")
     assert response is not None and response.status == 400
     assert await message(page, "alert") == "Date must be a date such as 2026-03-01"
+
+
+async def test_staff_moves_an_unbooked_session_to_another_expert_and_half_day(
+        hospital: Hospital, browser: Browser) -> None:
+    staff = await new_page(browser, hospital.url)
+    await staff_login(staff, STAFF_PASSWORD)
+    tomorrow = hospital.today + datetime.timedelta(days=1)
+    await open_day(staff, tomorrow)
+    row = staff.locator(f"tr[data-session='{hospital.expert.id}']")
+    await row.get_by_label("Expert").select_option(label="赵云, professor")
+    await row.get_by_label("Half-day").select_option("morning")
+    await row.get_by_role("button", name="Save").click()
+    assert await message(staff, "status") == "Session saved."
+    roster = await hospital.service.sessions(kind="expert", department="ent", on=tomorrow)
+    assert sorted((s.expert.name, s.half, s.capacity, str(s.fee)) for s in roster) == [
+        ("李敏", "morning", 1, "30.00"), ("赵云", "morning", 5, "50.00")]
+
+    # Onto a row that exists already: refused, nothing changes.
+    moved = next(s for s in roster if s.expert.name == "赵云")
+    row = staff.locator(f"tr[data-session='{moved.id}']")
+    await row.get_by_label("Expert").select_option(label="李敏, associate professor")
+    await row.get_by_role("button", name="Save").click()
+    assert await message(staff, "alert") == "李敏 is already on the roster that morning"
+    again = await hospital.service.sessions(kind="expert", department="ent", on=tomorrow)
+    assert sorted(s.id for s in again) == sorted(s.id for s in roster)

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from softswitch.hospital.booking import BookingError, CardLocked
 from softswitch.hospital.booking.web.context import PageContext, redirect
 from softswitch.hospital.booking.web.forms import FormError, digits, read_form
+from softswitch.hospital.booking.web.guard import GuardedRoute
 from softswitch.hospital.booking.web.sessions import CsrfError, SessionKind
 
 __all__ = ["KIOSK", "kiosk_router"]
@@ -22,7 +23,7 @@ IDLE_SECONDS = 90
 
 
 def kiosk_router(ctx: PageContext) -> APIRouter:
-    router = APIRouter(prefix="/kiosk", include_in_schema=False)
+    router = APIRouter(prefix="/kiosk", include_in_schema=False, route_class=GuardedRoute)
 
     def logged_in(request: Request) -> str | None:
         data = ctx.sessions.read(request, KIOSK)

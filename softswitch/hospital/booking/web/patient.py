@@ -24,6 +24,7 @@ from softswitch.hospital.booking.web.forms import (
     iso_date,
     read_form,
 )
+from softswitch.hospital.booking.web.guard import GuardedRoute
 from softswitch.hospital.booking.web.sessions import CsrfError, SessionKind
 
 __all__ = ["PATIENT", "patient_router"]
@@ -32,7 +33,7 @@ PATIENT = SessionKind(cookie="ss_patient", path="/book", max_age=15 * 60)
 
 
 def patient_router(ctx: PageContext) -> APIRouter:
-    router = APIRouter(prefix="/book", include_in_schema=False)
+    router = APIRouter(prefix="/book", include_in_schema=False, route_class=GuardedRoute)
 
     def logged_in(request: Request) -> str | None:
         data = ctx.sessions.read(request, PATIENT)

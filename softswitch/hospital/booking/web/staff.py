@@ -29,6 +29,7 @@ from softswitch.hospital.booking.web.forms import (
     read_form,
     text,
 )
+from softswitch.hospital.booking.web.guard import GuardedRoute
 from softswitch.hospital.booking.web.sessions import CsrfError, SessionKind
 
 __all__ = ["STAFF", "staff_router"]
@@ -39,7 +40,7 @@ _MAX_CAPACITY = 999
 
 def staff_router(ctx: PageContext, passwords: Sequence[str]) -> APIRouter:
     """`passwords`: the secrets that log staff in (admin token, configured staff password)."""
-    router = APIRouter(prefix="/staff", include_in_schema=False)
+    router = APIRouter(prefix="/staff", include_in_schema=False, route_class=GuardedRoute)
     accepted = tuple(p.encode() for p in passwords if p)
 
     def logged_in(request: Request) -> bool:
