@@ -45,7 +45,9 @@ class BookingError(Exception):
     default_message = "The booking could not be completed."
 
     def __init__(self, message: str | None = None) -> None:
-        self.message = message or self.default_message
+        # Messages may quote what was sent: keep them printable and encodable everywhere.
+        self.message = "".join("?" if ord(ch) < 32 or 0xD800 <= ord(ch) <= 0xDFFF else ch
+                               for ch in (message or self.default_message)[:300])
         super().__init__(self.message)
 
 

@@ -64,7 +64,7 @@ from softswitch.hospital.booking.rows import (
     to_session,
 )
 from softswitch.hospital.booking.session_spec import SessionSpec
-from softswitch.hospital.booking.tickets import NEXT_SEQUENCE, ticket, ticket_prefix
+from softswitch.hospital.booking.tickets import NEXT_SEQUENCE, is_ticket, ticket, ticket_prefix
 from softswitch.store import Database
 from softswitch.store.sqlite import Transaction
 from softswitch.switch.directory import hash_pin, verify_pin
@@ -111,6 +111,8 @@ class BookingService:
     # -- visit cards ---------------------------------------------------------------------
 
     async def card(self, card: str) -> Card | None:
+        if not validate.is_card(card):
+            return None
         row = await self._conn.fetch_one(CARD_SELECT + " WHERE number = ?", (card,))
         return to_card(row) if row is not None else None
 
@@ -119,7 +121,9 @@ class BookingService:
         with the right PIN), CardNotFound or WrongPin (same message); failures are stored per
         card number, known or not, so a lockout reveals nothing either."""
         now = self._clock()
-        card = str(card)[:32]
+        if not validate.is_card(card):
+            verify_pin(str(pin), _DUMMY_PIN_HASH)  # the same work as for a real card
+            raise CardNotFound()
         failures = await self._conn.fetch_one(
             "SELECT COUNT(*) FROM booking_pin_failures WHERE card = ? AND at > ?",
             (card, now - self.lockout_seconds))
@@ -132,7 +136,7 @@ class BookingService:
                 ("DELETE FROM booking_pin_failures WHERE at <= ?",
                  [(now - self.lockout_seconds,)]),
                 ("INSERT INTO booking_pin_failures (card, at, source) VALUES (?, ?, ?)",
-                 [(card, now, str(source)[:64])]),
+                 [(card, now, validate.text(source, 64))]),
             ))
             raise CardNotFound() if row is None else WrongPin()
         if failures is not None and failures[0]:
@@ -194,6 +198,8 @@ class BookingService:
             changes["insurance"] = validate.label(insurance, "insurance", max_length=32)
         if pin is not None:
             changes["pin_hash"] = hash_pin(validate.pin(pin))
+        if not validate.is_card(card):
+            raise NotFound(f"no card {card}")
         changes["updated_at"] = self._clock()
         assignments = ", ".join(f"{column} = ?" for column in changes)
 
@@ -218,6 +224,8 @@ class BookingService:
             raise InvalidInput("reason", "must be topup or adjust")
         if reason == "topup" and fen <= 0:
             raise InvalidInput("amount", "a top-up must be more than zero")
+        if not validate.is_card(card):
+            raise NotFound(f"no card {card}")
         now = self._clock()
 
         async def op(tx: Transaction) -> BookingError | None:
@@ -235,7 +243,7 @@ class BookingService:
             await tx.execute(
                 "INSERT INTO booking_ledger (card, at, amount_cents, balance_after_cents, "
                 "reason, note) VALUES (?, ?, ?, ?, ?, ?)",
-                (card, now, fen, after, reason, str(note)[:200]))
+                (card, now, fen, after, reason, validate.text(note, 200)))
             return None
 
         _raise_if_error(await self._conn.write(op))
@@ -245,6 +253,8 @@ class BookingService:
 
     async def ledger(self, card: str) -> list[LedgerEntry]:
         """Every movement of the card's money, oldest first (for audits and disputes)."""
+        if not validate.is_card(card):
+            return []
         rows = await self._conn.fetch_all(LEDGER_SELECT + " WHERE l.card = ? ORDER BY l.id",
                                           (card,))
         return [to_ledger(row) for row in rows]
@@ -258,6 +268,8 @@ class BookingService:
         return [to_department(row) for row in rows]
 
     async def department(self, code: str) -> Department | None:
+        if not validate.is_code(code):
+            return None
         row = await self._conn.fetch_one(DEPARTMENT_SELECT + " WHERE code = ?", (code,))
         return to_department(row) if row is not None else None
 
@@ -295,6 +307,8 @@ class BookingService:
 
     async def remove_department(self, code: str) -> None:
         """Only a department nothing refers to (no experts, no sessions) can go."""
+        if not validate.is_code(code):
+            raise NotFound(f"no department {code}")
 
         async def op(tx: Transaction) -> BookingError | None:
             if not await tx.fetch_all("SELECT 1 FROM booking_departments WHERE code = ?",
@@ -313,6 +327,8 @@ class BookingService:
     async def experts(self, department: str | None = None) -> list[Expert]:
         """Active experts, by department then name."""
         sql, params = EXPERT_SELECT + " WHERE active = 1", ()
+        if department is not None and not validate.is_code(department):
+            return []
         if department is not None:
             sql, params = sql + " AND department = ?", (department,)
         rows = await self._conn.fetch_all(sql + " ORDER BY department, name, id", params)
@@ -327,6 +343,8 @@ class BookingService:
     async def add_expert(self, name: str, department: str, title: str = "") -> Expert:
         name = validate.label(name, "name")
         title = validate.label(title, "title") if title else ""
+        if not validate.is_code(department):
+            raise NotFound(f"no department {department}")
 
         async def op(tx: Transaction) -> BookingError | int:
             if not await tx.fetch_all("SELECT 1 FROM booking_departments WHERE code = ?",
@@ -403,6 +421,8 @@ class BookingService:
         """Sessions of one kind on ``on``, or on ``days`` days from ``start`` (default today),
         by date, morning first."""
         validate.kind(kind)
+        if any(v is not None and not validate.is_code(v) for v in (department, exam)):
+            return []
         if not 1 <= days <= _MAX_DAYS:
             raise InvalidInput("days", f"must be 1 to {_MAX_DAYS}")
         first = on if on is not None else (start if start is not None else self.today())
@@ -509,7 +529,9 @@ class BookingService:
             raise NotFound()
         today = self.today().isoformat()
         now = self._clock()
-        channel = str(channel)[:32]
+        channel = validate.text(channel, 32)
+        if not validate.is_card(card):
+            raise CardNotFound()
 
         async def op(tx: Transaction) -> Booking | BookingError:
             cards = await tx.fetch_all(
@@ -561,6 +583,8 @@ class BookingService:
     async def appointments(self, card: str, *, since: datetime.date | None = None
                            ) -> list[Booking]:
         """The card's bookings by visit date (all of them, or from ``since`` on)."""
+        if not validate.is_card(card):
+            return []
         sql, params = BOOKING_SELECT + " WHERE b.card = ?", [card]
         if since is not None:
             sql, params = sql + " AND s.day >= ?", [card, since.isoformat()]
@@ -569,6 +593,8 @@ class BookingService:
         return [to_booking(row) for row in rows]
 
     async def booking(self, ticket_number: str) -> Booking | None:
+        if not is_ticket(ticket_number):
+            return None
         row = await self._conn.fetch_one(BOOKING_SELECT + " WHERE b.ticket = ?",
                                          (ticket_number,))
         return to_booking(row) if row is not None else None

@@ -41,6 +41,9 @@ class SessionSpec:
                  "exam": (exam, "exam")}[kind]
         if kind == "expert" and expert_id is not None and not validate.row_id(expert_id):
             raise NotFound(f"no expert {expert_id}")
+        for name, value in (("department", department), ("exam", exam)):
+            if value is not None and not validate.is_code(value):
+                raise NotFound(f"no {name} {value}")
         if needs[0] is None:
             raise InvalidInput(needs[1], f"is required for a {kind} session")
         if kind != "expert" and expert_id is not None:

@@ -9,10 +9,12 @@ so a ticket is unique without printing the year.
 from __future__ import annotations
 
 import datetime
+import re
 
-__all__ = ["NEXT_SEQUENCE", "ticket", "ticket_prefix"]
+__all__ = ["NEXT_SEQUENCE", "is_ticket", "ticket", "ticket_prefix"]
 
 _LETTER = {"general": "G", "expert": "E", "exam": "X"}
+_TICKET = re.compile(r"[GEX][0-9]-[0-9]{4}-[0-9]{3,12}")
 
 # Run inside the booking transaction: the counter row and the booking commit together.
 NEXT_SEQUENCE = (
@@ -27,3 +29,8 @@ def ticket_prefix(kind: str, menu_digit: str, day: datetime.date) -> str:
 
 def ticket(prefix: str, sequence: int) -> str:
     return f"{prefix}-{sequence:03d}"
+
+
+def is_ticket(value: object) -> bool:
+    """Could ``value`` be a ticket number (as typed at a kiosk or sent by the HIS)?"""
+    return isinstance(value, str) and _TICKET.fullmatch(value) is not None

@@ -23,11 +23,14 @@ __all__ = [
     "date",
     "digit",
     "half",
+    "is_card",
+    "is_code",
     "kind",
     "label",
     "phones",
     "pin",
     "row_id",
+    "text",
 ]
 
 _CARD = re.compile(r"[0-9]{4,20}")
@@ -81,6 +84,24 @@ def phones(values: Iterable[str], field: str = "phones") -> tuple[str, ...]:
 def row_id(value: int) -> bool:
     """Is ``value`` an id SQLite can hold? (A bigger one from a URL would overflow.)"""
     return not isinstance(value, bool) and isinstance(value, int) and 0 < value < 2**63
+
+
+def is_card(value: object) -> bool:
+    """Could ``value`` be a card number? Lookups answer "no such card" for anything else
+    (and never send text SQLite cannot store, such as lone surrogates, to the database)."""
+    return isinstance(value, str) and _CARD.fullmatch(value) is not None
+
+
+def is_code(value: object) -> bool:
+    """Could ``value`` be a department or exam code? (See :func:`is_card`.)"""
+    return isinstance(value, str) and _CODE.fullmatch(value) is not None
+
+
+def text(value: object, max_length: int) -> str:
+    """Free text kept for people to read later (a note, a channel, a source): cut to length,
+    and characters that cannot be stored (control characters, lone surrogates) replaced."""
+    return "".join("?" if ord(ch) < 32 or 0xD800 <= ord(ch) <= 0xDFFF else ch
+                   for ch in str(value)[:max_length])
 
 
 def code(value: str, field: str = "code") -> str:

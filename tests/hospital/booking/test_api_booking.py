@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -159,3 +160,42 @@ async def test_booking_api_needs_the_token(switch: Switch) -> None:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{switch.http_port}") as client:
         assert (await client.get("/api/cards/10001")).status_code == 401
         assert (await client.post("/api/cards", json={})).status_code == 401
+
+
+async def test_garbage_from_the_his_gets_4xx_never_500(api: httpx.AsyncClient) -> None:
+    ids = await _catalogue(api)
+    odd = "\ud800\x00"  # a lone surrogate and a NUL: valid JSON, unstorable text
+    requests: list[tuple[str, str, object, dict[str, str] | None]] = [
+        ("POST", "/bookings", {"card": odd, "session_id": ids["general"]}, None),
+        ("POST", "/bookings", {"card": "10001", "session_id": ids["general"], "channel": odd},
+         None),
+        ("POST", "/cards", {"card": "10009", "pin": "123456", "name": odd}, None),
+        ("POST", "/cards", {"card": "10009", "pin": odd, "name": "n"}, None),
+        ("POST", "/cards", {"card": "10009", "pin": "123456", "name": "x" * 10_000}, None),
+        ("POST", "/cards", {"card": "10009", "pin": "123456", "name": "n", "balance": [1]},
+         None),
+        ("POST", "/cards", ["not", "an", "object"], None),
+        ("PUT", "/sessions", {"kind": "general", "department": odd, "date": "2026-11-26",
+                              "session": "morning", "capacity": 1}, None),
+        ("PUT", "/sessions", {"kind": "exam", "exam": odd, "date": "2026-11-26",
+                              "session": "morning", "capacity": 1}, None),
+        ("PUT", "/sessions", {"kind": "general", "department": "ent", "date": "2026-11-26",
+                              "session": "morning", "capacity": 10**40}, None),
+        ("PUT", "/roster", {"expert_id": 1}, None),
+        ("POST", "/experts", {"name": "x", "department": odd}, None),
+        ("PUT", "/departments/eye", {"digit": "0", "name_zh": "眼科", "name_en": "eye",
+                                     "general_fee": "1"}, None),
+        ("PUT", "/exams/ct", {"digit": "3", "name_zh": "CT", "name_en": "CT", "fee": "-3"},
+         None),
+        ("GET", "/sessions", None, {"date": "yesterday"}),
+        ("GET", "/appointments", None, None),
+        ("GET", "/appointments", None, {"card": "10001", "since": "soon"}),
+        ("DELETE", "/experts/not-a-number", None, None),
+    ]
+    for method, path, body, params in requests:
+        content = None if body is None else json.dumps(body).encode()  # ASCII escapes
+        response = await api.request(method, path, content=content, params=params,
+                                     headers={"content-type": "application/json"})
+        assert 400 <= response.status_code < 500, (method, path, body, response.text)
+        assert response.json()["detail"], response.text
+    assert [d["code"] for d in (await api.get("/departments")).json()] == ["ent"]
