@@ -11,6 +11,8 @@ from __future__ import annotations
 import shutil
 import struct
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -70,6 +72,26 @@ def write_keys_pcap(path: Path, keys: str, *, gap: float = 0.3, lead: float = 0.
     path.write_bytes(header + b"".join(records))
 
 
+async def phone_8000(switch: Switch, tmp_path: Path, account: tuple[str, str],
+                     keys: str) -> None:
+    """One SIPp call to 8000 that types ``keys`` and waits for the flow to hang up."""
+    pcap = tmp_path / "keys.pcap"
+    write_keys_pcap(pcap, keys)
+    scenario = tmp_path / "booking_caller.xml"
+    scenario.write_text(SCENARIO.read_text().replace("KEYS_PCAP", str(pcap)))
+    uac = caller(str(scenario), switch.sip_port, *account, "8000", tmp_path)
+    uac.args += ["-timeout", "90s"]
+    try:
+        await uac.start()
+        code, out = await uac.wait(timeout=90)
+    finally:
+        uac.stop()
+    assert code == 0, out[-3000:]
+    record = await closed_record(switch, "8000")
+    assert record.disposition is Disposition.ANSWERED
+    assert record.hangup_side is HangupSide.SWITCH  # the flow ended the call
+
+
 @pytest.fixture
 async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
     sw = Switch(calls_config(tmp_path))
@@ -100,20 +122,8 @@ async def test_a_caller_books_a_general_clinic_by_phone_with_rfc4733_keys(
                                         half="morning", capacity=20)
     await service.add_card("10001", "123456", "张三", balance="100.00")
 
-    keys = "10001#123456#" + "1" + "1" + "1" + "1" + "2"  # general, internal medicine,
-    pcap = tmp_path / "keys.pcap"                          # confirm, book, finish
-    write_keys_pcap(pcap, keys)
-    scenario = tmp_path / "booking_caller.xml"
-    scenario.write_text(SCENARIO.read_text().replace("KEYS_PCAP", str(pcap)))
-
-    uac = caller(str(scenario), switch.sip_port, "1001", USERS["1001"], "8000", tmp_path)
-    uac.args += ["-timeout", "90s"]
-    try:
-        await uac.start()
-        code, out = await uac.wait(timeout=90)
-    finally:
-        uac.stop()
-    assert code == 0, out[-3000:]
+    # card, PIN, general clinic, internal medicine, confirm, book, finish
+    await phone_8000(switch, tmp_path, ("1001", USERS["1001"]), "10001#123456#" + "11112")
 
     [booking] = await service.appointments("10001")
     assert (booking.kind, booking.department, booking.date, booking.half) == (
@@ -123,8 +133,32 @@ async def test_a_caller_books_a_general_clinic_by_phone_with_rfc4733_keys(
     assert card is not None and card.balance == Decimal("90.00")
     found = await service.session(session.id)
     assert found is not None and found.booked == 1
-    record = await closed_record(switch, "8000")
-    assert record.disposition is Disposition.ANSWERED
-    assert record.hangup_side is HangupSide.SWITCH  # the flow ended the call
     # the department's name was spoken through TTS and cached under the data directory
     assert list((switch.config.data_dir / "tts" / "zh").glob("*.wav"))
+
+
+@pytest.mark.peer
+async def test_the_demo_hospital_books_an_expert_by_phone(tmp_path: Path) -> None:
+    """`softswitch run --demo`: a demo phone dials 8000 and books tomorrow's ENT expert."""
+    from softswitch.flows.tts import TextToSpeech
+
+    switch = Switch(replace(calls_config(tmp_path), demo=True))
+    await switch.start()
+    try:
+        service = switch.booking
+        assert service is not None
+        tomorrow = service.today() + timedelta(days=1)
+        # card 10004, PIN, expert clinic, ENT + confirm, tomorrow + confirm, expert 2, book,
+        # finish
+        await phone_8000(switch, tmp_path, ("1001", "ward3-nurses"),
+                         "10004#246810#" + "2" + "31" + "21" + "2" + "1" + "2")
+        [booking] = await service.appointments("10004")
+        assert (booking.kind, booking.department, booking.expert, booking.date,
+                booking.half) == ("expert", "ent", "杨帆", tomorrow, "afternoon")
+        assert booking.balance_after == Decimal("970.00")
+        # the experts' names were rendered once and cached for the next caller
+        cache = TextToSpeech(switch.config.data_dir / "tts")
+        for name in ("陈静", "杨帆"):
+            assert cache.cache_path(name, "zh").is_file()
+    finally:
+        await switch.stop()
