@@ -276,11 +276,24 @@ class BookingService:
     async def set_department(self, code: str, *, digit: str, name_zh: str, name_en: str,
                              general_fee: Decimal | int | str) -> Department:
         """Add or replace a department (its code is its identity)."""
+        return await self._put_department(code, digit, name_zh, name_en, general_fee,
+                                          new=False)
+
+    async def add_department(self, code: str, digit: str, name_zh: str, name_en: str,
+                             general_fee: Decimal | int | str) -> Department:
+        """A new department; Conflict if the code exists (use set_department to change)."""
+        return await self._put_department(code, digit, name_zh, name_en, general_fee, new=True)
+
+    async def _put_department(self, code: str, digit: str, name_zh: str, name_en: str,
+                              general_fee: Decimal | int | str, *, new: bool) -> Department:
         dept = Department(validate.code(code), validate.digit(digit),
                           validate.label(name_zh, "name_zh"), validate.label(name_en, "name_en"),
                           yuan(validate.amount_fen(general_fee, "general_fee")))
 
         async def op(tx: Transaction) -> BookingError | None:
+            if new and await tx.fetch_all("SELECT 1 FROM booking_departments WHERE code = ?",
+                                          (dept.code,)):
+                return Conflict(f"department {dept.code} already exists")
             if dept.digit and await tx.fetch_all(
                     "SELECT 1 FROM booking_departments WHERE digit = ? AND code != ?",
                     (dept.digit, dept.code)):
@@ -296,14 +309,6 @@ class BookingService:
 
         _raise_if_error(await self._conn.write(op))
         return dept
-
-    async def add_department(self, code: str, digit: str, name_zh: str, name_en: str,
-                             general_fee: Decimal | int | str) -> Department:
-        """A new department; Conflict if the code exists (use set_department to change)."""
-        if await self.department(code) is not None:
-            raise Conflict(f"department {code} already exists")
-        return await self.set_department(code, digit=digit, name_zh=name_zh, name_en=name_en,
-                                         general_fee=general_fee)
 
     async def remove_department(self, code: str) -> None:
         """Only a department nothing refers to (no experts, no sessions) can go."""

@@ -3,6 +3,7 @@ bookings, tickets and the money ledger."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import re
 from decimal import Decimal
@@ -222,6 +223,9 @@ async def test_departments_sort_by_digit_and_digits_are_unique(clinic: Clinic) -
         await service.remove_department("ent")  # has an expert and sessions
     await service.remove_department("internal")
     assert [d.code for d in await service.departments()] == ["ent"]
+    raced = await asyncio.gather(*[service.add_department("eye", "6", "眼科", f"eye {n}", "8")
+                                   for n in range(3)], return_exceptions=True)
+    assert sorted(type(r).__name__ for r in raced) == ["Conflict", "Conflict", "Department"]
 
 
 async def test_balance_changes_are_ledger_rows_and_never_go_negative(clinic: Clinic) -> None:
