@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from softswitch.hospital.booking.web import booking_pages
 from softswitch.web.server import HttpServer
+from tests.hospital.booking import web_harness
 
 
 class BrokenStorage:
@@ -48,3 +49,10 @@ async def test_unexpected_failures_show_a_sorry_page_and_are_logged(
     assert "cannot answer right now" in login.text
     assert "Traceback" not in login.text and "No space left" not in login.text
     assert any("/kiosk/login" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+async def test_a_missing_chromium_fails_the_browser_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(web_harness, "CHROMIUM", "/nonexistent/chromium")
+    with pytest.raises(pytest.fail.Exception, match="make setup"):
+        async with web_harness.chromium():
+            pass

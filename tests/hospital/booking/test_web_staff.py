@@ -102,6 +102,10 @@ async def test_staff_edits_capacity_and_fee_and_sees_refusals(
     assert await message(staff, "status") == "Session saved."
     changed = await hospital.service.session(hospital.expert.id)
     assert (changed.capacity, str(changed.fee)) == (12, "65.50")
+    patient = await new_page(browser, hospital.url)  # the patient page sees it at once
+    await log_in(patient, "/book", "10001", "123456")
+    await patient.goto(f"/book/confirm?session={hospital.expert.id}")
+    assert (await patient.locator("#fee").inner_text()).strip() == "¥65.50"
 
     await row.get_by_role("button", name="Remove").click()
     assert await message(staff, "status") == "Session removed."
