@@ -209,7 +209,7 @@ class B2bua:
         call = leg.call
         alone = Call(id=f"{call.id}/{leg.side}", caller=call.caller, callee=call.callee,
                      dialled=call.dialled, route=call.route, started_at=call.started_at,
-                     server=call.server, offer=None, state=call.state)
+                     server=None, offer=None, state=call.state)  # no record of its own
         setattr(call, leg.side, None)
         setattr(alone, leg.side, leg)
         leg.call = alone

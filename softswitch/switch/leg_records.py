@@ -22,6 +22,7 @@ def _address(destination: Destination) -> str:
 
 
 def _caller_peer(call: Call) -> str:
+    assert call.server is not None
     request = call.server.request
     contacts = request.contacts
     if contacts and isinstance(contacts[0].uri, SipURI):
@@ -48,12 +49,15 @@ def _fork_leg(call: Call, fork: Fork, n: int, ended_at: float, disposition: Disp
 
 def leg_records(call: Call, ended_at: float, disposition: Disposition,
                 cause: str) -> list[LegRecord]:
-    """Leg A first (the call's own outcome), then one row per fork in the order sent."""
-    a = LegRecord(
-        leg_id=f"{call.id}:a", call_id=call.id, side="a", direction="inbound",
-        sip_call_id=call.id, peer=_caller_peer(call), address=_address(call.server.source),
-        started_at=call.started_at, answered_at=call.answered_at, ended_at=ended_at,
-        disposition=disposition, cause=cause)
+    """Leg A first (the call's own outcome; none for a call the switch originated), then one
+    row per fork in the order sent."""
+    legs: list[LegRecord] = []
+    if call.server is not None:
+        legs.append(LegRecord(
+            leg_id=f"{call.id}:a", call_id=call.id, side="a", direction="inbound",
+            sip_call_id=call.id, peer=_caller_peer(call), address=_address(call.server.source),
+            started_at=call.started_at, answered_at=call.answered_at, ended_at=ended_at,
+            disposition=disposition, cause=cause))
     answered = any(fork.won for fork in call.forks)
-    return [a, *(_fork_leg(call, fork, n, ended_at, disposition, cause, answered)
-                 for n, fork in enumerate(call.forks, 1))]
+    return [*legs, *(_fork_leg(call, fork, n, ended_at, disposition, cause, answered)
+                     for n, fork in enumerate(call.forks, 1))]
