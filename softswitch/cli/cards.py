@@ -25,7 +25,7 @@ from softswitch.web.routes.booking import appointment_json, card_json
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Visit cards: issue, show, top up.", no_args_is_help=True)
+app = typer.Typer(help="Visit cards: issue, show, top up, reset the PIN.", no_args_is_help=True)
 
 T = TypeVar("T")
 DataDir = Annotated[Path, typer.Option("--data", envvar="SOFTSWITCH_DATA",
@@ -122,3 +122,16 @@ def topup(
     """Add money to a card (one ledger row)."""
     card = _run(data, lambda service: service.change_balance(number, amount, note=note))
     typer.echo(f"card {card.number}: balance {card.balance}")
+
+
+@app.command("pin")
+def pin(
+    number: Number,
+    new_pin: Annotated[str, typer.Option("--pin", prompt="New PIN", hide_input=True,
+                                         confirmation_prompt=True,
+                                         help="4 to 12 digits (prompted for when omitted).")],
+    data: DataDir = DEFAULT_DATA,
+) -> None:
+    """Set a new PIN (forgotten, or the card is locked after wrong PINs: this lifts it)."""
+    _run(data, lambda service: service.update_card(number, pin=new_pin))
+    typer.echo(f"card {number}: PIN changed")

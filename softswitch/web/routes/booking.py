@@ -211,6 +211,7 @@ def booking_router(service: BookingService) -> APIRouter:
 
     @router.post("/cards", status_code=status.HTTP_201_CREATED)
     async def add_card(body: NewCard) -> dict[str, Any]:
+        """Issue a visit card (the PIN is stored hashed, the opening balance is a ledger row)."""
         phones = ([body.phone] if body.phone else []) + body.phones
         async with _refusals():
             card = await service.add_card(body.card, body.pin, body.name, phones=phones,
@@ -219,11 +220,13 @@ def booking_router(service: BookingService) -> APIRouter:
 
     @router.get("/cards/{card}")
     async def get_card(card: str) -> dict[str, Any]:
+        """A card: name, phones, insurance, balance (never the PIN)."""
         async with _refusals():
             return card_json(await existing_card(card))
 
     @router.patch("/cards/{card}")
     async def change_card(card: str, body: CardChange) -> dict[str, Any]:
+        """Change name, phones, insurance or PIN (a new PIN lifts a lockout)."""
         async with _refusals():
             updated = await service.update_card(card, name=body.name, phones=body.phones,
                                                 insurance=body.insurance, pin=body.pin)
@@ -231,6 +234,7 @@ def booking_router(service: BookingService) -> APIRouter:
 
     @router.post("/cards/{card}/balance")
     async def change_balance(card: str, body: BalanceChange) -> dict[str, Any]:
+        """Top up (reason topup, amount > 0) or correct (reason adjust); never below zero."""
         async with _refusals():
             updated = await service.change_balance(card, body.amount, reason=body.reason,
                                                    note=body.note)
@@ -238,6 +242,7 @@ def booking_router(service: BookingService) -> APIRouter:
 
     @router.get("/cards/{card}/ledger")
     async def ledger(card: str) -> list[dict[str, Any]]:
+        """Every movement of the card's money, oldest first."""
         async with _refusals():
             await existing_card(card)
             return [_ledger_json(entry) for entry in await service.ledger(card)]
@@ -246,10 +251,12 @@ def booking_router(service: BookingService) -> APIRouter:
 
     @router.get("/departments")
     async def departments() -> list[dict[str, Any]]:
+        """Departments by phone menu digit."""
         return [_department_json(d) for d in await service.departments()]
 
     @router.post("/departments", status_code=status.HTTP_201_CREATED)
     async def add_department(body: NewDepartment) -> dict[str, Any]:
+        """A new department (409 if the code or the digit is taken)."""
         async with _refusals():
             dept = await service.add_department(body.code, body.digit, body.name_zh,
                                                 body.name_en, body.general_fee)
@@ -257,6 +264,7 @@ def booking_router(service: BookingService) -> APIRouter:
 
     @router.put("/departments/{code}")
     async def set_department(code: str, body: DepartmentBody) -> dict[str, Any]:
+        """Add or replace a department."""
         async with _refusals():
             dept = await service.set_department(code, digit=body.digit, name_zh=body.name_zh,
                                                 name_en=body.name_en,
@@ -265,32 +273,38 @@ def booking_router(service: BookingService) -> APIRouter:
 
     @router.delete("/departments/{code}", status_code=status.HTTP_204_NO_CONTENT)
     async def remove_department(code: str) -> Response:
+        """Remove a department that has no experts and no sessions."""
         async with _refusals():
             await service.remove_department(code)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     @router.get("/experts")
     async def experts(department: str | None = None) -> list[dict[str, Any]]:
+        """Active experts, optionally of one department."""
         return [_expert_json(e) for e in await service.experts(department)]
 
     @router.post("/experts", status_code=status.HTTP_201_CREATED)
     async def add_expert(body: NewExpert) -> dict[str, Any]:
+        """A new expert in a department."""
         async with _refusals():
             expert = await service.add_expert(body.name, body.department, body.title)
         return _expert_json(expert)
 
     @router.delete("/experts/{expert_id}", status_code=status.HTTP_204_NO_CONTENT)
     async def remove_expert(expert_id: int) -> Response:
+        """Retire an expert (refused while they have future bookings)."""
         async with _refusals():
             await service.remove_expert(expert_id)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     @router.get("/exams")
     async def exams() -> list[dict[str, Any]]:
+        """Exam types by phone menu digit."""
         return [_exam_json(x) for x in await service.exam_types()]
 
     @router.put("/exams/{code}")
     async def set_exam(code: str, body: ExamBody) -> dict[str, Any]:
+        """Add or replace an exam type."""
         async with _refusals():
             exam = await service.set_exam_type(code, digit=body.digit, name_zh=body.name_zh,
                                                name_en=body.name_en, fee=body.fee)
@@ -306,6 +320,7 @@ def booking_router(service: BookingService) -> APIRouter:
         date: str | None = Query(None, description="first day, YYYY-MM-DD (default today)"),
         days: int = 1,
     ) -> list[dict[str, Any]]:
+        """Bookable half-days of one kind from a date (default today)."""
         async with _refusals():
             found = await service.sessions(kind=kind, department=department, exam=exam,
                                            start=day(date), days=days)
@@ -313,6 +328,7 @@ def booking_router(service: BookingService) -> APIRouter:
 
     @router.put("/sessions")
     async def set_session(body: SessionBody) -> dict[str, Any]:
+        """Add or change one session (capacity below what is booked: 409)."""
         async with _refusals():
             session = await service.set_session(
                 kind=body.kind, on=body.date, half=body.session, capacity=body.capacity,
@@ -322,18 +338,21 @@ def booking_router(service: BookingService) -> APIRouter:
 
     @router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
     async def remove_session(session_id: int) -> Response:
+        """Remove a session nobody has booked."""
         async with _refusals():
             await service.remove_session(session_id)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     @router.get("/roster")
     async def roster(date: str | None = None) -> list[dict[str, Any]]:
+        """One day's expert roster (default today)."""
         async with _refusals():
             return [session_json(s) for s in await service.roster(day(date))]
 
     @router.put("/roster")
     async def set_roster(rows: list[RosterRow], date: str | None = None
                          ) -> list[dict[str, Any]]:
+        """Replace one day's expert roster as a whole (all or nothing)."""
         async with _refusals():
             entries = [RosterEntry(r.expert_id, r.session, r.capacity, r.fee) for r in rows]
             return [session_json(s) for s in await service.set_roster(day(date), entries)]
@@ -342,12 +361,22 @@ def booking_router(service: BookingService) -> APIRouter:
 
     @router.post("/bookings", status_code=status.HTTP_201_CREATED)
     async def book(body: NewBooking) -> dict[str, Any]:
+        """Book a place for a card: charged and ticketed in one transaction."""
         async with _refusals():
             booking = await service.book(body.card, body.session_id, channel=body.channel)
         return {**appointment_json(booking), "balance_after": _money(booking.balance_after)}
 
+    @router.get("/bookings/{ticket}")
+    async def get_booking(ticket: str) -> dict[str, Any]:
+        """One booking by its ticket number (as printed by the kiosk)."""
+        booking = await service.booking(ticket)
+        if booking is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no booking {ticket}")
+        return appointment_json(booking)
+
     @router.get("/appointments")
     async def appointments(card: str, since: str | None = None) -> list[dict[str, Any]]:
+        """A card's bookings: card, kind, department, date, session, expert, ticket, fee."""
         async with _refusals():
             await existing_card(card)
             found = await service.appointments(

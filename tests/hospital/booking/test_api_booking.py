@@ -77,6 +77,10 @@ async def test_booking_shows_in_appointments_with_exactly_the_his_fields(
         "date": datetime.date.today().isoformat(), "session": "afternoon",
         "expert": "王建国", "ticket": booked.json()["ticket"], "fee": "50.00"}
     assert (await api.get("/cards/10001")).json()["balance"] == "50.00"
+    by_ticket = await api.get(f"/bookings/{appointment['ticket']}")
+    assert by_ticket.status_code == 200 and by_ticket.json() == appointment
+    assert (await api.get("/bookings/X9-0101-999")).status_code == 404
+    assert (await api.get("/bookings/garbage")).status_code == 404
 
 
 async def test_refusals_are_4xx_with_the_reason(api: httpx.AsyncClient) -> None:

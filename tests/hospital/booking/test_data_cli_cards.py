@@ -14,6 +14,8 @@ from typer.testing import CliRunner, Result
 
 from softswitch.app import Switch
 from softswitch.cli import app
+from softswitch.hospital.booking import BookingError, BookingService
+from softswitch.store import open_database
 
 
 @pytest.fixture
@@ -49,6 +51,34 @@ def test_pin_is_prompted_for_twice_and_hidden(cards) -> None:  # type: ignore[no
     result = cards("add", "10002", "--name", "李四", input="654321\n654321\n")
     assert result.exit_code == 0, result.output
     assert "654321" not in result.stdout
+
+
+def test_a_new_pin_lifts_the_lockout(cards, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cards("add", "10001", "--name", "a", "--pin", "123456").exit_code == 0
+
+    async def attempts() -> list[str]:
+        async with await open_database(tmp_path / "var") as db:
+            service = BookingService(db)
+            outcomes = []
+            for pin in ["000000"] * service.max_pin_failures + ["123456"]:
+                try:
+                    await service.verify_card("10001", pin, source="test")
+                    outcomes.append("ok")
+                except BookingError as error:
+                    outcomes.append(error.code)
+            return outcomes
+
+    assert asyncio.run(attempts())[-1] == "card_locked"
+    changed = cards("pin", "10001", input="777777\n777777\n")
+    assert changed.exit_code == 0 and "PIN changed" in changed.stdout, changed.output
+    assert "777777" not in changed.stdout
+
+    async def verify() -> str:
+        async with await open_database(tmp_path / "var") as db:
+            return (await BookingService(db).verify_card("10001", "777777", source="t")).number
+
+    assert asyncio.run(verify()) == "10001"
+    assert cards("pin", "99999", "--pin", "1234").exit_code == 1
 
 
 def test_refusals_are_one_line_errors(cards) -> None:  # type: ignore[no-untyped-def]
