@@ -180,7 +180,8 @@ class Originator:
             if trunk is not None:
                 present_caller(invite, trunk, call.caller)
             destination = destination_of(binding)
-            fork = Fork(invite, destination, b2bua._loop.create_future())
+            fork = Fork(invite, destination, b2bua._loop.create_future(),
+                        started_at=b2bua._clock())
             fork.future = b2bua.core.send_request(
                 invite, destination, on_provisional=partial(self._on_provisional, call, fork))
             call.forks.append(fork)
@@ -222,8 +223,10 @@ class Originator:
                     pending[retry] = fork
                 elif response.status >= 300:
                     failures.append(response.status)
+                    fork.status = response.status
                 elif winner is None:
                     winner = (fork, response)
+                    fork.won = True
                 else:
                     b2bua._drop_late_answer(fork, response)
         self._cancel_forks(call, list(pending.values()))

@@ -83,6 +83,9 @@ async def test_originate_rings_the_extension_with_extra_headers_and_returns_its_
     record = await closed_record(switch, "1002")
     assert record.route == "test originate" and record.caller == "621"
     assert record.disposition is Disposition.ANSWERED
+    assert switch.database is not None
+    [leg_row] = await switch.database.cdr.legs(leg.id)  # no caller's leg A: one outbound leg
+    assert leg_row.direction == "outbound" and leg_row.disposition is Disposition.ANSWERED
 
 
 async def test_phone_hanging_up_is_reported(switch: Switch,
