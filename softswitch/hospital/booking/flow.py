@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -41,6 +42,8 @@ from softswitch.hospital.booking.phone.settings import PhoneSettings
 from softswitch.hospital.booking.phone.speech import BookingSpeech
 
 __all__ = ["BookingLine", "PhoneSettings", "make_appointments_flow"]
+
+log = logging.getLogger(__name__)
 
 HALVES = ("morning", "afternoon")
 
@@ -103,6 +106,8 @@ class BookingLine:
         for _ in range(self.settings.rounds):
             booking = await self.book_once(card)
             if booking is not None:
+                log.info("call %s: card %s booked %s by phone (%s, fee %s)", call.call_id,
+                         card.number, booking.ticket, booking.kind, booking.fee)
                 call.variables["ticket"] = booking.ticket
                 await self.read_ticket(booking)
                 await self._end("booking_thanks")
@@ -209,14 +214,15 @@ class BookingLine:
 
     async def choose_general(self, department: Department,
                              name: list[Prompt]) -> tuple[Session, list[Prompt]] | None:
-        """The earliest general session with room in the bookable days."""
-        sessions = await self.service.sessions(kind="general", department=department.code,
-                                               start=self.today(), days=self.settings.days)
-        open_ = _with_room(sessions)
-        if not open_:
+        """The earliest day with room in the bookable days; its half-day when both have room
+        (so a caller in the afternoon is not booked into the morning that has passed)."""
+        sessions = _with_room(await self.service.sessions(
+            kind="general", department=department.code, start=self.today(),
+            days=self.settings.days))
+        if not sessions:
             await self.call.play("no_sessions")
             return None
-        session = open_[0]
+        session = await self._half_day([s for s in sessions if s.date == sessions[0].date])
         return session, [*self._when(session), *name, "general_clinic"]
 
     async def choose_expert(self, department: Department,
@@ -264,14 +270,18 @@ class BookingLine:
         if not sessions:
             await self.call.play("no_sessions")
             return None
-        session = sessions[0]
-        if len(sessions) > 1:
-            options = {str(n): s for n, s in enumerate(sessions[:9], 1)}
-            lines: list[Prompt] = ["choose_half"]
-            for key, s in options.items():
-                lines += self.speech.choice([s.half], key)
-            session = await self._menu(lines, options)  # type: ignore[assignment]
+        session = await self._half_day(sessions)
         return session, [*self._when(session), *names[exam.code]]
+
+    async def _half_day(self, sessions: list[Session]) -> Session:
+        """"Morning press 1, afternoon press 2" among one day's sessions; no question for one."""
+        if len(sessions) == 1:
+            return sessions[0]
+        options = {str(n): s for n, s in enumerate(sessions[:9], 1)}
+        lines: list[Prompt] = ["choose_half"]
+        for key, s in options.items():
+            lines += self.speech.choice([s.half], key)
+        return await self._menu(lines, options)  # type: ignore[return-value]
 
     async def choose_day(self) -> dt.date | None:
         """Today, tomorrow, the day after... with "press 1 to confirm, 2 to re-enter"."""

@@ -322,6 +322,15 @@ async def test_the_demo_hospital_is_bookable_by_phone(database: Database) -> Non
         "expert", "surgery", "张伟", TODAY + dt.timedelta(days=2), "morning")
     assert booking.balance_after == Decimal("450.00")
     # the card with 5 yuan hears the refusal before anything is charged
-    poor = await run_flow(flow, digits="10003#111111#" + "1" + "11" + "2")
-    assert follows(poor, "insufficient_balance", "another_choice", "goodbye")
+    poor = await run_flow(flow, digits="10003#111111#" + "1" + "11" + "2" + "2")
+    # general clinic today: both half-days have room, so the caller picks the afternoon
+    assert follows(poor, "choose_half", "morning", "afternoon", "insufficient_balance",
+                   "another_choice", "goodbye")
+    assert poor.ended_by == "flow"
+    # general clinic, ENT + confirm, afternoon, book, finish
+    general = await run_flow(flow, digits="10002#654321#" + "1" + "31" + "2" + "1" + "2")
+    assert general.ended_by == "flow"
+    [visit] = await service.appointments("10002")
+    assert (visit.kind, visit.department, visit.date, visit.half, visit.fee) == (
+        "general", "ent", TODAY, "afternoon", Decimal("8.00"))
     assert await service.appointments("10003") == []
