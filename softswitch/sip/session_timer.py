@@ -15,11 +15,14 @@ session is torn down with a BYE. Negotiation rules, by RFC 4028 section:
   `interval - min(32, interval / 3)` passes without a refresh.
 
 Pure bookkeeping: times come in as `now`.
+
+The 90 s floor is the RFC's; `SessionTimerPolicy.floor` (and the `floor` arguments) lower it
+only so tests can watch a dead call being torn down in seconds instead of minutes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from softswitch.sip.errors import RemoteProtocolError
@@ -57,15 +60,19 @@ class SessionIntervalTooSmall(RemoteProtocolError):
 @dataclass(frozen=True, slots=True)
 class SessionTimerPolicy:
     """Our side's wishes: the interval we ask for or cap at, our Min-SE, who should refresh
-    when we get to choose (None: whoever the RFC's defaults pick)."""
+    when we get to choose (None: whoever the RFC's defaults pick); `floor` is the RFC's 90 s
+    except in tests."""
 
     session_expires: int = 1800
     min_se: int = MIN_SE_FLOOR
     refresher: Refresher | None = None
+    floor: int = MIN_SE_FLOOR
 
     def __post_init__(self) -> None:
-        if self.min_se < MIN_SE_FLOOR:
-            raise ValueError(f"Min-SE must be at least {MIN_SE_FLOOR} seconds (RFC 4028)")
+        if self.floor < 1:
+            raise ValueError("the session timer floor must be at least 1 second")
+        if self.min_se < self.floor:
+            raise ValueError(f"Min-SE must be at least {self.floor} seconds (RFC 4028)")
         if self.session_expires < self.min_se:
             raise ValueError("Session-Expires must not be below Min-SE")
 
@@ -77,10 +84,11 @@ class SessionTimerTerms:
     interval: int
     refresher: Refresher
     local_refresher: bool
+    floor: int = field(default=MIN_SE_FLOOR, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.interval < MIN_SE_FLOOR:
-            raise ValueError(f"session interval {self.interval} is below {MIN_SE_FLOOR}")
+        if self.interval < self.floor:
+            raise ValueError(f"session interval {self.interval} is below {self.floor}")
 
 
 def _delta_seconds(value: str, header: str) -> tuple[int, dict[str, str | None]]:
@@ -113,7 +121,7 @@ def negotiate_as_uas(request: Request, policy: SessionTimerPolicy) -> SessionTim
     """
     supported = _supports_timer(request)
     min_se_text = request.headers.get("min-se")
-    request_min = _delta_seconds(min_se_text, "Min-SE")[0] if min_se_text else MIN_SE_FLOOR
+    request_min = _delta_seconds(min_se_text, "Min-SE")[0] if min_se_text else policy.floor
     se_text = request.headers.get("session-expires")
     chosen: Refresher | None = None
     if se_text is None:
@@ -129,7 +137,8 @@ def negotiate_as_uas(request: Request, policy: SessionTimerPolicy) -> SessionTim
         chosen = (policy.refresher or "uac") if supported else "uas"
     if chosen == "uac" and not supported:
         chosen = "uas"
-    return SessionTimerTerms(interval, chosen, local_refresher=chosen == "uas")
+    return SessionTimerTerms(interval, chosen, local_refresher=chosen == "uas",
+                             floor=policy.floor)
 
 
 def uas_response_headers(request: Request, terms: SessionTimerTerms) -> list[tuple[str, str]]:
@@ -151,16 +160,16 @@ def uac_request_headers(
     ]
 
 
-def negotiate_as_uac(response: Response) -> SessionTimerTerms | None:
+def negotiate_as_uac(response: Response, floor: int = MIN_SE_FLOOR) -> SessionTimerTerms | None:
     """Terms from the 2xx to our INVITE/UPDATE; None when the UAS runs no session timer."""
     se_text = response.headers.get("session-expires")
     if se_text is None:
         return None
     interval, params = _delta_seconds(se_text, "Session-Expires")
-    if interval < MIN_SE_FLOOR:
-        raise RemoteProtocolError(f"Session-Expires {interval} is below {MIN_SE_FLOOR}")
+    if interval < floor:
+        raise RemoteProtocolError(f"Session-Expires {interval} is below {floor}")
     refresher = _refresher(params) or "uac"
-    return SessionTimerTerms(interval, refresher, local_refresher=refresher == "uac")
+    return SessionTimerTerms(interval, refresher, local_refresher=refresher == "uac", floor=floor)
 
 
 def interval_after_422(response: Response, policy: SessionTimerPolicy) -> int:

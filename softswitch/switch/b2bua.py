@@ -55,6 +55,7 @@ from softswitch.sip.sdp_negotiation import (
     bridge_preference,
 )
 from softswitch.sip.session_timer import (
+    MIN_SE_FLOOR,
     SessionIntervalTooSmall,
     SessionTimerTerms,
     negotiate_as_uac,
@@ -554,7 +555,8 @@ class B2bua:
                 dialog = fork.dialog
             else:
                 dialog = self._uac_dialog(fork, ok)
-            terms_b = negotiate_as_uac(ok) if self.settings.session_timer else None
+            policy = self.settings.session_timer
+            terms_b = negotiate_as_uac(ok, policy.floor) if policy else None
         except (DialogError, DialogStateError, RemoteProtocolError) as exc:
             log.warning("call %s: bad 2xx from callee: %s", call.id, exc)
             self._fail(call, 502, "Bad Gateway", Disposition.FAILED, HangupSide.CALLEE, "bad 2xx")
@@ -838,7 +840,8 @@ class B2bua:
         response = future.result()
         if 200 <= response.status < 300:
             try:
-                terms = negotiate_as_uac(response)
+                policy = self.settings.session_timer
+                terms = negotiate_as_uac(response, policy.floor if policy else MIN_SE_FLOOR)
             except RemoteProtocolError as exc:
                 log.info("call %s: bad refresh answer: %s", leg.call.id, exc)
                 return
