@@ -14,6 +14,7 @@ import signal
 import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
@@ -37,6 +38,7 @@ from softswitch.flows import (
     FlowRegistry,
     FlowRunner,
     FlowSession,
+    PromptNotFound,
 )
 from softswitch.flows.tts import TextToSpeech
 from softswitch.hospital.booking import BookingService
@@ -226,6 +228,7 @@ class Switch:
             self.core, self.authenticator, self.location, self.dial_plan, self.media,
             self.database.cdr, host=advertise, port=self.transports.port,
             settings=self.call_settings, trunks=self.trunks, flows=self._start_flow,
+            prompts=self._prompt_file,
         )
         self.b2bua.attach()
         return [cdr_router(self.database.cdr), calls_router(self.b2bua.calls),
@@ -266,6 +269,14 @@ class Switch:
                      self.flow_registry.info_for(name).source)
             return
         self.flow_registry.add(func, name=name, source="builtin")
+
+    def _prompt_file(self, name: str) -> Path | None:
+        """The B2BUA's announcements (refusals, time limit) from the flows' prompt library."""
+        assert self.flow_runner is not None
+        try:
+            return self.flow_runner.prompts.path(name, self.flow_runner.language)
+        except PromptNotFound:
+            return None
 
     def _start_flow(self, name: str, leg: MediaLeg, answer: Callable[[], Awaitable[None]],
                     hangup: Callable[[str], None], call: Call,

@@ -25,6 +25,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from media import Direction as MediaDirection
@@ -67,6 +68,7 @@ from softswitch.sip.uri import URI, SipURI, format_host, parse_uri
 from softswitch.sip.values import Address, Via, parse_via
 from softswitch.store.cdr import CallRecord, CdrRepository, Disposition, HangupSide
 from softswitch.store.records import Binding
+from softswitch.switch.announce import LIMIT_PROMPT, PromptFinder, announce
 from softswitch.switch.auth import RequestAuthenticator
 from softswitch.switch.call import best_failure, disposition_for
 from softswitch.switch.call_settings import CallSettings
@@ -124,6 +126,7 @@ class B2bua:
         clock: Callable[[], float] = time.time,
         trunks: Trunks | None = None,
         flows: FlowStarter | None = None,
+        prompts: PromptFinder | None = None,
     ) -> None:
         self.core = core
         self.auth = authenticator
@@ -136,6 +139,7 @@ class B2bua:
         self.settings = settings
         self.trunks = trunks  # SIP trunks: IP-ACL inbound, outbound routes (trunks.py)
         self.flows = flows  # call flows (IVR) bound to numbers of the dial plan
+        self.prompts = prompts  # the switch's own announcements (announce.py)
         self._clock = clock
         self._loop = asyncio.get_running_loop()
         self._calls: dict[str, Call] = {}
@@ -258,8 +262,7 @@ class B2bua:
         if isinstance(route, Refused):
             log.info("call %s from %s to %r refused: %s (prompt %s)", call.id, call.caller,
                      call.dialled, route.reason, route.prompt)
-            server.reply(route.status, route.reason)
-            await self._record_unanswered(call, route.status, route.reason)
+            await self._refuse_spoken(call, route)
             return
         trunk_target = self._trunk_target(route)
         if trunk_target is not None:
@@ -370,6 +373,48 @@ class B2bua:
         """Answer a new call with a final failure and write its record (``cause`` for the CDR)."""
         call.server.reply(status, reason)
         await self._record_unanswered(call, status, cause)
+
+    async def _refuse_spoken(self, call: Call, route: Refused) -> None:
+        """The refusal's prompt as early media (183 + SDP), then the final status; at once
+        when there is no prompt or the caller made no offer (it could not hear one)."""
+        prompt = self.prompts(route.prompt) if self.prompts and call.offer is not None else None
+        if prompt is None:
+            await self.refuse(call, route.status, route.reason, route.reason)
+            return
+        assert call.server.cancelled is not None
+        media_a = await self.media.open_leg(leg_id=f"call{next(self._ids)}-a")
+        call.a = CallLeg("a", call, media_a,
+                         SdpSession(self.settings.capabilities, self.host, media_a.stream.local[1]),
+                         call.server.source)
+        status, reason, cause = route.status, route.reason, route.reason
+        try:
+            answer, negotiated = call.a.sdp.receive_offer(call.offer)
+            self._apply(call.a, negotiated)
+            self._send_to_a(call, 183, answer.serialize())
+            if not await announce(self.media, media_a, prompt, call.server.cancelled):
+                status, reason, cause = 487, "Request Terminated", "cancelled by caller"
+        except SdpError as exc:
+            log.info("call %s: no early media for the refusal: %s", call.id, exc.reason)
+        finally:
+            await self.media.close_leg(media_a)
+        self._send_to_a(call, status, b"", reason)
+        self._forget(call.a)
+        await self._record_unanswered(call, status, cause)
+
+    def _time_up(self, call: Call) -> None:
+        """The class of service's maximum duration: both sides hear why, then the BYE."""
+        prompt = self.prompts(LIMIT_PROMPT) if self.prompts else None
+        if prompt is None or call.bridge is None:
+            self._hangup(call, None, "maximum call duration", HangupSide.SWITCH)
+            return
+        ended = asyncio.Event()
+        call.on_end.append(lambda cause, side: ended.set())
+        self._spawn(self._announce_then_end(call, prompt, ended))
+
+    async def _announce_then_end(self, call: Call, prompt: Path, ended: asyncio.Event) -> None:
+        assert call.bridge is not None
+        await announce(self.media, call.bridge, prompt, ended)
+        self._hangup(call, None, "maximum call duration", HangupSide.SWITCH)
 
     async def _record_unanswered(self, call: Call, status: int, cause: str) -> None:
         try:
@@ -587,9 +632,7 @@ class B2bua:
         call.answered_at = self._clock()
         self._spawn(self.cdr.answered(call.id, call.answered_at))
         if max_seconds:
-            call.limit = self._loop.call_later(
-                max_seconds, self._hangup, call, None, "maximum call duration",
-                HangupSide.SWITCH)
+            call.limit = self._loop.call_later(max_seconds, self._time_up, call)
         if self.settings.rtp_timeout > 0:
             call.rtp_watch = RtpWatch(self.settings.rtp_timeout, 2, self._loop.time())
             self._check_media(call)

@@ -101,11 +101,14 @@ async def test_no_answer_timeout_gives_480_and_cancels_the_callee(
     assert 1.9 <= record.duration < 5
 
 
-async def test_max_call_duration_ends_both_legs(switch: Switch, tmp_path: Path) -> None:
+async def test_max_call_duration_without_a_prompt_ends_both_legs_at_once(
+    switch: Switch, tmp_path: Path
+) -> None:
     switch.dial_plan = DialPlan(cos={"internal": ClassOfService("internal", local=False,
                                                                 max_call_seconds=1)})
     assert switch.b2bua is not None
     switch.b2bua.plan = switch.dial_plan
+    switch.b2bua.prompts = None  # with one, test_announcements_sipp.py
     await place_call(switch, tmp_path, "call_uac_wait_bye.xml", CALLER,
                      callees=("call_uas_answer.xml",))
     record = await closed_record(switch, "1002")
