@@ -49,7 +49,7 @@ HALVES = ("morning", "afternoon")
 
 
 class BookingServiceLike(Protocol):
-    """The part of BookingService the phone uses (tests pass a fake with these methods)."""
+    """The part of :class:`BookingService` the phone uses: the line needs nothing else."""
 
     async def verify_card(self, card: str, pin: str, *, source: str) -> Card: ...
     async def card(self, card: str) -> Card | None: ...
@@ -103,7 +103,7 @@ class BookingLine:
             return
         call.variables["card"] = card.number
         await call.play(["your_balance", *self.speech.money(card.balance)])
-        for _ in range(self.settings.rounds):
+        for round_ in range(1, self.settings.rounds + 1):
             booking = await self.book_once(card)
             if booking is not None:
                 log.info("call %s: card %s booked %s by phone (%s, fee %s)", call.call_id,
@@ -112,7 +112,7 @@ class BookingLine:
                 await self.read_ticket(booking)
                 await self._end("booking_thanks")
                 return
-            if not await self._yes_no(["another_choice"]):
+            if round_ == self.settings.rounds or not await self._yes_no(["another_choice"]):
                 break
         await self._end()
 

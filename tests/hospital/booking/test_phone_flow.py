@@ -334,3 +334,12 @@ async def test_the_demo_hospital_is_bookable_by_phone(database: Database) -> Non
     assert (visit.kind, visit.department, visit.date, visit.half, visit.fee) == (
         "general", "ent", TODAY, "afternoon", Decimal("8.00"))
     assert await service.appointments("10003") == []
+
+
+async def test_choices_are_bounded_then_the_call_ends(hospital: Hospital) -> None:
+    """Declining the fee every time: "another choice" is offered while rounds remain."""
+    result = await run_flow(line(hospital, rounds=2), digits=LOGIN + "1112" + "1" + "1112")
+    assert count(result, "press_1_to_book") == 2
+    assert count(result, "another_choice") == 1
+    assert result.prompts[-1] == "goodbye" and result.ended_by == "flow"
+    assert await hospital.bookings() == []
