@@ -27,6 +27,7 @@ from softswitch.features import (
     InCallKeys,
     IntercomService,
     PagingService,
+    TransferKeys,
     TransferService,
     intercom_settings_from,
     paging_settings_from,
@@ -246,6 +247,7 @@ class Switch:
         self.incall_keys = InCallKeys(self.b2bua, self.media)
         assert self.authenticator is not None
         self.transfer = TransferService(self.b2bua, self.authenticator)
+        TransferKeys(self.incall_keys, self.transfer, self.authenticator.users)  # `##`, `*2`
         self.add_builtin_flow("appointments", make_appointments_flow(
             self.booking, tts=TextToSpeech(self.config.data_dir / "tts"),
             settings=self.booking_phone))

@@ -11,6 +11,7 @@ from softswitch.features.paging_config import (
     paging_settings_from,
 )
 from softswitch.features.transfer import TransferService
+from softswitch.features.transfer_keys import TransferKeys
 
 __all__ = [
     "InCallKeys",
@@ -20,6 +21,7 @@ __all__ = [
     "KeyPress",
     "PagingService",
     "PagingSettings",
+    "TransferKeys",
     "TransferService",
     "intercom_settings_from",
     "paging_settings_from",

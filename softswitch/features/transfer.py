@@ -87,7 +87,7 @@ class TransferService:
                  ringback: ToneSpec = tone("cn", "ringback")) -> None:
         self.b2bua = b2bua
         self.auth = authenticator
-        self.ringback = ringback
+        self.ringback_tone = ringback
         self._links: dict[CallLeg, CallLeg] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         b2bua.core.handle("REFER", self.on_refer)
@@ -165,9 +165,9 @@ class TransferService:
         """Connect ``transferee`` to ``number`` (the switch calls it); ``leg``, the
         transferor, is detached at once and hung up after success. True when connected."""
         alone = self.b2bua.detach(leg)
-        self._unlink(leg)
+        self.unlink(leg)
         call = transferee.call
-        ringing = self._ring(transferee)
+        ringing = self.ringback(transferee)
         dialling = asyncio.ensure_future(self.b2bua.originate(
             number, caller_id=party_of(transferee), cos=user.class_of_service,
             purpose=f"transfer from {user.extension}"))
@@ -206,8 +206,8 @@ class TransferService:
         target = self.partner(replaced)
         assert target is not None
         alone = [self.b2bua.detach(leg), self.b2bua.detach(replaced)]
-        self._unlink(leg)
-        self._unlink(replaced)
+        self.unlink(leg)
+        self.unlink(replaced)
         self.connect(transferee, target)
         await self._finish(progress, alone)
 
@@ -229,7 +229,7 @@ class TransferService:
                 leg.hold_music.cancel()
                 leg.hold_music = None
             media.leave(leg.media)
-            self._unlink(leg)
+            self.unlink(leg)
         bridge = media.bridge(x.media, y.media)
         x.call.bridge = y.call.bridge = bridge
         if x.call is not y.call:
@@ -237,7 +237,7 @@ class TransferService:
             x.call.on_end.append(partial(self._leg_ended, x))
             y.call.on_end.append(partial(self._leg_ended, y))
 
-    def _unlink(self, leg: CallLeg) -> None:
+    def unlink(self, leg: CallLeg) -> None:
         other = self._links.pop(leg, None)
         if other is not None and self._links.get(other) is leg:
             del self._links[other]
@@ -250,12 +250,12 @@ class TransferService:
         self._links.pop(other, None)
         self.b2bua.hang_up(other.call, f"other party hung up ({cause})", side)
 
-    def _ring(self, leg: CallLeg) -> asyncio.Future[Any] | None:
+    def ringback(self, leg: CallLeg) -> asyncio.Future[Any] | None:
         """Ringback to the transferee while the target rings (unless it hears hold tone)."""
         if leg.hold_music is not None:
             return None
         return asyncio.ensure_future(
-            self.b2bua.media.play(leg.media, [self.ringback], loop=True, barge_in=False))
+            self.b2bua.media.play(leg.media, [self.ringback_tone], loop=True, barge_in=False))
 
     @staticmethod
     def _stop_ring(leg: CallLeg, ringing: asyncio.Future[Any] | None) -> None:

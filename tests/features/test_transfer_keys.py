@@ -1,0 +1,80 @@
+"""Transfer by keypad on a bridged call (phones without REFER), over real SIP and RTP.
+
+1001 (a SIPp caller) talks to 1002; its keypad is played as RFC 4733 events into the switch.
+``##1003#`` transfers 1002 to 1003 blind and hangs up on 1001; ``*21003#`` consults 1003 first
+and completes the transfer when 1001 hangs up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from softswitch.app import Switch
+from tests.calls.harness import Sipp, add_users, caller, calls_config, passed, register
+from tests.features.harness import answered_call, key_phone, scenario, talking_caller
+from tests.features.test_transfer_refer import closed_records
+
+USERS = {"1001": "caller-pass-a", "1002": "callee-pass-b", "1003": "target-pass-c"}
+
+
+@pytest.fixture
+async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
+    sw = Switch(calls_config(tmp_path))
+    await sw.start()
+    await add_users(sw, USERS)
+    try:
+        yield sw
+    finally:
+        await sw.stop()
+
+
+async def test_hash_hash_number_transfers_blind(switch: Switch, tmp_path: Path) -> None:
+    transferee = await Sipp("call_uas_answer.xml").start()
+    target = await Sipp(scenario("uas_ring_answer_bye.xml"), "-d", "1000").start()
+    uac = caller("call_uac_wait_bye.xml", switch.sip_port, "1001", USERS["1001"], "1002",
+                 tmp_path)
+    try:
+        await register(switch, "1002", transferee.port)
+        await register(switch, "1003", target.port)
+        await uac.start()
+        call = await answered_call(switch)
+        assert call.a is not None
+        async with key_phone(call.a) as (engine, phone):
+            await engine.send_digits(phone, "##1003#")
+            await passed(uac)  # the switch hangs up on the transferor
+        await passed(target)
+        await passed(transferee)
+    finally:
+        for peer in (uac, target, transferee):
+            peer.stop()
+    records = {r.callee: r for r in await closed_records(switch, 2)}
+    assert records["1003"].caller == "1002"
+    assert records["1003"].route == "transfer from 1001"
+
+
+async def test_star_two_consults_then_completes_when_the_transferor_hangs_up(
+        switch: Switch, tmp_path: Path) -> None:
+    transferee = await Sipp("call_uas_answer.xml").start()
+    target = await Sipp(scenario("uas_ring_answer_bye.xml"), "-d", "6000").start()
+    uac = talking_caller(switch, "1001", USERS["1001"], "1002", tmp_path, 5000)
+    try:
+        await register(switch, "1002", transferee.port)
+        await register(switch, "1003", target.port)
+        await uac.start()
+        call = await answered_call(switch)
+        assert call.a is not None and switch.b2bua is not None
+        async with key_phone(call.a) as (engine, phone):
+            await engine.send_digits(phone, "*21003#")
+            consultation = await answered_call(switch, caller="1001", exclude=(call.id,))
+            assert consultation.callee == "1003" and consultation.route == "consultation from 1001"
+            await passed(uac)  # 1001 hangs up: 1002 and 1003 are joined
+        assert call.state.value == "answered"  # 1002 is still there, now with 1003
+        await passed(target)  # 1003 hangs up ...
+        await passed(transferee)  # ... and that ends 1002's call
+    finally:
+        for peer in (uac, target, transferee):
+            peer.stop()
+    assert switch.b2bua.calls() == []
