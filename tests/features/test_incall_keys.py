@@ -52,7 +52,7 @@ async def test_feature_key_runs_its_handler_and_is_not_passed_on(
         await pressed.put(press)
 
     switch.incall_keys.register("*1", on_key)
-    switch.incall_keys.register("##", on_key, with_number=True)
+    switch.incall_keys.register("*5", on_key, with_number=True)
     callee = await Sipp("call_uas_answer.xml").start()
     uac = await talking_caller(switch, "1001", USERS["1001"], "1002", tmp_path, 10000).start()
     try:
@@ -72,9 +72,9 @@ async def test_feature_key_runs_its_handler_and_is_not_passed_on(
             press = await asyncio.wait_for(pressed.get(), 5)
             assert (press.sequence, press.argument, press.leg.side) == ("*1", "", "a")
             assert press.call is call
-            await engine.send_digits(phone, "##1003#")
+            await engine.send_digits(phone, "*51003#")
             press = await asyncio.wait_for(pressed.get(), 5)
-            assert (press.sequence, press.argument) == ("##", "1003")
+            assert (press.sequence, press.argument) == ("*5", "1003")
             assert await sent_settles(lambda: media.stats(b_stats).packets_sent) == forwarded
         await passed(uac)
         await passed(callee)
