@@ -222,3 +222,35 @@ async def test_patient_books_an_examination_and_a_general_clinic(
     assert "General clinic" in listed[0] and "Examination" in listed[1]
     kinds = sorted(b.kind for b in await hospital.service.appointments("10003"))
     assert kinds == ["exam", "general"]
+
+
+async def test_the_pages_speak_chinese_after_the_language_link(
+        hospital: Hospital, browser: Browser) -> None:
+    page = await new_page(browser, hospital.url)
+    await page.goto("/book")
+    await page.get_by_role("link", name="中文").click()
+    assert await page.locator("html").get_attribute("lang") == "zh-CN"
+    await page.get_by_label("就诊卡号").fill("10002")
+    await page.get_by_label("密码").fill("000000")
+    await page.get_by_role("button", name="登录").click()
+    assert await alert(page) == "卡号或密码错误。"
+    await page.get_by_label("就诊卡号").fill("10002")
+    await page.get_by_label("密码").fill("222222")
+    await page.get_by_role("button", name="登录").click()
+
+    await page.get_by_role("link", name="预约挂号").click()
+    await page.get_by_role("link", name="专家门诊").click()
+    assert "耳鼻喉科" in await page.get_by_label("科室").inner_text()
+    tomorrow = hospital.today + datetime.timedelta(days=1)
+    await page.get_by_label("科室").select_option("ent")
+    await page.get_by_label("日期").select_option(tomorrow.isoformat())
+    await page.get_by_role("button", name="查看号源").click()
+    row = page.locator(f"tr[data-session='{hospital.expert.id}']")
+    assert "下午" in await row.inner_text()
+    await row.get_by_role("button", name="选择").click()
+    await page.get_by_role("button", name="确认预约并支付 ¥50.00").click()
+    assert await alert(page) == "卡内余额不足以支付该费用。"
+
+    await page.get_by_role("link", name="English").click()
+    assert "The balance on the card is not enough" not in await page.content()
+    assert await page.get_by_role("link", name="My appointments").count() == 1

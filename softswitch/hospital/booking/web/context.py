@@ -10,6 +10,14 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from softswitch.hospital.booking import BookingError
+from softswitch.hospital.booking.web.i18n import (
+    CODES_ZH,
+    LANG_COOKIE,
+    LANGUAGES,
+    pick_language,
+    translator,
+)
 from softswitch.hospital.booking.web.render import Renderer
 from softswitch.hospital.booking.web.sessions import Sessions
 
@@ -30,23 +38,45 @@ class PageContext:
     sessions: Sessions
     renderer: Renderer
     today: Callable[[], datetime.date]
+    language: str = "en"  # the hospital's default for pages
 
-    def page(self, request: Request, name: str, status_code: int = 200,
-             **context: Any) -> HTMLResponse:
-        """Render with a CSRF token for this browser, keeping its seed cookie."""
+    def lang(self, request: Request) -> str:
+        return pick_language(request, self.language)
+
+    def page(self, request: Request, name: str, status_code: int = 200, *,
+             error: str | BookingError = "", notice: str = "", **context: Any) -> HTMLResponse:
+        """Render in the browser's language with a CSRF token for it, keeping its seed (and a
+        language it just chose) in cookies. `error` may be the service's refusal itself."""
+        lang = self.lang(request)
+        _ = translator(lang)
+        if isinstance(error, BookingError):
+            error = CODES_ZH.get(error.code, error.message) if lang == "zh" else error.message
+        other = LANGUAGES[1 - LANGUAGES.index(lang)]
+        if request.method == "GET":
+            switch_url = str(request.url.include_query_params(lang=other).replace(
+                scheme="", netloc=""))
+        else:
+            switch_url = "/" + request.url.path.strip("/").split("/")[0] + f"?lang={other}"
         seed = self.sessions.csrf_seed(request)
-        response = self.renderer.page(name, status_code, csrf=self.sessions.csrf_token(seed),
-                                      **context)
-        self.sessions.keep_seed(response, seed)
+        response = self.renderer.page(
+            name, status_code, csrf=self.sessions.csrf_token(seed), lang=lang, _=_,
+            error=_(error), notice=_(notice), switch_url=switch_url,
+            switch_label="English" if lang == "zh" else "中文", **context)
+        self.sessions.keep_seed(request, response, seed)
+        if request.query_params.get("lang") in LANGUAGES:
+            response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, path="/",
+                                samesite="lax")
         return response
 
     def days(self) -> list[datetime.date]:
         start = self.today()
         return [start + datetime.timedelta(days=n) for n in range(BOOKING_DAYS)]
 
-    async def department_names(self) -> dict[str, str]:
-        """Code -> English name for departments and exam types (exam sessions carry the exam
-        type's code as their department)."""
-        names = {d.code: d.name_en for d in await self.service.departments()}
-        names.update({e.code: e.name_en for e in await self.service.exam_types()})
+    async def department_names(self, request: Request) -> dict[str, str]:
+        """Code -> name in the page's language for departments and exam types (exam
+        sessions carry the exam type's code as their department)."""
+        zh = self.lang(request) == "zh"
+        names = {d.code: d.name_zh if zh else d.name_en for d in await self.service.departments()}
+        names.update({e.code: e.name_zh if zh else e.name_en
+                      for e in await self.service.exam_types()})
         return names

@@ -30,7 +30,8 @@ def kiosk_router(ctx: PageContext) -> APIRouter:
         card = data.get("card") if data else None
         return card if isinstance(card, str) else None
 
-    def start_screen(request: Request, error: str = "", status_code: int = 200) -> HTMLResponse:
+    def start_screen(request: Request, error: str | BookingError = "",
+                     status_code: int = 200) -> HTMLResponse:
         return ctx.page(request, "kiosk_start.html", status_code, error=error)
 
     @router.get("")
@@ -50,10 +51,10 @@ def kiosk_router(ctx: PageContext) -> APIRouter:
         except (FormError, CsrfError) as error:
             return start_screen(request, str(error), 400)
         except BookingError as error:
-            return start_screen(request, error.message, 423 if isinstance(error, CardLocked)
+            return start_screen(request, error, 423 if isinstance(error, CardLocked)
                                 else 403)
         response = redirect("/kiosk/tickets")
-        ctx.sessions.start(response, KIOSK, {"card": card.number})
+        ctx.sessions.start(request, response, KIOSK, {"card": card.number})
         return response
 
     @router.get("/tickets")
@@ -67,7 +68,8 @@ def kiosk_router(ctx: PageContext) -> APIRouter:
                            if b.date >= today),
                           key=lambda b: (b.date, b.half != "morning", b.ticket))
         return ctx.page(request, "kiosk_tickets.html", card=card, bookings=upcoming,
-                        today=today, names=await ctx.department_names(), idle=IDLE_SECONDS)
+                        today=today, idle=IDLE_SECONDS,
+                        names=await ctx.department_names(request))
 
     @router.get("/ticket/{ticket}")
     async def ticket(request: Request, ticket: str) -> Response:
@@ -77,7 +79,8 @@ def kiosk_router(ctx: PageContext) -> APIRouter:
         for booking in await ctx.service.appointments(card_number):
             if booking.ticket == ticket:
                 return ctx.page(request, "kiosk_ticket.html", booking=booking,
-                                names=await ctx.department_names(), idle=IDLE_SECONDS)
+                                idle=IDLE_SECONDS,
+                                names=await ctx.department_names(request))
         return redirect("/kiosk/tickets")
 
     @router.get("/end")

@@ -21,12 +21,12 @@ __all__ = ["booking_pages"]
 
 
 def booking_pages(service: Any, *, secret: str, staff_passwords: Sequence[str],
-                  today: Callable[[], datetime.date], secure_cookies: bool = False) -> APIRouter:
+                  today: Callable[[], datetime.date]) -> APIRouter:
     """/book, /kiosk, /staff/roster and /static/booking.css over one BookingService.
 
     `secret` signs the session cookies and CSRF tokens (keep it across restarts so sessions
     survive); `staff_passwords` log staff in; `today` is the hospital's local date."""
-    ctx = PageContext(service=service, sessions=Sessions(secret, secure=secure_cookies),
+    ctx = PageContext(service=service, sessions=Sessions(secret),
                       renderer=Renderer(), today=today)
     router = APIRouter(include_in_schema=False)
 

@@ -40,11 +40,11 @@ def patient_router(ctx: PageContext) -> APIRouter:
         card = data.get("card") if data else None
         return card if isinstance(card, str) else None
 
-    async def login_page(request: Request, error: str = "", status_code: int = 200,
+    async def login_page(request: Request, error: str | BookingError = "", status_code: int = 200,
                          card: str = "") -> HTMLResponse:
         return ctx.page(request, "patient_login.html", status_code, error=error, card=card)
 
-    async def home(request: Request, card_number: str, *, error: str = "",
+    async def home(request: Request, card_number: str, *, error: str | BookingError = "",
                    status_code: int = 200) -> Response:
         card = await ctx.service.card(card_number)
         if card is None:  # removed by the HIS meanwhile
@@ -54,8 +54,8 @@ def patient_router(ctx: PageContext) -> APIRouter:
         appointments = sorted(await ctx.service.appointments(card_number),
                               key=lambda b: (b.date, b.half != "morning", b.ticket))
         return ctx.page(request, "patient_home.html", status_code, card=card,
-                        appointments=appointments, names=await ctx.department_names(),
-                        error=error, today=ctx.today())
+                        appointments=appointments, error=error, today=ctx.today(),
+                        names=await ctx.department_names(request))
 
     @router.get("")
     async def book(request: Request) -> Response:
@@ -78,9 +78,9 @@ def patient_router(ctx: PageContext) -> APIRouter:
             return await login_page(request, str(error), 400, card_number)
         except BookingError as error:
             status = 423 if isinstance(error, CardLocked) else 403
-            return await login_page(request, error.message, status, card_number)
+            return await login_page(request, error, status, card_number)
         response = redirect("/book")
-        ctx.sessions.start(response, PATIENT, {"card": card.number})
+        ctx.sessions.start(request, response, PATIENT, {"card": card.number})
         return response
 
     @router.post("/logout")
@@ -100,7 +100,8 @@ def patient_router(ctx: PageContext) -> APIRouter:
         exams = await ctx.service.exam_types()
         view: dict[str, Any] = {"kind": "", "place": "", "day": None, "sessions": None,
                                 "departments": departments, "exams": exams,
-                                "days": ctx.days(), "names": await ctx.department_names()}
+                                "days": ctx.days(),
+                                "names": await ctx.department_names(request)}
         try:
             if query.get("kind"):
                 view["kind"] = choice(query, "kind", "Clinic type", KINDS)
@@ -119,7 +120,7 @@ def patient_router(ctx: PageContext) -> APIRouter:
             return ctx.page(request, "patient_choose.html", 400, error=str(error), **view)
         return ctx.page(request, "patient_choose.html", error="", **view)
 
-    async def confirm_view(values: dict[str, str]) -> dict[str, Any]:
+    async def confirm_view(request: Request, values: dict[str, str]) -> dict[str, Any]:
         """The chosen session, from the query (GET) or the form (POST)."""
         session_id = integer(values, "session", "Session", low=1, high=2**62)
         session = await ctx.service.session(session_id)
@@ -127,7 +128,7 @@ def patient_router(ctx: PageContext) -> APIRouter:
             raise FormError("That session is no longer offered; please choose again.")
         place = session.exam if session.kind == "exam" and session.exam else session.department
         return {"session": session, "kind": session.kind, "place": place, "day": session.date,
-                "names": await ctx.department_names()}
+                "names": await ctx.department_names(request)}
 
     @router.get("/confirm")
     async def confirm_page(request: Request) -> Response:
@@ -136,7 +137,7 @@ def patient_router(ctx: PageContext) -> APIRouter:
             return redirect("/book")
         card = await ctx.service.card(card_number)
         try:
-            view = await confirm_view(dict(request.query_params))
+            view = await confirm_view(request, dict(request.query_params))
         except FormError as error:
             return await home(request, card_number, error=str(error), status_code=400)
         return ctx.page(request, "patient_confirm.html", card=card, error="", **view)
@@ -150,7 +151,7 @@ def patient_router(ctx: PageContext) -> APIRouter:
         try:
             form = await read_form(request)
             ctx.sessions.check_csrf(request, form.get("csrf", ""))
-            view = await confirm_view(form)
+            view = await confirm_view(request, form)
         except (FormError, CsrfError) as error:
             return await home(request, card_number, error=str(error), status_code=400)
         try:
@@ -159,7 +160,7 @@ def patient_router(ctx: PageContext) -> APIRouter:
             card = await ctx.service.card(card_number)
             status = 404 if error.code == "not_found" else 409
             return ctx.page(request, "patient_confirm.html", status, card=card,
-                            error=error.message, **view)
+                            error=error, **view)
         return redirect(f"/book/ticket/{booking.ticket}")
 
     @router.get("/ticket/{ticket}")
@@ -170,7 +171,7 @@ def patient_router(ctx: PageContext) -> APIRouter:
         for booking in await ctx.service.appointments(card_number):
             if booking.ticket == ticket:
                 return ctx.page(request, "patient_ticket.html", booking=booking,
-                                names=await ctx.department_names())
+                                names=await ctx.department_names(request))
         return await home(request, card_number, error="No such ticket on this card.",
                           status_code=404)
 

@@ -6,7 +6,8 @@ request. Each kind of page has its own cookie and lifetime (a kiosk forgets a pa
 
 CSRF: every form carries a token derived from a random per-browser value in its own cookie
 (HMAC with the secret), so a page on another site can neither read nor forge it; the session
-cookies are also SameSite=Lax.
+cookies are also SameSite=Lax. Cookies are marked Secure whenever the page was reached over
+HTTPS (directly or through a local reverse proxy that says so in X-Forwarded-Proto).
 """
 
 from __future__ import annotations
@@ -41,10 +42,9 @@ class SessionKind:
 class Sessions:
     """Issue, read and end sessions of each kind; make and check CSRF tokens."""
 
-    def __init__(self, secret: str, *, secure: bool = False) -> None:
+    def __init__(self, secret: str) -> None:
         self._secret = secret.encode()
         self._serializer = URLSafeTimedSerializer(secret, salt="booking-web-session")
-        self._secure = secure
 
     def read(self, request: Request, kind: SessionKind) -> dict[str, Any] | None:
         """The session's data, or None when missing, tampered with or expired."""
@@ -57,10 +57,11 @@ class Sessions:
             return None
         return data if isinstance(data, dict) else None
 
-    def start(self, response: Response, kind: SessionKind, data: dict[str, Any]) -> None:
+    def start(self, request: Request, response: Response, kind: SessionKind,
+              data: dict[str, Any]) -> None:
         response.set_cookie(
             kind.cookie, self._serializer.dumps(data), max_age=kind.max_age, path=kind.path,
-            httponly=True, samesite="lax", secure=self._secure,
+            httponly=True, samesite="lax", secure=request.url.scheme == "https",
         )
 
     def end(self, response: Response, kind: SessionKind) -> None:
@@ -75,9 +76,9 @@ class Sessions:
             seed = secrets.token_hex(16)
         return seed
 
-    def keep_seed(self, response: Response, seed: str) -> None:
+    def keep_seed(self, request: Request, response: Response, seed: str) -> None:
         response.set_cookie(CSRF_COOKIE, seed, path="/", httponly=True, samesite="lax",
-                            secure=self._secure)
+                            secure=request.url.scheme == "https")
 
     def csrf_token(self, seed: str) -> str:
         return hmac.new(self._secret, b"csrf:" + seed.encode(), hashlib.sha256).hexdigest()

@@ -47,10 +47,12 @@ def staff_router(ctx: PageContext, passwords: Sequence[str]) -> APIRouter:
         data = ctx.sessions.read(request, STAFF)
         return bool(data and data.get("staff") is True)
 
-    def login_page(request: Request, error: str = "", status_code: int = 200) -> Response:
+    def login_page(request: Request, error: str | BookingError = "",
+                   status_code: int = 200) -> Response:
         return ctx.page(request, "staff_login.html", status_code, error=error)
 
-    async def roster_page(request: Request, values: dict[str, str], *, error: str = "",
+    async def roster_page(request: Request, values: dict[str, str], *,
+                          error: str | BookingError = "",
                           notice: str = "", status_code: int = 200) -> Response:
         departments = await ctx.service.departments()
         view: dict[str, Any] = {"departments": departments, "department": None,
@@ -92,7 +94,7 @@ def staff_router(ctx: PageContext, passwords: Sequence[str]) -> APIRouter:
         if not any(matches):
             return login_page(request, "Wrong staff password.", 403)
         response = redirect("/staff/roster")
-        ctx.sessions.start(response, STAFF, {"staff": True})
+        ctx.sessions.start(request, response, STAFF, {"staff": True})
         return response
 
     @router.post("/logout")
@@ -122,7 +124,7 @@ def staff_router(ctx: PageContext, passwords: Sequence[str]) -> APIRouter:
         except (FormError, CsrfError) as error:
             return await roster_page(request, form, error=str(error), status_code=400)
         except BookingError as error:
-            return await roster_page(request, form, error=error.message, status_code=409)
+            return await roster_page(request, form, error=error, status_code=409)
         query = urlencode({"day": day.isoformat(), "department": department, "done": done})
         return redirect(f"/staff/roster?{query}")
 
