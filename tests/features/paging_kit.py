@@ -49,16 +49,20 @@ class PhoneBook:
         """A phone registered (added to the extension's contacts) at its own port."""
         phone = await AnsweringPhone(mode).start()
         self.phones.append(phone)
+        await self.bind(extension, phone.sip_port, user_agent)
+        return phone
+
+    async def bind(self, extension: str, port: int, user_agent: str = "") -> None:
+        """Add a live UDP contact at 127.0.0.1:port to the extension, as a REGISTER would."""
         db = self.switch.database
         assert db is not None
         now = time.time()
         current = await db.bindings.for_aor(extension, now)
         await db.bindings.update(extension, [*current, Binding(
-            aor=extension, contact=f"sip:{extension}@127.0.0.1:{phone.sip_port}",
-            expires_at=now + 600, call_id=f"reg-{phone.sip_port}", cseq=1,
-            source_host="127.0.0.1", source_port=phone.sip_port, transport="UDP",
+            aor=extension, contact=f"sip:{extension}@127.0.0.1:{port}",
+            expires_at=now + 600, call_id=f"reg-{port}", cseq=1,
+            source_host="127.0.0.1", source_port=port, transport="UDP",
             user_agent=user_agent, last_seen=now)])
-        return phone
 
     async def caller(self, extension: str) -> CallingPhone:
         phone = await CallingPhone(extension, PASSWORD, self.switch.sip_port).start()
