@@ -24,14 +24,17 @@ from media import MediaEngine
 from softswitch.config import Config
 from softswitch.demo import load_demo
 from softswitch.features import (
+    ConferenceService,
     InCallKeys,
     IntercomService,
     PagingService,
     TransferKeys,
     TransferService,
+    conference_settings_from,
     intercom_settings_from,
     paging_settings_from,
 )
+from softswitch.features.conference_setup import start_conferences
 from softswitch.flows import (
     EngineMediaPort,
     FlowFunc,
@@ -120,6 +123,8 @@ class Switch:
         self.b2bua: B2bua | None = None
         self.incall_keys: InCallKeys | None = None  # features register `*1`, `##`... here
         self.transfer: TransferService | None = None  # REFER, Replaces, `##`/`*2` keys
+        self.conference_settings = conference_settings_from(config.features)  # ConfigError
+        self.conferences: ConferenceService | None = None
         self._lag_task: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []
         # Web pages of features (booking...), mounted at the root by _start_features.
@@ -261,6 +266,8 @@ class Switch:
         self.b2bua.serve(Paging, self.paging.serve)
         self.b2bua.serve_feature("intercom",
                                  IntercomService(self.paging, self.intercom_settings).serve)
+        self.conferences, conference_routers = start_conferences(self)
+        routers += conference_routers
         return routers
 
     def add_builtin_flow(self, name: str, func: FlowFunc) -> None:
@@ -346,6 +353,9 @@ class Switch:
         if self.b2bua is not None:  # calls: BYE both legs, write the records
             await self.b2bua.close()
             self.b2bua = None
+        if self.conferences is not None:
+            await self.conferences.close()
+            self.conferences = None
         if self.media is not None:
             await self.media.close()
             self.media = None

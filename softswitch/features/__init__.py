@@ -1,6 +1,9 @@
 """Features on top of the switching core: each one serves dial-plan routes or in-call keys
 through the B2BUA's seams (see docs/architecture.md, "Seams for features")."""
 
+from softswitch.features.conference import ConferenceError, ConferenceService, conference_flow
+from softswitch.features.conference_config import ConferenceSettings, conference_settings_from
+from softswitch.features.conference_room import Role, Room
 from softswitch.features.incall_keys import InCallKeys, KeyHandler, KeyPress
 from softswitch.features.intercom import IntercomService
 from softswitch.features.paging import PagingService
@@ -14,6 +17,9 @@ from softswitch.features.transfer import TransferService
 from softswitch.features.transfer_keys import TransferKeys
 
 __all__ = [
+    "ConferenceError",
+    "ConferenceService",
+    "ConferenceSettings",
     "InCallKeys",
     "IntercomService",
     "IntercomSettings",
@@ -21,8 +27,12 @@ __all__ = [
     "KeyPress",
     "PagingService",
     "PagingSettings",
+    "Role",
+    "Room",
     "TransferKeys",
     "TransferService",
+    "conference_flow",
+    "conference_settings_from",
     "intercom_settings_from",
     "paging_settings_from",
 ]

@@ -6,7 +6,15 @@ and the ``softswitch.flows`` entry points) and runs it with a :class:`FlowRunner
 is docs/flows.md; :mod:`softswitch.testing` runs flows on a simulated call.
 """
 
-from softswitch.flows.call import Call, CallEvent, CallState, Prompt, RecordResult, Timeouts
+from softswitch.flows.call import (
+    Call,
+    CallEvent,
+    CallState,
+    ConferenceSeam,
+    Prompt,
+    RecordResult,
+    Timeouts,
+)
 from softswitch.flows.clock import Clock, FakeClock, LoopClock
 from softswitch.flows.errors import (
     CallStateError,
@@ -31,6 +39,7 @@ __all__ = [
     "CallState",
     "CallStateError",
     "Clock",
+    "ConferenceSeam",
     "EngineMediaPort",
     "FakeClock",
     "FlowError",

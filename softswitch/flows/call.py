@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from media.tones import BEEP, ToneSpec
 from softswitch.flows import say
@@ -27,7 +27,16 @@ from softswitch.flows.errors import CallStateError, FlowTimeout, Hangup, NoValid
 from softswitch.flows.media_port import MediaPort, PlayItem
 from softswitch.flows.prompts import PromptLibrary
 
-__all__ = ["Call", "CallEvent", "CallState", "Prompt", "RecordResult", "Timeouts", "Waiting"]
+__all__ = [
+    "Call",
+    "CallEvent",
+    "CallState",
+    "ConferenceSeam",
+    "Prompt",
+    "RecordResult",
+    "Timeouts",
+    "Waiting",
+]
 
 T = TypeVar("T")
 Prompt = str | Path | ToneSpec
@@ -84,6 +93,12 @@ class Waiting:
         return self.future.done() or self.source.done()
 
 
+class ConferenceSeam(Protocol):
+    """What :meth:`Call.conference` hands the caller to (softswitch.features.conference)."""
+
+    async def join(self, call: Call, port: MediaPort, room: str) -> None: ...
+
+
 class Call:
     """One call as a flow sees it. Built by the runner (or the test kit), not by flows."""
 
@@ -101,6 +116,7 @@ class Call:
         recordings: Path = Path("recordings"),
         timeouts: Timeouts | None = None,
         on_event: Callable[[CallEvent], None] | None = None,
+        conferences: ConferenceSeam | None = None,
     ) -> None:
         self.caller = caller
         self.dialled = dialled
@@ -115,6 +131,7 @@ class Call:
         self._prompts = prompts
         self._recordings = recordings
         self._on_event = on_event
+        self._conferences = conferences
         self._digits: deque[str] = deque()
         self._wait: Waiting | None = None
         self._caller_gone = False
@@ -441,8 +458,12 @@ class Call:
         raise NotImplementedError("Call.transfer arrives with the B2BUA's transfer support")
 
     async def conference(self, room: str) -> None:
-        """Put the caller into conference ``room`` until they leave."""
-        raise NotImplementedError("Call.conference arrives with the conference feature")
+        """Put the caller into conference ``room`` (answering first, asking the room's PIN)
+        until they leave, are removed, or the room ends; a hang-up raises Hangup here."""
+        if self._conferences is None:
+            raise CallStateError("this switch serves no conferences")
+        self._check_live(answered=False)
+        await self._conferences.join(self, self._port, room)
 
     async def enqueue(self, queue: str) -> None:
         """Put the caller into ACD ``queue`` until an agent answers."""

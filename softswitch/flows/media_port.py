@@ -108,6 +108,16 @@ class EngineMediaPort:
         self._on_silence: Callable[[], None] | None = None
         self._loop = asyncio.get_running_loop()
 
+    @property
+    def engine(self) -> MediaEngine:
+        """The media engine (features such as conferences bridge the leg themselves)."""
+        return self._engine
+
+    @property
+    def leg(self) -> Leg:
+        """The call's media leg."""
+        return self._leg
+
     def answer(self) -> asyncio.Future[None]:
         return asyncio.ensure_future(self._answer())
 

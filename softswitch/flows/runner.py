@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from softswitch.flows.call import Call, CallEvent, CallState, Timeouts
+from softswitch.flows.call import Call, CallEvent, CallState, ConferenceSeam, Timeouts
 from softswitch.flows.clock import Clock, LoopClock
 from softswitch.flows.errors import Hangup, NoValidInput
 from softswitch.flows.media_port import MediaPort
@@ -119,6 +119,7 @@ class FlowRunner:
         self.timeouts = timeouts
         self._clock = clock
         self._on_event = on_event
+        self.conferences: ConferenceSeam | None = None  # set by the conference feature
 
     def start(
         self,
@@ -146,6 +147,7 @@ class FlowRunner:
             recordings=self.recordings,
             timeouts=self.timeouts,
             on_event=(lambda event: on_event(call_id, event)) if on_event else None,
+            conferences=self.conferences,
         )
         task = asyncio.ensure_future(self._run(flow, call, name, port))
         return FlowSession(call, task)

@@ -218,7 +218,7 @@ async def test_caller_hanging_up_mid_recording_keeps_the_message(tmp_path: Path)
     assert sf.info(str(result.recordings[0])).duration == pytest.approx(1.5)
 
 
-@pytest.mark.parametrize("method", ["dial", "bridge", "transfer", "conference", "enqueue"])
+@pytest.mark.parametrize("method", ["dial", "bridge", "transfer", "enqueue"])
 async def test_later_features_are_clear_seams(method: str) -> None:
     async def flow(call: Call) -> None:
         await call.answer()
@@ -227,6 +227,15 @@ async def test_later_features_are_clear_seams(method: str) -> None:
     result = await run_flow(flow)
     assert result.ended_by == "error"
     assert "NotImplementedError" in (result.outcome.error or "")
+
+
+async def test_conference_without_a_conference_service_is_a_clear_error() -> None:
+    async def flow(call: Call) -> None:
+        await call.conference("9001")
+
+    result = await run_flow(flow)
+    assert result.ended_by == "error"
+    assert "serves no conferences" in (result.outcome.error or "")
 
 
 async def test_a_flow_waiting_on_nothing_is_reported_as_stuck() -> None:

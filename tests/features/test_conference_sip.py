@@ -1,0 +1,225 @@
+"""Meet-me conferences over real SIP (SIPp callers) with real RTP: the test's own media engine
+plays each phone's side of the media, sending RFC 4733 keys and audio to the switch; the room
+is watched and driven through the HTTP API (httpx)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import soundfile as sf
+
+from media import Leg, MediaEngine, MediaFormat
+from media.tones import ToneSpec
+from softswitch.app import Switch
+from softswitch.config import Config
+from softswitch.store import HangupSide
+from tests.calls.harness import Sipp, add_users, caller, calls_config, passed
+
+SCENARIO = str(Path(__file__).parent / "scenarios" / "conf_uac_wait_bye.xml")
+USERS = {"1001": "ward-three-a", "1002": "ward-five-b", "1003": "clinic-c-x"}
+ROOMS = {"9002": {"pin": "1234", "moderator_pin": "9999", "end_when_moderator_leaves": True}}
+
+
+@pytest.fixture
+async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
+    base = calls_config(tmp_path)
+    config = Config(sip=base.sip, http=base.http, security=base.security,
+                    data_dir=base.data_dir, features={"conference": {"rooms": ROOMS}})
+    sw = Switch(config)
+    await sw.start()
+    await add_users(sw, USERS)
+    try:
+        yield sw
+    finally:
+        await sw.stop()
+
+
+@pytest.fixture
+async def phones() -> AsyncIterator[MediaEngine]:
+    """The phones' side of the media: one leg per phone on a loopback port."""
+    engine = MediaEngine(host="127.0.0.1", port_range=None)
+    await engine.start()
+    try:
+        yield engine
+    finally:
+        await engine.close()
+
+
+@pytest.fixture
+async def api(switch: Switch) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{switch.http_port}/api",
+        headers={"Authorization": f"Bearer {switch.admin_token}"}, timeout=10,
+    ) as client:
+        yield client
+
+
+class Member:
+    """One SIPp caller in a room with its media leg on the test's engine."""
+
+    def __init__(self, sipp: Sipp, leg: Leg, extension: str) -> None:
+        self.sipp, self.leg, self.extension = sipp, leg, extension
+
+
+async def until(predicate: Any, timeout: float = 10.0) -> Any:
+    """Poll an async predicate (bounded); returns its first truthy value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = await predicate()
+        if value:
+            return value
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+async def dial(switch: Switch, phones: MediaEngine, tmp: Path, extension: str,
+               room: str) -> Member:
+    """A SIPp call to ``room``; once answered, the phone's leg sends to the switch's port."""
+    leg = await phones.open_leg(MediaFormat("PCMA", 8, 101))
+    sipp = caller(SCENARIO, switch.sip_port, extension, USERS[extension], room, tmp)
+    sipp.args += ["-key", "rtp_port", str(leg.stream.local[1])]
+    await sipp.start()
+    assert switch.b2bua is not None
+    b2bua = switch.b2bua
+
+    async def answered() -> Any:
+        for summary in b2bua.calls():
+            if summary["caller"] == extension and summary["state"] == "answered":
+                return b2bua.find(summary["call_id"])
+        return None
+
+    call = await until(answered)
+    assert call.a is not None
+    phones.configure(leg, remote=call.a.media.stream.local)
+    return Member(sipp, leg, extension)
+
+
+async def members(api: httpx.AsyncClient, room: str) -> list[dict[str, Any]]:
+    response = await api.get(f"/conferences/{room}")
+    if response.status_code == 404:
+        return []
+    response.raise_for_status()
+    return list(response.json()["members"])
+
+
+async def member_of(api: httpx.AsyncClient, room: str, extension: str) -> dict[str, Any]:
+    async def found() -> Any:
+        return next((m for m in await members(api, room) if m["caller"] == extension), None)
+
+    return dict(await until(found))
+
+
+async def test_open_room_keys_api_lock_and_kick(
+    switch: Switch, phones: MediaEngine, api: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    a = await dial(switch, phones, tmp_path, "1001", "9001")
+    first = await member_of(api, "9001", "1001")
+    assert (first["role"], first["muted"]) == ("participant", False)
+    b = await dial(switch, phones, tmp_path, "1002", "9001")
+    second = await member_of(api, "9001", "1002")
+    listing = (await api.get("/conferences")).json()
+    assert [len(room["members"]) for room in listing if room["room"] == "9001"] == [2]
+
+    # the mute key (1) from a's phone, as RFC 4733 events over RTP
+    await phones.send_digits(a.leg, "1")
+
+    async def a_muted() -> bool:
+        return bool((await member_of(api, "9001", "1001"))["muted"])
+
+    await until(a_muted)
+    # mute and unmute b through the API
+    url = f"/conferences/9001/members/{second['id']}/mute"
+    assert (await api.put(url, json={"muted": True})).json()["muted"] is True
+    assert (await api.put(url, json={"muted": False})).json()["muted"] is False
+    # bad requests get a reason, not a traceback
+    missing = await api.put("/conferences/9001/members/99/mute", json={"muted": True})
+    assert missing.status_code == 404 and "no member 99" in missing.json()["detail"]
+    assert (await api.get("/conferences/9055")).status_code == 404
+    assert (await api.put(url, json={"muted": "perhaps"})).status_code == 422
+
+    # a locked room turns a third caller away (prompt, then the switch hangs up)
+    assert (await api.put("/conferences/9001/lock", json={"locked": True})).json()["locked"]
+    c = await dial(switch, phones, tmp_path, "1003", "9001")
+    await passed(c.sipp)
+    assert {m["caller"] for m in await members(api, "9001")} == {"1001", "1002"}
+    await api.put("/conferences/9001/lock", json={"locked": False})
+
+    # b leaves with the leave key (#): the switch hangs up
+    await phones.send_digits(b.leg, "#")
+    await passed(b.sipp)
+
+    async def one_left() -> bool:
+        return [m["caller"] for m in await members(api, "9001")] == ["1001"]
+
+    await until(one_left)
+    # a is kicked through the API: removed, told so, hung up; the empty room closes
+    assert (await api.delete(f"/conferences/9001/members/{first['id']}")).status_code == 204
+    await passed(a.sipp)
+
+    async def closed() -> bool:
+        return (await api.get("/conferences/9001")).status_code == 404
+
+    await until(closed)
+    assert switch.database is not None
+    records = [r for r in await switch.database.cdr.search() if r.dialled == "9001"]
+    assert len(records) == 3 and all(r.hangup_side is HangupSide.SWITCH for r in records)
+
+
+async def test_pins_pick_roles_and_the_room_ends_with_its_moderator(
+    switch: Switch, phones: MediaEngine, api: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    boss = await dial(switch, phones, tmp_path, "1001", "9002")
+    await phones.send_digits(boss.leg, "9999#")
+    moderator = await member_of(api, "9002", "1001")
+    assert moderator["role"] == "moderator"
+    guest = await dial(switch, phones, tmp_path, "1002", "9002")
+    await phones.send_digits(guest.leg, "1234#")
+    assert (await member_of(api, "9002", "1002"))["role"] == "participant"
+    stranger = await dial(switch, phones, tmp_path, "1003", "9002")
+    await phones.send_digits(stranger.leg, "1111#")
+    await asyncio.sleep(0.5)
+    await phones.send_digits(stranger.leg, "2222#")
+    await asyncio.sleep(0.5)
+    await phones.send_digits(stranger.leg, "3333#")
+    await passed(stranger.sipp)  # three wrong PINs: told so and hung up, never a member
+    assert {m["caller"] for m in await members(api, "9002")} == {"1001", "1002"}
+    # the moderator locks with its key (2), then leaves (#): the room ends for the guest
+    await phones.send_digits(boss.leg, "2")
+
+    async def locked() -> bool:
+        return bool((await api.get("/conferences/9002")).json()["locked"])
+
+    await until(locked)
+    await phones.send_digits(boss.leg, "#")
+    await passed(boss.sipp)
+    await passed(guest.sipp)
+
+
+async def test_room_recording_through_the_api(
+    switch: Switch, phones: MediaEngine, api: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    a = await dial(switch, phones, tmp_path, "1001", "9003")
+    await member_of(api, "9003", "1001")
+    started = await api.post("/conferences/9003/recording")
+    assert started.status_code == 201
+    path = Path(started.json()["recording"])
+    assert path.parent == switch.config.data_dir / "recordings"
+    assert (await api.post("/conferences/9003/recording")).status_code == 409
+    tone = ToneSpec("test", (700.0,), (), -12.0)
+    playing = asyncio.ensure_future(phones.play(a.leg, [tone], loop=True, barge_in=False))
+    await asyncio.sleep(1.5)
+    playing.cancel()
+    stopped = await api.delete("/conferences/9003/recording")
+    assert stopped.status_code == 200 and Path(stopped.json()["recording"]) == path
+    assert (await api.delete("/conferences/9003/recording")).status_code == 409
+    samples, rate = sf.read(path, dtype="int16")
+    assert rate == 8000 and len(samples) >= 8000  # at least a second of the room
+    assert abs(samples).max() > 1000  # the phone's tone is in it
+    await api.delete("/conferences/9003/members/1")
+    await passed(a.sipp)
