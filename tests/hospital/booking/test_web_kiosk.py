@@ -92,3 +92,21 @@ async def test_kiosk_screen_returns_to_the_start_by_itself(
     assert (await refresh.get_attribute("content")).endswith(";url=/kiosk/end")
     await page.goto("/kiosk/end")
     assert page.url.endswith("/kiosk") and await page.get_by_label("PIN").count() == 1
+
+
+async def test_a_browser_set_to_chinese_gets_the_kiosk_in_chinese(
+        hospital: Hospital, browser: Browser) -> None:
+    await hospital.service.book("10001", hospital.expert.id, channel="phone")
+    context = await browser.new_context(base_url=hospital.url, locale="zh-CN")
+    context.set_default_timeout(20_000)
+    page = await context.new_page()
+    await page.goto("/kiosk")
+    assert (await page.locator("h1").inner_text()).strip() == "打印挂号单"
+    await page.get_by_label("就诊卡号").fill("10001")
+    await page.get_by_label("密码").fill("123456")
+    await page.get_by_role("button", name="继续").click()
+    await page.get_by_role("link", name="打印").click()
+    ticket = page.locator(".ticket")
+    assert (await ticket.locator(".department").inner_text()).strip() == "耳鼻喉科"
+    assert (await ticket.locator(".half").inner_text()).strip() == "下午"
+    assert "月" in await ticket.locator(".date").inner_text()

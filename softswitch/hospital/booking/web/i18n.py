@@ -1,6 +1,7 @@
 """Chinese and English for the pages: English text is the key, Chinese its translation.
 
-Patients choose with the 中文 / English link (remembered in a cookie); text without a
+A browser set to Chinese gets Chinese; patients switch with the 中文 / English link
+(remembered in a cookie). Text without a
 translation (a staff member's free-form refusal, say) is shown in English rather than not at
 all. The service's refusals are translated by their stable `code`, never by parsing text.
 """
@@ -103,10 +104,16 @@ ZH = {
 
 
 def pick_language(request: Request, default: str) -> str:
-    """`?lang=` (the switch link) wins, then the cookie, then the hospital's default."""
+    """`?lang=` (the switch link) wins, then the cookie, then the browser's first choice
+    (Accept-Language), then the hospital's default."""
     for value in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
         if value in LANGUAGES:
             return value
+    first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
+    if first.startswith("zh"):
+        return "zh"
+    if first.startswith("en"):
+        return "en"
     return default
 
 
