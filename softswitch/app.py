@@ -35,6 +35,7 @@ from softswitch.features import (
     paging_settings_from,
 )
 from softswitch.features.conference_setup import start_conferences
+from softswitch.features.voicemail_setup import VoicemailFeature, start_voicemail
 from softswitch.flows import (
     EngineMediaPort,
     FlowFunc,
@@ -125,6 +126,7 @@ class Switch:
         self.transfer: TransferService | None = None  # REFER, Replaces, `##`/`*2` keys
         self.conference_settings = conference_settings_from(config.features)  # ConfigError
         self.conferences: ConferenceService | None = None
+        self.voicemail: VoicemailFeature | None = None
         self._lag_task: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []
         # Web pages of features (booking...), mounted at the root by _start_features.
@@ -268,6 +270,8 @@ class Switch:
                                  IntercomService(self.paging, self.intercom_settings).serve)
         self.conferences, conference_routers = start_conferences(self)
         routers += conference_routers
+        self.voicemail = start_voicemail(self)
+        routers += self.voicemail.routers
         return routers
 
     def add_builtin_flow(self, name: str, func: FlowFunc) -> None:

@@ -19,7 +19,7 @@ __all__ = [
 
 # Top-level sections owned by feature modules rather than by this one.
 FEATURE_SECTIONS = frozenset({"dialplan", "cos", "calls", "flows", "trunks", "booking_phone",
-                              "paging", "intercom", "conference"})
+                              "paging", "intercom", "conference", "voicemail", "recording"})
 
 
 class ConfigError(Exception):

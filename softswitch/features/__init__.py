@@ -15,6 +15,8 @@ from softswitch.features.paging_config import (
 )
 from softswitch.features.transfer import TransferService
 from softswitch.features.transfer_keys import TransferKeys
+from softswitch.features.voicemail import VoicemailService, VoicemailSettings
+from softswitch.features.voicemail_setup import VoicemailFeature, start_voicemail
 
 __all__ = [
     "ConferenceError",
@@ -31,8 +33,12 @@ __all__ = [
     "Room",
     "TransferKeys",
     "TransferService",
+    "VoicemailFeature",
+    "VoicemailService",
+    "VoicemailSettings",
     "conference_flow",
     "conference_settings_from",
     "intercom_settings_from",
     "paging_settings_from",
+    "start_voicemail",
 ]

@@ -1,7 +1,7 @@
 """Storage: every durable piece of state, behind repositories (SQLite today, PostgreSQL later).
 
 Entry point: ``db = await open_database(data_dir)``, then ``db.users``, ``db.bindings``,
-``db.security_events``, ``db.settings``, ``db.cdr``, and ``await db.close()``.
+``db.security_events``, ``db.settings``, ``db.cdr``, ``db.voicemail``, and ``await db.close()``.
 """
 
 from softswitch.store.bindings import BindingRepository
@@ -24,6 +24,12 @@ from softswitch.store.records import (
 from softswitch.store.security_events import SecurityEventRepository
 from softswitch.store.settings import SettingsRepository
 from softswitch.store.users import UserRepository
+from softswitch.store.voicemail import (
+    MailboxSettings,
+    MessageStatus,
+    VoicemailMessage,
+    VoicemailRepository,
+)
 
 __all__ = [
     "DATABASE_FILE",
@@ -38,6 +44,8 @@ __all__ = [
     "GroupBy",
     "HangupSide",
     "LegRecord",
+    "MailboxSettings",
+    "MessageStatus",
     "SchemaVersionError",
     "SecurityEvent",
     "SecurityEventKind",
@@ -47,6 +55,8 @@ __all__ = [
     "UnknownUserError",
     "User",
     "UserRepository",
+    "VoicemailMessage",
+    "VoicemailRepository",
     "binding_key",
     "open_database",
 ]

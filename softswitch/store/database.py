@@ -18,6 +18,7 @@ from softswitch.store.security_events import SecurityEventRepository
 from softswitch.store.settings import SettingsRepository
 from softswitch.store.sqlite import SqliteConnection
 from softswitch.store.users import UserRepository
+from softswitch.store.voicemail import VoicemailRepository
 
 __all__ = ["DATABASE_FILE", "Database", "open_database"]
 
@@ -46,6 +47,7 @@ class Database:
         self.security_events = SecurityEventRepository(conn)
         self.settings = SettingsRepository(conn)
         self.cdr = CdrRepository(conn)
+        self.voicemail = VoicemailRepository(conn)
 
     async def close(self) -> None:
         """Close the connection (committed data is already on disk)."""

@@ -53,6 +53,14 @@ Version 4 adds what outbound statistics and per-leg records need::
         disposition TEXT, cause TEXT)
         INDEX cdr_legs_call(call_id)
 
+Version 5 adds voicemail (files under DATA/voicemail/<mailbox>/, ``file`` relative to
+DATA/voicemail)::
+
+    voicemail_messages(id INTEGER PK, mailbox TEXT, caller TEXT, received_at REAL,
+        duration REAL, file TEXT, status TEXT 'new'|'old', call_id TEXT)
+        INDEX voicemail_mailbox(mailbox, status)
+    voicemail_boxes(mailbox TEXT PK, enabled INTEGER, greeting TEXT NULL)
+
 Bindings are not foreign-keyed to users: a binding may outlive a user by one expiry period
 and the registrar, not the schema, decides that.
 """
@@ -184,6 +192,28 @@ MIGRATIONS: tuple[Migration, ...] = (
                 cause TEXT NOT NULL DEFAULT ''
             )""",
             "CREATE INDEX cdr_legs_call ON cdr_legs(call_id)",
+        ),
+    ),
+    Migration(
+        5,
+        "voicemail",
+        (
+            """CREATE TABLE voicemail_messages (
+                id INTEGER PRIMARY KEY,
+                mailbox TEXT NOT NULL,
+                caller TEXT NOT NULL,
+                received_at REAL NOT NULL,
+                duration REAL NOT NULL,
+                file TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'new',
+                call_id TEXT NOT NULL DEFAULT ''
+            )""",
+            "CREATE INDEX voicemail_mailbox ON voicemail_messages(mailbox, status)",
+            """CREATE TABLE voicemail_boxes (
+                mailbox TEXT PRIMARY KEY,
+                enabled INTEGER NOT NULL DEFAULT 1,
+                greeting TEXT
+            )""",
         ),
     ),
 )

@@ -82,7 +82,7 @@ from softswitch.switch.rtp_watch import RtpWatch
 from softswitch.switch.trunk_auth import authorized_retry
 from softswitch.switch.trunks import Trunks, present_caller
 
-__all__ = ["B2bua", "CallHook", "CallSettings", "FlowStarter", "RouteHandler"]
+__all__ = ["B2bua", "CallHook", "CallSettings", "Diversion", "FlowStarter", "RouteHandler"]
 
 # Starts the flow named by a Flow route on the call's media leg, with the B2BUA's answer and
 # hang-up callbacks and the flow's initial variables; None when no flow has that name.
@@ -100,6 +100,10 @@ RouteHandler = Callable[[Call, Route], Awaitable[None]]
 
 # Told that a call's two legs are connected (answer, transfer); `Call.on_end` tells its end.
 CallHook = Callable[[Call], None]
+# Decides where a call to an extension goes when it cannot be connected: ``reason`` is busy,
+# no_answer or unavailable (not registered); returns (flow name, variables) to run that flow
+# on the caller's leg instead of failing the call (voicemail), or None to fail as usual.
+Diversion = Callable[[Call, str], Awaitable[tuple[str, Mapping[str, Any]] | None]]
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +153,7 @@ class B2bua:
         self._route_handlers: dict[type, RouteHandler] = {}
         self._feature_handlers: dict[str, RouteHandler] = {}
         self._bridged_hooks: list[CallHook] = []
+        self._diversion: Diversion | None = None
         self.originator = Originator(self)
 
     async def originate(self, number: str, **options: Any) -> OriginatedLeg:
@@ -174,6 +179,11 @@ class B2bua:
                 hook(call)
             except Exception:  # a feature's bug must not break the call
                 log.exception("call %s: hook %r failed", call.id, hook)
+
+    def divert_unanswered(self, diversion: Diversion) -> None:
+        """Let a feature take calls to extensions that are busy, do not answer or are not
+        registered (voicemail) instead of failing them."""
+        self._diversion = diversion
 
     def _handler_for(self, route: Route) -> RouteHandler | None:
         if isinstance(route, Feature):
@@ -281,6 +291,8 @@ class B2bua:
         else:
             contacts = await self.location.contacts_for(route.number)
         if not contacts:
+            if isinstance(route, Extension) and await self._divert(call, "unavailable"):
+                return
             server.reply(480, "Not Registered")
             await self._record_unanswered(call, 480, "callee not registered")
             return
@@ -329,7 +341,39 @@ class B2bua:
             return
         self._calls[call.id] = call
         await self.cdr.open(_record_of(call))
-        self._spawn(self._watch_flow(call))
+        await self._run_flow(call)
+
+    async def _divert(self, call: Call, reason: str) -> bool:
+        """Hand a call that cannot be connected to the diversion's flow (see `Diversion`),
+        on the caller's media leg; leg B, if any, is dropped. False: fail it as usual."""
+        if self._diversion is None or self.flows is None or call.trunk is not None:
+            return False
+        target = await self._diversion(call, reason)
+        cancelled = call.server.cancelled is not None and call.server.cancelled.is_set()
+        if target is None or call.state is CallState.ENDED or cancelled:
+            return False
+        name, variables = target
+        if call.a is None:  # never rang anywhere: a fresh call answered by the flow
+            await self.start_flow(call, name, variables)
+            return True
+        session = self.flows(name, call.a.media, partial(self._answer_flow, call),
+                             partial(self._flow_hangup, call), call, variables)
+        if session is None:
+            return False
+        call.flow = session
+        if call.b is not None:
+            await self.media.close_leg(call.b.media)
+            call.b, call.bridge = None, None
+        log.info("call %s: %s, diverted to flow %s", call.id, reason, name)
+        await self._run_flow(call)
+        return True
+
+    async def _run_flow(self, call: Call) -> None:
+        """Watch the call's flow to its end. The INVITE's handler waits here: the core answers
+        500 to an INVITE whose handler returns before a final response, and a flow may take
+        its time to answer (or never does). The watch itself survives the handler's task."""
+        watch = self._spawn(self._watch_flow(call))
+        await asyncio.shield(watch)
 
     async def _answer_flow(self, call: Call) -> None:
         """The flow answers: 200 with our SDP answer (or offer, for a late offer)."""
@@ -337,12 +381,13 @@ class B2bua:
         assert a is not None
         if call.state is CallState.ANSWERED or call.state is CallState.ENDED:
             return
-        if call.offer is None:
-            call.answer_a = a.sdp.create_offer().serialize()
-        else:
-            answer, negotiated = a.sdp.receive_offer(call.offer)
-            self._apply(a, negotiated)
-            call.answer_a = answer.serialize()
+        if call.answer_a is None:  # else early media already gave A its answer (diverted)
+            if call.offer is None:
+                call.answer_a = a.sdp.create_offer().serialize()
+            else:
+                answer, negotiated = a.sdp.receive_offer(call.offer)
+                self._apply(a, negotiated)
+                call.answer_a = answer.serialize()
         self._send_to_a(call, 200, call.answer_a)
         call.state, call.answered_at = CallState.ANSWERED, self._clock()
         self._spawn(self.cdr.answered(call.id, call.answered_at))
@@ -529,12 +574,15 @@ class B2bua:
             self._fail(call, 487, "Request Terminated", Disposition.CANCELLED,
                        HangupSide.CALLER, "cancelled by caller")
         elif pending:
-            self._fail(call, 480, "No Answer", Disposition.NO_ANSWER, HangupSide.SWITCH,
-                       "no answer")
+            if not await self._divert(call, "no_answer"):
+                self._fail(call, 480, "No Answer", Disposition.NO_ANSWER, HangupSide.SWITCH,
+                           "no answer")
         else:
             status = best_failure(failures)
-            self._fail(call, status, None, disposition_for(status), HangupSide.CALLEE,
-                       f"{status} from callee")
+            reason = _DIVERT_ON.get(status)
+            if reason is None or not await self._divert(call, reason):
+                self._fail(call, status, None, disposition_for(status), HangupSide.CALLEE,
+                           f"{status} from callee")
 
     # -- trunks (trunks.py): where a Trunk route goes, the provider's challenge ------------
     def _trunk_target(self, route: Route) -> Binding | None:
@@ -992,15 +1040,20 @@ class B2bua:
         suffix = "" if transport.upper() == "UDP" else f";transport={transport.lower()}"
         return parse_uri(f"sip:switch@{format_host(self.host)}:{self.port}{suffix}")
 
-    def _spawn(self, work: Any) -> None:
+    def _spawn(self, work: Any) -> asyncio.Future[Any]:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
+        return task
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("call bookkeeping failed", exc_info=task.exception())
+
+
+# Final statuses of every fork that send a call to its diversion (voicemail), and why.
+_DIVERT_ON = {486: "busy", 600: "busy", 603: "busy", 408: "no_answer", 480: "no_answer"}
 
 
 def _refuse_session_terms(server: ServerRequest, exc: RemoteProtocolError) -> None:

@@ -112,12 +112,14 @@ async def wait_until(predicate: object, timeout: float = 5.0) -> None:
 
 
 def calls_config(tmp: Path) -> Config:
-    """A switch on loopback that offers MD5 first (SIPp answers only the first challenge)."""
+    """A switch on loopback that offers MD5 first (SIPp answers only the first challenge),
+    voicemail off: these tests check the switch's own answers to busy and unanswered calls."""
     return Config(
         sip=SipConfig(host="127.0.0.1", port=0, ipv6=False),
         http=HttpConfig(host="127.0.0.1", port=0),
         security=SecurityConfig(digest_algorithms=("MD5", "SHA-256")),
         data_dir=tmp / "data",
+        features={"voicemail": {"enabled": False}},
     )
 
 
