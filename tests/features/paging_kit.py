@@ -25,9 +25,13 @@ PASSWORD = "feature-pass-1"
 
 
 async def start_switch(tmp: Path, features: Mapping[str, Any] | None = None,
-                       rights: Mapping[str, tuple[str, ...]] | None = None) -> Switch:
-    """A started switch; users 1001-1009 with password PASSWORD and the given rights."""
-    switch = Switch(replace(calls_config(tmp), features=dict(features or {})))
+                       rights: Mapping[str, tuple[str, ...]] | None = None,
+                       digest: tuple[str, ...] = ("MD5", "SHA-256")) -> Switch:
+    """A started switch; users 1001-1009 with password PASSWORD and the given rights
+    (``digest``: the challenges offered; baresip 1.0 needs MD5 alone)."""
+    config = calls_config(tmp)
+    switch = Switch(replace(config, features=dict(features or {}),
+                            security=replace(config.security, digest_algorithms=digest)))
     await switch.start()
     assert switch.database is not None
     rights = rights or {}
