@@ -47,6 +47,7 @@ from softswitch.sip.dialog import (
 from softswitch.sip.errors import RemoteProtocolError, TransactionError
 from softswitch.sip.headers import Headers
 from softswitch.sip.message import Request, Response
+from softswitch.sip.reliable import prack_for, requires_100rel
 from softswitch.sip.sdp import Direction, SdpError, SessionDescription, parse_sdp
 from softswitch.sip.sdp_negotiation import (
     Negotiated,
@@ -78,6 +79,7 @@ from softswitch.switch.leg_records import leg_records
 from softswitch.switch.legs import Call, CallLeg, CallState, FlowSessionLike, Fork
 from softswitch.switch.location import Location, destination_of
 from softswitch.switch.originate import OriginatedLeg, Originator
+from softswitch.switch.prack import ReliableLeg
 from softswitch.switch.rtp_watch import RtpWatch
 from softswitch.switch.trunk_auth import authorized_retry
 from softswitch.switch.trunks import Trunks, present_caller
@@ -107,7 +109,7 @@ Diversion = Callable[[Call, str], Awaitable[tuple[str, Mapping[str, Any]] | None
 
 log = logging.getLogger(__name__)
 
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, REFER"
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, REFER, PRACK"
 # What a held party hears: a short soft beep every four seconds, so it knows the line is alive.
 HOLD_TONE = ToneSpec("hold", (425.0,), ((200, 3800),), level_dbfs=-20.0)
 
@@ -195,6 +197,7 @@ class B2bua:
         core.handle("INVITE", self.on_invite)
         core.handle("BYE", self.on_bye)
         core.handle("UPDATE", self.on_update)
+        core.handle("PRACK", self.on_prack)
         core.on_ack = self.on_ack
         core.on_stray_response = self.on_stray_response
 
@@ -269,6 +272,8 @@ class B2bua:
             dialled=dialled or "", route=_describe(route), started_at=self._clock(),
             server=server, offer=offer, session_terms=terms_a, cost_class=_cost_class(route),
         )
+        if requires_100rel(request):
+            call.reliable = self._reliable_for(call)
         if isinstance(route, Refused):
             log.info("call %s from %s to %r refused: %s (prompt %s)", call.id, call.caller,
                      call.dialled, route.reason, route.prompt)
@@ -521,6 +526,7 @@ class B2bua:
         headers.add("CSeq", "1 INVITE")
         headers.add("Contact", f"<{self._contact(binding.transport)}>")
         headers.add("Allow", ALLOW)
+        headers.add("Supported", "100rel")  # their reliable 18x get our PRACK (RFC 3262)
         if self.settings.session_timer is not None:
             for name, value in uac_request_headers(self.settings.session_timer):
                 headers.add(name, value)
@@ -614,12 +620,14 @@ class B2bua:
             return
         try:
             if fork.dialog is None or fork.dialog.id.remote_tag != response.to.tag:
-                fork.dialog = self._uac_dialog(fork, response)
+                fork.dialog, fork.rseq = self._uac_dialog(fork, response), None
             else:
                 fork.dialog.receive_response(response)
         except (DialogError, DialogStateError) as exc:
             log.info("call %s: ignoring %s: %s", call.id, response.status, exc.reason)
             return
+        if requires_100rel(response) and not self._prack(fork, response):
+            return  # a retransmission (or out of order): acknowledged and relayed already
         assert call.a is not None and call.b is not None
         sdp = _sdp_of(response)
         if sdp is not None and call.answer_a is None:
@@ -637,6 +645,20 @@ class B2bua:
         if call.state is CallState.ROUTING:
             self._send_to_a(call, 180, b"")
             call.state = CallState.RINGING
+
+    def _prack(self, fork: Fork, response: Response) -> bool:
+        """PRACK a callee's reliable 18x in its early dialog (RFC 3262 section 7.2)."""
+        rack = prack_for(response, fork.rseq)
+        if rack is None or fork.dialog is None:
+            return False
+        fork.rseq = rack[0]
+        try:
+            prack = fork.dialog.create_request("PRACK", headers=[("RAck", rack[1])])
+        except DialogStateError as exc:
+            log.info("no PRACK: %s", exc.reason)
+            return False
+        self.core.send_request(prack, fork.destination)
+        return True
 
     def _connect(self, call: Call, fork: Fork, ok: Response, max_seconds: int | None) -> None:
         """The first 2xx: ACK it, answer A, bridge the media, start the CDR's billing."""
@@ -748,11 +770,21 @@ class B2bua:
                                      reliable=a.destination.reliable)
             self._legs[a.dialog.id] = a
         headers = [("Allow", ALLOW)] if status < 300 else []
+        if call.reliable is not None and status < 200:
+            rel = call.reliable.headers()
+            if rel is None:
+                return  # the caller has not acknowledged the previous 18x yet
+            headers += rel
         terms = call.session_terms if 200 <= status < 300 else None
         if terms is not None:
             headers += uas_response_headers(invite, terms)
         response = a.dialog.make_response(invite, status, reason, body=body, headers=headers)
         call.server.respond(response)
+        if call.reliable is not None:
+            if status < 200:
+                call.reliable.sent(response)
+            else:
+                call.reliable.final_sent()
         now = self._loop.time()
         a.dialog.sent_response(response, now)
         if terms is not None:
@@ -802,6 +834,34 @@ class B2bua:
         server.reply(200)
         side = HangupSide.CALLER if leg.side == "a" else HangupSide.CALLEE
         self._hangup(leg.call, leg, f"BYE from {side.value}", side)
+
+    def on_prack(self, server: ServerRequest) -> None:
+        """The caller acknowledges our reliable 18x (RFC 3262): 200, or 481 for none."""
+        leg = self._legs.get(DialogId.of_request(server.request))
+        if leg is None or leg.dialog is None or leg.call.reliable is None:
+            server.reply(481, "No Reliable Response To Acknowledge")
+            return
+        try:
+            leg.dialog.receive_request(server.request)
+            leg.call.reliable.prack(server.request)
+        except (DialogError, RemoteProtocolError) as exc:
+            server.reply(exc.status, exc.reason)
+            return
+        server.respond(leg.dialog.make_response(server.request, 200))
+
+    def _reliable_for(self, call: Call) -> ReliableLeg:
+        """The caller requires 100rel: our 18x go reliably, resent until PRACKed; a caller
+        that never acknowledges is treated as gone (as after a CANCEL)."""
+        def resend(response: Response) -> None:
+            if call.state is not CallState.ENDED:
+                call.server.respond(response)
+
+        def give_up() -> None:
+            log.info("call %s: the caller never acknowledged our reliable 18x", call.id)
+            if call.server.cancelled is not None:
+                call.server.cancelled.set()
+
+        return ReliableLeg(call.server.request, self.core.config.t1, resend, give_up)
 
     def on_update(self, server: ServerRequest) -> None:
         self._in_dialog_offer(server)
@@ -963,6 +1023,8 @@ class B2bua:
             call.flow.caller_hung_up()  # a no-op when the flow itself hung up
         for watcher in call.on_end:
             watcher(cause, side)
+        if call.reliable is not None:
+            call.reliable.close()
         for handle in (call.limit, call.media_timer):
             if handle is not None:
                 handle.cancel()

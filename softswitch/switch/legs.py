@@ -24,6 +24,7 @@ from softswitch.sip.sdp_negotiation import Negotiated, SdpSession
 from softswitch.sip.session_timer import SessionTimerTerms
 from softswitch.store.cdr import HangupSide
 from softswitch.switch.core import ServerRequest
+from softswitch.switch.prack import ReliableLeg
 from softswitch.switch.rtp_watch import RtpWatch
 
 __all__ = ["Call", "CallLeg", "CallState", "FlowSessionLike", "Fork"]
@@ -72,6 +73,7 @@ class Fork:
     started_at: float = 0.0  # when the INVITE went out (the leg's CDR row)
     status: int | None = None  # its final failure status, when it failed
     won: bool = False  # its 2xx answered the call
+    rseq: int | None = None  # the last RSeq we PRACKed in its early dialog (RFC 3262)
 
 
 @dataclass(eq=False)
@@ -101,7 +103,8 @@ class Call:
     trunk: str | None = None  # leg B goes out through this trunk (dial plan Trunk route)
     # told (cause, side) once when the call ends: features that hold on to a call (paging)
     on_end: list[Callable[[str, HangupSide], None]] = field(default_factory=list)
-    cost_class: str | None = None  # the number class the call was routed as (statistics)
+    cost_class: str | None = None
+    reliable: ReliableLeg | None = None  # our 18x to a caller that requires 100rel  # the number class the call was routed as (statistics)
 
     def summary(self) -> dict[str, Any]:
         """The call as `/api/calls` and `softswitch calls` show it."""
