@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from playwright.async_api import Browser
 
 from tests.hospital.booking.web_harness import (
@@ -17,14 +18,18 @@ from tests.hospital.booking.web_harness import (
     new_page,
 )
 
+# One chromium for the module (starting it is the slow part), a new switch and browser
+# context (own cookies) for each test; all on the module's event loop.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-@pytest.fixture
+
+@pytest_asyncio.fixture(loop_scope="module")
 async def hospital(tmp_path: Path) -> AsyncIterator[Hospital]:
     async with hospital_switch(tmp_path) as running:
         yield running
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Browser]:
     async with chromium() as running:
         yield running
