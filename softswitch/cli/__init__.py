@@ -10,6 +10,7 @@ import typer
 
 from softswitch.cli import cards as _cards
 from softswitch.cli import cdr as _cdr
+from softswitch.cli import conferences as _conferences
 from softswitch.cli import flows as _flows
 from softswitch.cli import registrations as _registrations
 from softswitch.cli import run as _run
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 app.command("run")(_run.run)
 app.add_typer(_users.app, name="users")
+app.add_typer(_conferences.app, name="conferences")
 app.command("registrations")(_registrations.registrations)
 app.add_typer(_cdr.cdr_app, name="cdr")
 app.command("calls")(_cdr.calls)

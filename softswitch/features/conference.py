@@ -18,7 +18,7 @@ import contextlib
 import itertools
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from media.tones import ToneSpec
 from softswitch.features.conference_config import ConferenceSettings, RoomSettings
 from softswitch.features.conference_room import Member, Role, Room, gain_for, role_for
 from softswitch.flows import Call, CallStateError, EngineMediaPort, MediaPort
+from softswitch.switch.originate import OriginatedLeg, OriginateError
 
 __all__ = [
     "JOIN_TONE",
@@ -52,6 +53,8 @@ MUSIC = tuple(ToneSpec(f"conf_music_{i}", (f,), ((460, 40),), -26.0, repeat=Fals
 PIN_TRIES = 3
 ANNOUNCE_LIMIT = 5.0  # seconds: a tone to the room never lasts longer
 KEY_WAIT = 3600.0  # seconds a member may stay without pressing a key; the wait just restarts
+INVITE_TIMEOUT = 30.0  # seconds an invited phone rings
+Originate = Callable[..., Awaitable[OriginatedLeg]]  # B2bua.originate
 _END_PROMPTS = {"kicked": "conf_kicked", "conference ended": "conf_ended"}
 
 
@@ -88,8 +91,10 @@ class ConferenceService:
         recordings: Path,
         *,
         clock: Callable[[], float] = time.time,
+        originate: Originate | None = None,
     ) -> None:
         self.engine = engine
+        self.originate = originate
         self.settings = settings
         self.recordings = recordings
         self._clock = clock
@@ -192,8 +197,8 @@ class ConferenceService:
         return live
 
     def _add(self, live: _LiveRoom, leg: Leg, caller: str, role: Role,
-             hangup: Callable[[str], None]) -> Member:
-        member = live.room.join(leg.id, caller, role, self._clock())
+             hangup: Callable[[str], None], *, passing_lock: bool = False) -> Member:
+        member = live.room.join(leg.id, caller, role, self._clock(), passing_lock=passing_lock)
         self.engine.join(live.bridge, leg, muted=not live.room.heard(member))
         live.legs[member.id] = leg
         live.hangups[member.id] = hangup
@@ -376,6 +381,43 @@ class ConferenceService:
             raise ConferenceError(f"room {number} is not being recorded", 409)
         return await self.engine.stop_recording(recording)
 
+    async def invite(self, number: str, extension: str, *, role: Role = Role.PARTICIPANT,
+                     timeout: float = INVITE_TIMEOUT) -> dict[str, Any]:
+        """Dial ``extension`` (or an outside number) and put whoever answers into room
+        ``number`` (opened if empty); returns the new member. An invited member has no
+        in-call keys (no flow runs on its leg); the API mutes and kicks it like any other.
+        The operator's invite passes a lock. ConferenceError: 404 for a number nobody has,
+        409 when unanswered, busy or the room is full."""
+        if self.originate is None:
+            raise ConferenceError("this switch cannot dial out", 503)
+        if number not in self._live and not number.isdigit():
+            raise ConferenceError(f"no room {number!r}: rooms are numbers")
+        live = self._live.get(number)  # the operator's invite passes a lock, not a full room
+        refusal = live.room.refusal(Role.MODERATOR) if live is not None else None
+        if refusal is not None:
+            raise ConferenceError(f"room {number} is {refusal}", 409)
+        try:
+            leg = await self.originate(extension, caller_id=number, timeout=timeout,
+                                       purpose=f"conference {number}")
+        except OriginateError as exc:
+            status = 404 if exc.status == 404 else 409
+            raise ConferenceError(f"{extension}: {exc.status} {exc.reason}", status) from None
+        live = self._live.get(number) or self._open(number, self.settings.room(number))
+        refusal = live.room.refusal(Role.MODERATOR)
+        if refusal is not None or leg.ended:
+            leg.hangup(f"conference {refusal or 'gone'}")
+            raise ConferenceError(f"room {number} is {refusal or 'gone'}", 409)
+        member = self._add(live, leg.media, extension, role, leg.hangup, passing_lock=True)
+        leg.on_end(lambda cause, side: self._gone(live, member))
+        self._play_to_room(live, JOIN_TONE)
+        self._update_music(live)
+        return member.summary(live.room)
+
+    def _gone(self, live: _LiveRoom, member: Member) -> None:
+        """A member without a flow hung up (its leg's call ended)."""
+        live.hangups.pop(member.id, None)
+        self._remove(live, member)
+
     # -- ad hoc ----------------------------------------------------------------------------
 
     def merge(
@@ -395,7 +437,8 @@ class ConferenceService:
             if leg.bridge is not None:
                 self.engine.leave(leg)
             end = (lambda cause, leg=leg: hangup(leg, cause)) if hangup is not None else None
-            member = self._add(live, leg, caller, Role.PARTICIPANT, end or (lambda _: None))
+            member = self._add(live, leg, caller, Role.PARTICIPANT, end or (lambda _: None),
+                               passing_lock=True)
             if end is None:
                 live.hangups.pop(member.id, None)
         self._play_to_room(live, JOIN_TONE)

@@ -112,9 +112,11 @@ class Room:
             return "locked"
         return None
 
-    def join(self, key: str, caller: str, role: Role, now: float) -> Member:
-        """Add a member (the caller checked :meth:`refusal` first)."""
-        reason = self.refusal(role)
+    def join(self, key: str, caller: str, role: Role, now: float, *,
+             passing_lock: bool = False) -> Member:
+        """Add a member (the caller checked :meth:`refusal` first); an operator's invite
+        passes the lock (``passing_lock``), never a full room."""
+        reason = self.refusal(Role.MODERATOR if passing_lock else role)
         if reason is not None:
             raise ValueError(f"room {self.number} is {reason}")
         member = Member(self._next_id, key, caller, role, now)

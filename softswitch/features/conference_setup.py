@@ -24,7 +24,8 @@ def start_conferences(switch: Switch) -> tuple[ConferenceService, list[APIRouter
     assert switch.media is not None and switch.b2bua is not None
     assert switch.flow_runner is not None
     service = ConferenceService(switch.media, switch.conference_settings,
-                                switch.config.data_dir / "recordings")
+                                switch.config.data_dir / "recordings",
+                                originate=switch.b2bua.originate)
     switch.flow_runner.conferences = service
     switch.add_builtin_flow("conference", conference_flow)
     b2bua = switch.b2bua

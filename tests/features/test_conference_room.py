@@ -40,7 +40,15 @@ def test_full_room_refuses_and_locked_room_admits_only_moderators() -> None:
     room.join("b", "1002", Role.MODERATOR, 1.0)
     assert room.refusal(Role.MODERATOR) == "full"
     with pytest.raises(ValueError, match="full"):
-        room.join("c", "1003", Role.MODERATOR, 2.0)
+        room.join("c", "1003", Role.MODERATOR, 2.0, passing_lock=True)
+
+
+def test_an_invite_passes_the_lock() -> None:
+    room = Room("9001", RoomSettings())
+    room.locked = True
+    with pytest.raises(ValueError, match="locked"):
+        room.join("a", "1001", Role.PARTICIPANT, 0.0)
+    assert room.join("a", "1001", Role.PARTICIPANT, 0.0, passing_lock=True).id == 1
 
 
 def test_listeners_are_never_heard_and_cannot_unmute() -> None:

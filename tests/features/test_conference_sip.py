@@ -13,14 +13,17 @@ from typing import Any
 import httpx
 import pytest
 import soundfile as sf
+from typer.testing import CliRunner
 
 from media import Leg, MediaEngine, MediaFormat
 from media.tones import ToneSpec
 from softswitch.app import Switch
+from softswitch.cli import app as cli_app
 from softswitch.config import Config
 from softswitch.store import HangupSide
-from tests.calls.harness import Sipp, add_users, caller, calls_config, passed
+from tests.calls.harness import Sipp, add_users, caller, calls_config, passed, register
 
+CALLS_SCENARIOS = Path(__file__).parents[1] / "calls" / "scenarios"
 SCENARIO = str(Path(__file__).parent / "scenarios" / "conf_uac_wait_bye.xml")
 USERS = {"1001": "ward-three-a", "1002": "ward-five-b", "1003": "clinic-c-x"}
 ROOMS = {"9002": {"pin": "1234", "moderator_pin": "9999", "end_when_moderator_leaves": True}}
@@ -223,3 +226,49 @@ async def test_room_recording_through_the_api(
     assert abs(samples).max() > 1000  # the phone's tone is in it
     await api.delete("/conferences/9003/members/1")
     await passed(a.sipp)
+
+
+def cli(switch: Switch, *args: str) -> Any:
+    """`softswitch conferences ...` against the running switch (in a thread: it blocks)."""
+    runner = CliRunner()
+    return runner.invoke(cli_app, ["conferences", *args, "--url",
+                                   f"http://127.0.0.1:{switch.http_port}",
+                                   "--data", str(switch.config.data_dir)])
+
+
+async def test_cli_invites_an_extension_and_drives_the_room(
+    switch: Switch, phones: MediaEngine, api: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    a = await dial(switch, phones, tmp_path, "1001", "9004")
+    await member_of(api, "9004", "1001")
+    callee = await Sipp(str(CALLS_SCENARIOS / "call_uas_answer.xml")).start()
+    try:
+        await register(switch, "1002", callee.port)
+        invited = await asyncio.to_thread(cli, switch, "invite", "9004", "1002")
+        assert invited.exit_code == 0, invited.output
+        assert "1002 joined as member 2 (participant)" in invited.output
+        listing = await asyncio.to_thread(cli, switch, "list")
+        assert listing.exit_code == 0
+        lines = [line.split() for line in listing.output.splitlines()]
+        assert [line[:4] for line in lines[1:]] == [
+            ["9004", "1", "1001", "participant"], ["9004", "2", "1002", "participant"]]
+        muted = await asyncio.to_thread(cli, switch, "mute", "9004", "2")
+        assert muted.exit_code == 0 and (await member_of(api, "9004", "1002"))["muted"]
+        assert (await asyncio.to_thread(cli, switch, "lock", "9004")).exit_code == 0
+        assert (await api.get("/conferences/9004")).json()["locked"] is True
+        # mistakes get the switch's reason and exit 1
+        wrong = await asyncio.to_thread(cli, switch, "kick", "9004", "7")
+        assert wrong.exit_code == 1 and "no member 7" in wrong.output
+        nobody = await asyncio.to_thread(cli, switch, "invite", "9004", "1003", "--timeout", "3")
+        assert nobody.exit_code == 1 and "480" in nobody.output  # 1003 is not registered
+        bad = await asyncio.to_thread(cli, switch, "invite", "9004", "12ab")
+        assert bad.exit_code == 1 and "pattern" in bad.output
+        kicked = await asyncio.to_thread(cli, switch, "kick", "9004", "2")
+        assert kicked.exit_code == 0
+        await passed(callee)  # the invited phone got its BYE
+    finally:
+        callee.stop()
+    await api.delete("/conferences/9004/members/1")
+    await passed(a.sipp)
+    empty = await asyncio.to_thread(cli, switch, "list")
+    assert empty.exit_code == 0 and "no conference in progress" in empty.output

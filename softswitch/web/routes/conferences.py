@@ -6,9 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from softswitch.features.conference import ConferenceError, ConferenceService
+from softswitch.features.conference import INVITE_TIMEOUT, ConferenceError, ConferenceService
+from softswitch.features.conference_room import Role
 
 __all__ = ["conferences_router"]
 
@@ -21,6 +22,12 @@ class Muted(BaseModel):
     muted: bool
 
 
+class Invite(BaseModel):
+    number: str = Field(pattern=r"^\+?[0-9]{1,32}$")
+    role: Role = Role.PARTICIPANT
+    timeout: float = Field(INVITE_TIMEOUT, gt=0, le=120)
+
+
 def _checked(work: Callable[[], Any]) -> Any:
     try:
         return work()
@@ -30,7 +37,7 @@ def _checked(work: Callable[[], Any]) -> Any:
 
 def conferences_router(service: ConferenceService) -> APIRouter:
     """GET /conferences[/ROOM]; PUT .../lock, .../members/ID/mute; DELETE .../members/ID;
-    POST/DELETE .../recording."""
+    POST/DELETE .../recording; POST .../invite (dial out, answers once the phone answers)."""
     router = APIRouter(prefix="/conferences", tags=["conferences"])
 
     @router.get("")
@@ -69,5 +76,12 @@ def conferences_router(service: ConferenceService) -> APIRouter:
         except ConferenceError as exc:
             raise HTTPException(exc.status, str(exc)) from None
         return {"room": room, "recording": str(path)}
+
+    @router.post("/{room}/invite", status_code=201)
+    async def invite(room: str, body: Invite) -> dict[str, Any]:
+        try:
+            return await service.invite(room, body.number, role=body.role, timeout=body.timeout)
+        except ConferenceError as exc:
+            raise HTTPException(exc.status, str(exc)) from None
 
     return router
