@@ -194,6 +194,9 @@ async def test_logout_ends_the_session(hospital: Hospital, browser: Browser) -> 
     assert await page.get_by_label("PIN").count() == 1
     response = await page.goto("/book/choose?kind=expert")
     assert response is not None and page.url.endswith("/book")
+    for target in ("/book/login", "/book/logout"):  # a form's address opened by hand
+        response = await page.goto(target)
+        assert response is not None and response.status == 200 and page.url.endswith("/book")
 
 
 async def test_patient_books_an_examination_and_a_general_clinic(

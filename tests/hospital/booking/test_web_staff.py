@@ -130,6 +130,8 @@ async def test_roster_needs_a_staff_login_and_a_form_token(
         "department": "ent"})
     assert forged.status == 400 and "This form has expired" in await forged.text()
     assert await hospital.service.session(hospital.expert.id) is not None
+    opened = await page.goto("/staff/roster/add")  # a form's address opened by hand
+    assert opened is not None and opened.status == 200 and page.url.endswith("/staff/roster")
     response = await page.goto("/staff/roster?day=yesterday&department=ent")
     assert response is not None and response.status == 400
     assert await message(page, "alert") == "Date must be a date such as 2026-03-01"

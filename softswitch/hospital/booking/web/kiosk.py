@@ -57,6 +57,11 @@ def kiosk_router(ctx: PageContext) -> APIRouter:
         ctx.sessions.start(request, response, KIOSK, {"card": card.number})
         return response
 
+    @router.get("/login")
+    async def login_target() -> Response:
+        """The login form's address opened by hand: the start screen."""
+        return redirect("/kiosk")
+
     @router.get("/tickets")
     async def tickets(request: Request) -> Response:
         card_number = logged_in(request)

@@ -83,6 +83,12 @@ def patient_router(ctx: PageContext) -> APIRouter:
         ctx.sessions.start(request, response, PATIENT, {"card": card.number})
         return response
 
+    @router.get("/login")
+    @router.get("/logout")
+    async def form_targets() -> Response:
+        """A form's address opened by hand (bookmark, reload after a redirect): start page."""
+        return redirect("/book")
+
     @router.post("/logout")
     async def logout(request: Request) -> Response:
         response = redirect("/book")

@@ -97,6 +97,13 @@ def staff_router(ctx: PageContext, passwords: Sequence[str]) -> APIRouter:
         ctx.sessions.start(request, response, STAFF, {"staff": True})
         return response
 
+    @router.get("/login")
+    @router.get("/logout")
+    @router.get("/roster/{action}")
+    async def form_targets() -> Response:
+        """A form's address opened by hand: the roster (or its login)."""
+        return redirect("/staff/roster")
+
     @router.post("/logout")
     async def logout() -> Response:
         response = redirect("/staff/roster")
