@@ -488,10 +488,18 @@ async def open_stream(
             stream.close(bye=False)
             if pool is not None:
                 pool.release(port)
-            if exc.errno != errno.EADDRINUSE:
+            if _errno_of(exc) != errno.EADDRINUSE:
                 raise
             continue
         return stream
     raise NoFreePortError(
         errno.EADDRINUSE, f"no free RTP port pair after {_BIND_ATTEMPTS} tries: {last_error}"
     )
+
+
+def _errno_of(exc: OSError) -> int | None:
+    """The errno of a failed bind: uvloop raises a bare OSError whose cause carries it."""
+    if exc.errno is not None:
+        return exc.errno
+    cause = exc.__cause__
+    return cause.errno if isinstance(cause, OSError) else None
