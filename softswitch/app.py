@@ -28,11 +28,13 @@ from softswitch.features import (
     InCallKeys,
     IntercomService,
     PagingService,
+    PickupService,
     TransferKeys,
     TransferService,
     conference_settings_from,
     intercom_settings_from,
     paging_settings_from,
+    pickup_groups_from,
 )
 from softswitch.features.conference_setup import start_conferences
 from softswitch.features.voicemail_setup import VoicemailFeature, start_voicemail
@@ -127,6 +129,7 @@ class Switch:
         self.conference_settings = conference_settings_from(config.features)  # ConfigError
         self.conferences: ConferenceService | None = None
         self.voicemail: VoicemailFeature | None = None
+        self.pickup_groups = pickup_groups_from(config.features)  # raises ConfigError
         self._lag_task: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []
         # Web pages of features (booking...), mounted at the root by _start_features.
@@ -255,6 +258,7 @@ class Switch:
         assert self.authenticator is not None
         self.transfer = TransferService(self.b2bua, self.authenticator)
         TransferKeys(self.incall_keys, self.transfer, self.authenticator.users)  # `##`, `*2`
+        PickupService(self.b2bua, self.authenticator.users, self.transfer, self.pickup_groups)
         self.add_builtin_flow("appointments", make_appointments_flow(
             self.booking, tts=TextToSpeech(self.config.data_dir / "tts"),
             settings=self.booking_phone))

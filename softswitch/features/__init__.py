@@ -13,6 +13,7 @@ from softswitch.features.paging_config import (
     intercom_settings_from,
     paging_settings_from,
 )
+from softswitch.features.pickup import PickupService, pickup_groups_from
 from softswitch.features.transfer import TransferService
 from softswitch.features.transfer_keys import TransferKeys
 from softswitch.features.voicemail import VoicemailService, VoicemailSettings
@@ -29,6 +30,7 @@ __all__ = [
     "KeyPress",
     "PagingService",
     "PagingSettings",
+    "PickupService",
     "Role",
     "Room",
     "TransferKeys",
@@ -40,5 +42,6 @@ __all__ = [
     "conference_settings_from",
     "intercom_settings_from",
     "paging_settings_from",
+    "pickup_groups_from",
     "start_voicemail",
 ]

@@ -241,6 +241,40 @@ class B2bua:
         """End ``call``: BYE its legs, free its media, close its record (once)."""
         self._hangup(call, None, cause, side)
 
+    async def answer_alone(self, call: Call) -> CallLeg:
+        """Answer a new call on a media leg of its own, with nobody bridged yet: a feature
+        then bridges that leg (an INVITE with Replaces, a pickup)."""
+        assert call.server is not None
+        media_a = await self.media.open_leg(leg_id=f"call{next(self._ids)}-a")
+        call.a = CallLeg("a", call, media_a,
+                         SdpSession(self.settings.capabilities, self.host, media_a.stream.local[1]),
+                         call.server.source)
+        self._calls[call.id] = call
+        await self.cdr.open(_record_of(call))
+        await self._answer_flow(call)
+        return call.a
+
+    async def take_over(self, call: Call) -> CallLeg:
+        """Answer a ringing call's caller ourselves (call pickup): its forks are CANCELled,
+        its leg B dropped, leg A answered; returns leg A for a feature to bridge."""
+        a, b = call.a, call.b
+        assert a is not None and call.state in (CallState.ROUTING, CallState.RINGING)
+        call.taken = True
+        for fork in call.forks:
+            if not fork.future.done():
+                self.core.cancel(fork.future)
+                fork.future.add_done_callback(partial(self._after_cancel, fork))
+        if b is not None:
+            call.b, call.bridge = None, None
+            await self.media.close_leg(b.media)
+        if call.answer_a is None:
+            await self._answer_flow(call)
+        else:  # early media already gave A our answer: the 200 repeats it
+            self._send_to_a(call, 200, call.answer_a)
+            call.state, call.answered_at = CallState.ANSWERED, self._clock()
+            self._spawn(self.cdr.answered(call.id, call.answered_at))
+        return a
+
     async def on_invite(self, server: ServerRequest) -> None:
         request = server.request
         if request.to.tag:
@@ -568,6 +602,10 @@ class B2bua:
                         self._drop_late_answer(fork, response)
         finally:
             cancelled.cancel()
+        if call.taken:  # picked up (take_over): the forks are CANCELled already
+            if winner is not None:
+                self._drop_late_answer(*winner)
+            return
         for future, fork in pending.items():
             self.core.cancel(future)
             future.add_done_callback(partial(self._after_cancel, fork))

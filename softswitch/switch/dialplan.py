@@ -295,6 +295,10 @@ class DialPlan:
             "*78": "dnd_on",
             "*79": "dnd_off",
             "*8": "pickup",
+            "**": "pickup_directed",
+            "*0": "speed_dial",
+            "*11": "hotdesk_login",
+            "*12": "hotdesk_logout",
             "*80": "intercom",
             "*97": "voicemail",
         }

@@ -101,6 +101,7 @@ class Call:
     media_timer: asyncio.TimerHandle | None = None  # next RTP counter sample
     forks: list[Fork] = field(default_factory=list)
     trunk: str | None = None  # leg B goes out through this trunk (dial plan Trunk route)
+    taken: bool = False  # answered by the switch for a feature while ringing (pickup)
     # told (cause, side) once when the call ends: features that hold on to a call (paging)
     on_end: list[Callable[[str, HangupSide], None]] = field(default_factory=list)
     cost_class: str | None = None

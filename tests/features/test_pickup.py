@@ -1,0 +1,92 @@
+"""Call pickup over real SIP with SIPp phones: 1001 calls 1002, which rings; 1003 (same
+department) dials *8, or 1004 (another department) dials **1002, and talks to 1001; 1002's
+ringing is CANCELled. Nothing ringing in the group is a 404."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from softswitch.app import Switch
+from softswitch.store import Disposition
+from softswitch.switch.directory import make_user
+from tests.calls.harness import Sipp, caller, calls_config, passed, register
+from tests.features.harness import talking_caller
+from tests.features.test_transfer_refer import closed_records
+
+PASSWORDS = {"1001": "caller-pass-a", "1002": "callee-pass-b", "1003": "nurse-pass-c",
+             "1004": "porter-pass-d"}
+DEPARTMENTS = {"1001": "admin", "1002": "ward3", "1003": "ward3", "1004": "porters"}
+
+
+@pytest.fixture
+async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
+    sw = Switch(calls_config(tmp_path))
+    await sw.start()
+    assert sw.database is not None
+    await sw.database.users.add_many([
+        make_user(e, p, sw.realm, department=DEPARTMENTS[e]) for e, p in PASSWORDS.items()])
+    try:
+        yield sw
+    finally:
+        await sw.stop()
+
+
+async def ringing(switch: Switch, timeout: float = 10.0) -> None:
+    assert switch.b2bua is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(c["state"] == "ringing" for c in switch.b2bua.calls()):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("nothing rang")
+
+
+async def pick_up(switch: Switch, tmp: Path, picker: str, dialled: str) -> None:
+    """1001 calls 1002 (ringing), ``picker`` dials ``dialled``; every phone must pass."""
+    rung = await Sipp("call_uas_ring.xml").start()
+    uac = talking_caller(switch, "1001", PASSWORDS["1001"], "1002", tmp, 2000)
+    grabber = caller("call_uac_wait_bye.xml", switch.sip_port, picker, PASSWORDS[picker],
+                     dialled, tmp)
+    try:
+        await register(switch, "1002", rung.port)
+        await uac.start()
+        await ringing(switch)
+        await grabber.start()
+        await passed(uac)  # answered by the picker, talks, hangs up
+        await passed(grabber)  # ... which hangs up the picker too
+        await passed(rung)  # 1002 was CANCELled
+    finally:
+        for peer in (uac, grabber, rung):
+            peer.stop()
+
+
+async def test_group_pickup_answers_a_call_ringing_in_the_department(
+        switch: Switch, tmp_path: Path) -> None:
+    await pick_up(switch, tmp_path, "1003", "*8")
+    records = {r.dialled: r for r in await closed_records(switch, 2)}
+    assert records["1002"].disposition is Disposition.ANSWERED
+    assert records["*8"].disposition is Disposition.ANSWERED
+    assert switch.b2bua is not None and switch.b2bua.calls() == []
+
+
+async def test_directed_pickup_answers_a_call_ringing_that_extension(
+        switch: Switch, tmp_path: Path) -> None:
+    await pick_up(switch, tmp_path, "1004", "**1002")
+    records = {r.dialled: r for r in await closed_records(switch, 2)}
+    assert records["**1002"].disposition is Disposition.ANSWERED
+
+
+async def test_group_pickup_with_nothing_ringing_is_refused(
+        switch: Switch, tmp_path: Path) -> None:
+    uac = caller("call_uac_404.xml", switch.sip_port, "1003", PASSWORDS["1003"], "*8", tmp_path)
+    try:
+        await passed(await uac.start())
+    finally:
+        uac.stop()
+    [record] = await closed_records(switch, 1)
+    assert record.cause == "404 no ringing call"
