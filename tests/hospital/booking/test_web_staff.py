@@ -160,3 +160,15 @@ async def test_staff_moves_an_unbooked_session_to_another_expert_and_half_day(
     assert await message(staff, "alert") == "李敏 is already on the roster that morning"
     again = await hospital.service.sessions(kind="expert", department="ent", on=tomorrow)
     assert sorted(s.id for s in again) == sorted(s.id for s in roster)
+
+
+async def test_guessing_the_staff_password_blocks_that_computer(
+        hospital: Hospital, browser: Browser) -> None:
+    page = await new_page(browser, hospital.url)
+    for attempt in range(5):
+        await staff_login(page, f"guess-{attempt}")
+        assert await message(page, "alert") == "Wrong staff password."
+    await staff_login(page, STAFF_PASSWORD)  # even the right one, for a while
+    assert await message(page, "alert") == ("Too many wrong tries from this device. Please "
+                                            "wait 15 minutes or ask at the registration desk.")
+    assert await page.locator("#roster").count() == 0

@@ -18,6 +18,7 @@ from softswitch.hospital.booking.web.i18n import (
     pick_language,
     translator,
 )
+from softswitch.hospital.booking.web.logins import LoginGuard
 from softswitch.hospital.booking.web.render import Renderer
 from softswitch.hospital.booking.web.sessions import Sessions
 
@@ -38,6 +39,8 @@ class PageContext:
     sessions: Sessions
     renderer: Renderer
     today: Callable[[], datetime.date]
+    card_guard: LoginGuard
+    staff_guard: LoginGuard
     language: str = "en"  # the hospital's default for pages
 
     def lang(self, request: Request) -> str:

@@ -100,6 +100,8 @@ ZH = {
     "PIN must contain digits only": "密码只能是数字",
     "Card number is missing": "请输入就诊卡号",
     "PIN is missing": "请输入密码",
+    "Too many wrong tries from this device. Please wait 15 minutes or ask at the "
+    "registration desk.": "本设备输入错误次数过多，请15分钟后再试或到挂号窗口办理。",
 }
 
 

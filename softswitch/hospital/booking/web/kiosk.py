@@ -12,8 +12,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from softswitch.hospital.booking import BookingError, CardLocked
 from softswitch.hospital.booking.web.context import PageContext, redirect
-from softswitch.hospital.booking.web.forms import FormError, digits, read_form
+from softswitch.hospital.booking.web.forms import FormError
 from softswitch.hospital.booking.web.guard import GuardedRoute
+from softswitch.hospital.booking.web.logins import TooManyTries, card_login
 from softswitch.hospital.booking.web.sessions import CsrfError, SessionKind
 
 __all__ = ["KIOSK", "kiosk_router"]
@@ -43,13 +44,12 @@ def kiosk_router(ctx: PageContext) -> APIRouter:
     @router.post("/login")
     async def login(request: Request) -> Response:
         try:
-            form = await read_form(request)
-            ctx.sessions.check_csrf(request, form.get("csrf", ""))
-            card_number = digits(form, "card", "Card number")
-            pin = digits(form, "pin", "PIN", max_len=12)
-            card = await ctx.service.verify_card(card_number, pin, source="kiosk")
+            card = await card_login(ctx.service, ctx.sessions, ctx.card_guard, request,
+                                    source="kiosk")
         except (FormError, CsrfError) as error:
             return start_screen(request, str(error), 400)
+        except TooManyTries as error:
+            return start_screen(request, str(error), 429)
         except BookingError as error:
             return start_screen(request, error, 423 if isinstance(error, CardLocked)
                                 else 403)

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from softswitch.hospital.booking.web.context import PageContext
 from softswitch.hospital.booking.web.kiosk import kiosk_router
+from softswitch.hospital.booking.web.logins import LoginGuard
 from softswitch.hospital.booking.web.patient import patient_router
 from softswitch.hospital.booking.web.render import Renderer
 from softswitch.hospital.booking.web.sessions import Sessions
@@ -26,8 +27,10 @@ def booking_pages(service: Any, *, secret: str, staff_passwords: Sequence[str],
 
     `secret` signs the session cookies and CSRF tokens (keep it across restarts so sessions
     survive); `staff_passwords` log staff in; `today` is the hospital's local date."""
-    ctx = PageContext(service=service, sessions=Sessions(secret),
-                      renderer=Renderer(), today=today)
+    ctx = PageContext(service=service, sessions=Sessions(secret), renderer=Renderer(),
+                      today=today,
+                      card_guard=LoginGuard(max_failures=30, window=600.0),
+                      staff_guard=LoginGuard(max_failures=5, window=300.0))
     router = APIRouter(include_in_schema=False)
 
     @router.get("/static/booking.css")

@@ -19,12 +19,12 @@ from softswitch.hospital.booking.web.forms import (
     KINDS,
     FormError,
     choice,
-    digits,
     integer,
     iso_date,
     read_form,
 )
 from softswitch.hospital.booking.web.guard import GuardedRoute
+from softswitch.hospital.booking.web.logins import TooManyTries, card_login
 from softswitch.hospital.booking.web.sessions import CsrfError, SessionKind
 
 __all__ = ["PATIENT", "patient_router"]
@@ -66,19 +66,16 @@ def patient_router(ctx: PageContext) -> APIRouter:
 
     @router.post("/login")
     async def login(request: Request) -> Response:
-        card_number = ""
         try:
-            form = await read_form(request)
-            card_number = form.get("card", "").strip()[:32]
-            ctx.sessions.check_csrf(request, form.get("csrf", ""))
-            card_number = digits(form, "card", "Card number")
-            pin = digits(form, "pin", "PIN", max_len=12)
-            card = await ctx.service.verify_card(card_number, pin, source="web")
+            card = await card_login(ctx.service, ctx.sessions, ctx.card_guard, request,
+                                    source="web")
         except (FormError, CsrfError) as error:
-            return await login_page(request, str(error), 400, card_number)
+            return await login_page(request, str(error), 400, await _typed_card(request))
+        except TooManyTries as error:
+            return await login_page(request, str(error), 429)
         except BookingError as error:
             status = 423 if isinstance(error, CardLocked) else 403
-            return await login_page(request, error, status, card_number)
+            return await login_page(request, error, status, await _typed_card(request))
         response = redirect("/book")
         ctx.sessions.start(request, response, PATIENT, {"card": card.number})
         return response
@@ -192,3 +189,10 @@ async def _sessions(ctx: PageContext, kind: str, place: str, day: datetime.date)
     return sorted(found, key=lambda s: (s.half != "morning", s.expert.name if s.expert else "",
                                         s.id))
 
+
+async def _typed_card(request: Request) -> str:
+    """What was typed as the card number, to keep it in the form (the body is cached)."""
+    try:
+        return str((await request.form()).get("card", "")).strip()[:32]
+    except Exception:  # the form could not be read at all: nothing to keep
+        return ""

@@ -9,7 +9,6 @@ page; the patient page and the phone line see a change at once.
 from __future__ import annotations
 
 import datetime
-import hmac
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -30,6 +29,7 @@ from softswitch.hospital.booking.web.forms import (
     text,
 )
 from softswitch.hospital.booking.web.guard import GuardedRoute
+from softswitch.hospital.booking.web.logins import TooManyTries, staff_login
 from softswitch.hospital.booking.web.sessions import CsrfError, SessionKind
 
 __all__ = ["STAFF", "staff_router"]
@@ -84,15 +84,12 @@ def staff_router(ctx: PageContext, passwords: Sequence[str]) -> APIRouter:
     @router.post("/login")
     async def login(request: Request) -> Response:
         try:
-            form = await read_form(request)
-            ctx.sessions.check_csrf(request, form.get("csrf", ""))
-            password = text(form, "password", "Password", max_len=200).encode()
+            if not await staff_login(accepted, ctx.sessions, ctx.staff_guard, request):
+                return login_page(request, "Wrong staff password.", 403)
         except (FormError, CsrfError) as error:
             return login_page(request, str(error), 400)
-        # Compare with every accepted secret (no early exit: the time says nothing).
-        matches = [hmac.compare_digest(password, secret) for secret in accepted]
-        if not any(matches):
-            return login_page(request, "Wrong staff password.", 403)
+        except TooManyTries as error:
+            return login_page(request, str(error), 429)
         response = redirect("/staff/roster")
         ctx.sessions.start(request, response, STAFF, {"staff": True})
         return response
