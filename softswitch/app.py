@@ -358,6 +358,8 @@ class Switch:
         if self.transfer is not None:
             await self.transfer.close()
             self.transfer = None
+        if self.voicemail is not None:
+            self.voicemail.close()
         if self.b2bua is not None:  # calls: BYE both legs, write the records
             await self.b2bua.close()
             self.b2bua = None

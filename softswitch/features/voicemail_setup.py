@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
 
+from softswitch.features.mwi import MwiService
 from softswitch.features.voicemail import (
     DEPOSIT_FLOW,
     MAILBOX_FLOW,
@@ -32,10 +33,14 @@ VOICEMAIL_DIR = "voicemail"
 
 @dataclass
 class VoicemailFeature:
-    """What the switch keeps of voicemail: the service and its API routers."""
+    """What the switch keeps of voicemail: the service, MWI and its API routers."""
 
     service: VoicemailService
+    mwi: MwiService
     routers: list[APIRouter] = field(default_factory=list)
+
+    def close(self) -> None:
+        self.mwi.close()
 
 
 def start_voicemail(switch: Switch) -> VoicemailFeature:
@@ -59,4 +64,11 @@ def start_voicemail(switch: Switch) -> VoicemailFeature:
                                {"mailbox": call.caller, "require_pin": from_trunk})
 
     b2bua.serve_feature("voicemail", check_mailbox)
-    return VoicemailFeature(service)
+    assert switch.core is not None and switch.authenticator is not None
+    assert switch.location is not None and switch.registrar is not None
+    mwi = MwiService(switch.core, switch.authenticator, switch.location, service.counts,
+                     host=b2bua.host, port=b2bua.port)
+    mwi.attach()
+    service.on_change(mwi.mailbox_changed)
+    switch.registrar.on_registered = mwi.registered
+    return VoicemailFeature(service, mwi)

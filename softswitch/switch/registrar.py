@@ -56,6 +56,8 @@ class Registrar:
         # node; a multi-node store would swap this for a shared cache.
         self._cache: OrderedDict[str, list[Binding]] = OrderedDict()
         self._cache_size = cache_size
+        # Told of bindings that are new to an AOR after they are committed (MWI lamps).
+        self.on_registered: Callable[[str, list[Binding]], None] | None = None
 
     def on_register(self, server_request: ServerRequest) -> Coroutine[Any, Any, None] | None:
         """Challenge synchronously when there is nothing to verify; else return the work,
@@ -87,6 +89,11 @@ class Registrar:
             server_request.reply(error.status, error.reason, headers=error.headers)
             return
         server_request.reply(200, headers=ok_headers(plan, request, now))
+        if self.on_registered is not None and plan.upserts:
+            known = {binding.key for binding in existing}
+            fresh = [binding for binding in plan.upserts if binding.key not in known]
+            if fresh:
+                self.on_registered(aor, fresh)
 
     async def _current(self, aor: str, now: float) -> list[Binding]:
         """The AOR's live bindings: from the write-through cache, else from the store."""

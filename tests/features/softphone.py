@@ -1,8 +1,9 @@
 """A small softphone for feature tests: SIP over real UDP on 127.0.0.1, RTP through a
 `media.MediaEngine` leg (so it sends tones and RFC 4733 digits and records what it hears).
 
-It places one call at a time (answering the 407 digest challenge), answers in-dialog BYE and
-any NOTIFY with 200 and keeps what it received, and can SUBSCRIBE. Every wait is bounded.
+It places one call at a time (answering the 407 digest challenge), answers BYE and NOTIFY
+with 200 (keeping the NOTIFYs), refuses calls to itself as busy, and can REGISTER and
+SUBSCRIBE. Every wait is bounded.
 """
 
 from __future__ import annotations
@@ -110,7 +111,9 @@ class Phone:
         if isinstance(message, Response):
             self._responses.put_nowait(message)
             return
-        self._answer(message, 200)
+        if message.method == "ACK":
+            return
+        self._answer(message, 486 if message.method == "INVITE" else 200)
         if message.method == "BYE":
             self.byes.set()
         elif message.method == "NOTIFY":
@@ -122,7 +125,7 @@ class Phone:
             self._notified.notify_all()
 
     def _answer(self, request: Request, status: int) -> None:
-        lines = [f"SIP/2.0 {status} OK"]
+        lines = [f"SIP/2.0 {status} {'OK' if status == 200 else 'Busy Here'}"]
         for name in ("via", "from", "to", "call-id", "cseq"):
             for value in request.headers.get_all(name):
                 if name == "to" and "tag=" not in value:
@@ -275,22 +278,38 @@ class Phone:
         """Everything the phone received during its last call, as 8 kHz samples."""
         return np.concatenate(self._heard) if self._heard else np.zeros(0, np.int16)
 
-    # -- subscriptions -----------------------------------------------------------------------
-    async def subscribe(self, event: str = "message-summary", expires: int = 600,
-                        call_id: str | None = None, to_tag: str = "") -> Response:
-        uri = f"sip:{self.extension}@127.0.0.1:{self.switch_port}"
-        to = f"<{uri}>" + (f";tag={to_tag}" if to_tag else "")
-        self._sub_call_id = call_id or f"{secrets.token_hex(8)}@phone"
-        self._sub_cseq = getattr(self, "_sub_cseq", 0) + 10
-        request = self._request("SUBSCRIBE", uri, to=to, from_tag=getattr(
-            self, "_sub_tag", None) or self._new_sub_tag(), call_id=self._sub_call_id,
-            cseq=self._sub_cseq, extra=f"Event: {event}\r\nExpires: {expires}\r\n"
-            "Accept: application/simple-message-summary\r\n")
+    async def register(self, expires: int = 600) -> Response:
+        """REGISTER this phone's address as the extension's contact (digest answered)."""
+        aor = f"<sip:{self.extension}@127.0.0.1>"
+        request = self._request("REGISTER", f"sip:127.0.0.1:{self.switch_port}", to=aor,
+                                from_tag=secrets.token_hex(4),
+                                call_id=f"{secrets.token_hex(8)}@phone", cseq=1,
+                                extra=f"Expires: {expires}\r\n")
         return await self._transaction(request)
 
-    def _new_sub_tag(self) -> str:
-        self._sub_tag = secrets.token_hex(4)
-        return self._sub_tag
+    # -- subscriptions -----------------------------------------------------------------------
+    async def subscribe(self, expires: int = 600, event: str = "message-summary",
+                        mailbox: str | None = None) -> Response:
+        """A new subscription (to one's own mailbox unless ``mailbox`` says otherwise)."""
+        self._sub = [f"{secrets.token_hex(8)}@phone", secrets.token_hex(4), "", 1]
+        response = await self._subscribe(expires, event, mailbox or self.extension)
+        self._sub[2] = response.to.tag or ""
+        return response
+
+    async def refresh(self, expires: int) -> Response:
+        """SUBSCRIBE again inside the subscription's dialog (Expires 0 ends it)."""
+        return await self._subscribe(expires, "message-summary", self.extension)
+
+    async def _subscribe(self, expires: int, event: str, mailbox: str) -> Response:
+        call_id, from_tag, to_tag, cseq = self._sub
+        uri = f"sip:{mailbox}@127.0.0.1:{self.switch_port}"
+        to = f"<{uri}>" + (f";tag={to_tag}" if to_tag else "")
+        request = self._request("SUBSCRIBE", uri, to=to, from_tag=from_tag, call_id=call_id,
+                                cseq=cseq, extra=f"Event: {event}\r\nExpires: {expires}\r\n"
+                                "Accept: application/simple-message-summary\r\n")
+        response = await self._transaction(request)
+        self._sub[3] = self.last_request.cseq.number + 1
+        return response
 
     async def next_notify(self, count: int, timeout: float = 10.0) -> Request:
         """Wait until ``count`` NOTIFYs arrived in all; the last one."""
