@@ -32,6 +32,7 @@ from softswitch.features.transfer_sip import (
     TransferError,
     notify_headers,
     parse_refer_to,
+    parse_replaces,
     sipfrag,
 )
 from softswitch.sip.dialog import DialogError, DialogId, DialogStateError
@@ -91,6 +92,7 @@ class TransferService:
         self._links: dict[CallLeg, CallLeg] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         b2bua.core.handle("REFER", self.on_refer)
+        b2bua.serve_replaces(self.on_replacing_invite)
 
     async def close(self) -> None:
         """Stop the transfers in progress (the calls themselves end with the B2BUA)."""
@@ -158,6 +160,35 @@ class TransferService:
         if self.partner(found) is None:
             raise TransferError(481, "Replaced Call Has Nobody To Join")
         return found
+
+    # -- INVITE with Replaces -------------------------------------------------------------
+    async def on_replacing_invite(self, call: Call) -> None:
+        """An INVITE with Replaces (RFC 3891) takes the place of the dialog it names: the
+        same user moving a call to another phone. The old leg is hung up; nobody else sees a
+        change (the media stays anchored)."""
+        assert call.server is not None
+        try:
+            replaces = parse_replaces(call.server.request.headers.get("replaces") or "")
+        except TransferError as exc:
+            await self.b2bua.refuse(call, exc.status, exc.reason, exc.reason)
+            return
+        old = self.b2bua.leg_of(replaces.dialog_id) or self.b2bua.leg_of(
+            DialogId(replaces.call_id, replaces.from_tag, replaces.to_tag))
+        partner = self.partner(old) if old is not None else None
+        if old is None or partner is None or old.call.state is not CallState.ANSWERED:
+            await self.b2bua.refuse(call, 481, "Call/Transaction Does Not Exist",
+                                    "replaced dialog not found")
+            return
+        if party_of(old) != call.caller:
+            await self.b2bua.refuse(call, 403, "Not Your Call", "replaces another's call")
+            return
+        log.info("call %s: %s replaces its dialog in %s", call.id, call.caller, old.call.id)
+        call.callee = party_of(partner)
+        alone = self.b2bua.detach(old)
+        self.unlink(old)
+        leg = await self.b2bua.answer_alone(call)
+        self.connect(leg, partner)
+        self.b2bua.hang_up(alone, "replaced")
 
     # -- blind ----------------------------------------------------------------------------
     async def blind(self, leg: CallLeg, transferee: CallLeg, number: str, user: User,

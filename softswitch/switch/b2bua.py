@@ -155,6 +155,7 @@ class B2bua:
         self._route_handlers: dict[type, RouteHandler] = {}
         self._feature_handlers: dict[str, RouteHandler] = {}
         self._bridged_hooks: list[CallHook] = []
+        self._replaces: Callable[[Call], Awaitable[None]] | None = None
         self._diversion: Diversion | None = None
         self.originator = Originator(self)
 
@@ -170,6 +171,11 @@ class B2bua:
     def serve_feature(self, name: str, handler: RouteHandler) -> None:
         """Let a feature serve the dial plan's feature code named ``name`` (``pickup``...)."""
         self._feature_handlers[name] = handler
+
+    def serve_replaces(self, handler: Callable[[Call], Awaitable[None]]) -> None:
+        """Let a feature take every new INVITE with a Replaces header (RFC 3891) from an
+        extension: ``handler(call)`` answers or refuses it like a route handler."""
+        self._replaces = handler
 
     def on_bridged(self, hook: CallHook) -> None:
         """Call ``hook(call)`` whenever a call's two legs are connected (answer, transfer)."""
@@ -299,6 +305,12 @@ class B2bua:
             _refuse_session_terms(server, exc)
             return
         dialled = request.uri.user if isinstance(request.uri, SipURI) else None
+        if self._replaces is not None and trunk_in is None and "replaces" in request.headers:
+            await self._replaces(Call(
+                id=request.call_id, caller=caller, callee="", dialled=dialled or "",
+                route="replaces", started_at=self._clock(), server=server, offer=offer,
+                session_terms=terms_a))
+            return
         target = trunk_in.did_target(dialled or "") if trunk_in else dialled  # DID map
         route = self._route(target or "", cos)
         call = Call(

@@ -31,7 +31,7 @@ Receiver = Callable[[Request | Response, Destination], None]
 Absorber = Callable[[tuple[str, str, int | None, str]], bool]
 
 # Option tags the switch understands in Require (RFC 3327 Path, RFC 5626 outbound).
-SUPPORTED_EXTENSIONS = ("path", "outbound", "100rel")
+SUPPORTED_EXTENSIONS = ("path", "outbound", "100rel", "replaces")
 
 
 class TlsConfigError(Exception):

@@ -103,7 +103,8 @@ class ScriptedPhone:
     def _contact(self) -> str:
         return f"sip:{self.extension}@127.0.0.1:{self.port}"
 
-    async def call(self, number: str, rtp_port: int = 40000) -> PhoneCall:
+    async def call(self, number: str, rtp_port: int = 40000,
+                   extra: tuple[tuple[str, str], ...] = ()) -> PhoneCall:
         """INVITE ``number`` (answering the 407), ACK the 200: a confirmed call."""
         headers = Headers()
         headers.add("Via", f"SIP/2.0/UDP 127.0.0.1:{self.port};branch={new_branch()};rport")
@@ -113,6 +114,8 @@ class ScriptedPhone:
         headers.add("Call-ID", new_call_id("phone"))
         headers.add("CSeq", "1 INVITE")
         headers.add("Contact", f"<{self._contact()}>")
+        for name, value in extra:
+            headers.add(name, value)
         headers.add("Content-Type", "application/sdp")
         invite = Request("INVITE", parse_uri(f"sip:{number}@127.0.0.1:{self.switch_port}"),
                          headers, SDP.format(port=rtp_port).encode())

@@ -84,3 +84,32 @@ async def test_refer_with_an_unknown_replaces_is_refused(switch: Switch, tmp_pat
     finally:
         phone.close()
         transferee.stop()
+
+
+async def test_invite_with_replaces_moves_a_call_to_another_phone(
+        switch: Switch, tmp_path: Path) -> None:
+    """1001 on its desk phone talks to 1002, then its softphone sends an INVITE with Replaces
+    naming the desk phone's dialog (RFC 3891): the softphone takes over, the desk phone gets
+    a BYE, 1002 notices nothing until the softphone hangs up."""
+    transferee = await Sipp("call_uas_answer.xml").start()
+    desk = await ScriptedPhone("1001", USERS["1001"], switch.sip_port).start()
+    soft = await ScriptedPhone("1001", USERS["1001"], switch.sip_port).start()
+    stranger = await ScriptedPhone("1003", USERS["1003"], switch.sip_port).start()
+    try:
+        await register(switch, "1002", transferee.port)
+        first = await desk.call("1002", rtp_port=40016)
+        dialog = first.dialog.id
+        value = f"{dialog.call_id};to-tag={dialog.remote_tag};from-tag={dialog.local_tag}"
+        with pytest.raises(AssertionError, match="403"):
+            await stranger.call("1002", rtp_port=40018, extra=(("Replaces", value),))
+        moved = await soft.call("1002", rtp_port=40020, extra=(("Replaces", value),))
+        bye = await desk.request("BYE")
+        assert bye.call_id == dialog.call_id
+        desk.answer(bye)
+        hangup = await soft.in_dialog(moved, "BYE", [])
+        assert hangup.status == 200
+        await passed(transferee)  # 1002 gets its BYE only now
+    finally:
+        for phone in (desk, soft, stranger):
+            phone.close()
+        transferee.stop()
