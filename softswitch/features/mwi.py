@@ -6,7 +6,7 @@ with the summary; every change of the mailbox's counts NOTIFYs it again, a refre
 subscription, Expires 0 or the lapse of it ends it (a last NOTIFY with
 ``Subscription-State: terminated``). Unsolicited: phones that do not subscribe still get an
 out-of-dialog NOTIFY at each registered contact when the counts change and when they
-(re-)register, as most phones light their lamp from that too.
+(re-)register with messages waiting, as most phones light their lamp from that too.
 
 Subscriptions are soft state kept in memory: a restarted switch has none, and phones
 re-subscribe when their refresh is refused with 481 (RFC 6665 section 4.1.2.2).
@@ -186,8 +186,10 @@ class MwiService:
         self._spawn(self._announce(mailbox))
 
     def registered(self, aor: str, bindings: list[Binding]) -> None:
-        """A phone (re-)registered: light (or clear) its lamp at once."""
-        self._spawn(self._unsolicited(aor, bindings))
+        """A phone (re-)registered: light its lamp at once when the mailbox holds messages
+        (an empty mailbox sends nothing: most registrations are of phones with none, and
+        a phone that registers knows of no lamp to clear)."""
+        self._spawn(self._unsolicited(aor, bindings, only_if_messages=True))
 
     async def _announce(self, mailbox: str) -> None:
         subscribed = [sub for sub in self._subs.values() if sub.mailbox == mailbox]
@@ -210,10 +212,13 @@ class MwiService:
         await self._send(parse_uri(sub.target), headers, sub.mailbox, new, old,
                          sub.destination)
 
-    async def _unsolicited(self, mailbox: str, bindings: list[Binding]) -> None:
+    async def _unsolicited(self, mailbox: str, bindings: list[Binding], *,
+                           only_if_messages: bool = False) -> None:
         if not bindings:
             return
         new, old = await self.counts(mailbox)
+        if only_if_messages and not new + old:
+            return
         for binding in bindings:
             destination = destination_of(binding)
             account = f"<{self._account(mailbox)}>"

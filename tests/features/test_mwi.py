@@ -98,16 +98,20 @@ async def test_subscribe_is_authenticated_and_limited_to_ones_own_mailbox(
         assert (await phone.subscribe()).status in (401, 403, 407)
 
 
-async def test_registering_phone_gets_an_unsolicited_notify(switch: Switch,
-                                                            tmp_path: Path) -> None:
+async def test_registered_phones_get_unsolicited_notifies(switch: Switch,
+                                                          tmp_path: Path) -> None:
     async with Phone(switch.sip_port, "1002", USERS["1002"]) as phone:
-        assert (await phone.register()).status == 200
-        lamp = await phone.next_notify(1)
-        assert summary(lamp)["Messages-Waiting"] == "no"
-        assert lamp.headers.get("subscription-state") == "active"
-        assert (await phone.register()).status == 200  # a refresh: no new NOTIFY
+        assert (await phone.register()).status == 200  # empty mailbox: no NOTIFY
         # the phone is registered but busy: the call goes to voicemail
         await leave_message(switch, tmp_path)
-        lit = await phone.next_notify(2, timeout=30)
+        lit = await phone.next_notify(1, timeout=30)
         assert summary(lit)["Voice-Message"] == "1/0 (0/0)"
-        assert len(phone.notifies) == 2
+        assert lit.headers.get("subscription-state") == "active"
+        assert len(phone.notifies) == 1
+    async with Phone(switch.sip_port, "1002", USERS["1002"]) as desk:  # a second phone
+        assert (await desk.register()).status == 200
+        lamp = await desk.next_notify(1)
+        assert summary(lamp)["Messages-Waiting"] == "yes"
+        assert (await desk.register()).status == 200  # a refresh: no new NOTIFY
+        await desk.register()
+        assert len(desk.notifies) == 1
