@@ -55,10 +55,12 @@ HeaderSource = Sequence[tuple[str, str]] | Callable[[Binding], Iterable[tuple[st
 class OriginateError(Exception):
     """The originated call was not answered: ``status`` as a caller would have heard it."""
 
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str,
+                 disposition: Disposition = Disposition.FAILED) -> None:
         super().__init__(f"{status} {reason}")
         self.status = status
         self.reason = reason
+        self.disposition = disposition  # for the originated call's CDR
 
 
 @dataclass(eq=False)
@@ -135,20 +137,28 @@ class Originator:
         call.b = CallLeg("b", call, media, SdpSession(caps, b2bua.host, media.stream.local[1]),
                          destination_of(contacts[0]))
         b2bua._calls[call.id] = call
-        try:
-            await b2bua.cdr.open(CallRecord(call.id, caller_id, number, number, purpose,
-                                            call.started_at))
-        except Exception:
-            b2bua._calls.pop(call.id, None)
-            await b2bua.media.close_leg(media)
-            raise
+        # The record is written while the phones ring (a page opens 100 at once: waiting for
+        # each commit before its INVITE would delay the last phone by 100 commits).
+        opening = asyncio.ensure_future(b2bua.cdr.open(
+            CallRecord(call.id, caller_id, number, number, purpose, call.started_at)))
         try:
             bindings = self._send_invites(call, contacts, headers, display_name)
             fork, ok = await self._await_answer(call, timeout or b2bua.settings.no_answer_timeout)
+        except OriginateError as failure:
+            _after(opening, partial(b2bua._hangup, call, None, failure.reason,
+                                    HangupSide.CALLEE, disposition=failure.disposition))
+            raise
         except BaseException:
             self._cancel_forks(call, [f for f in call.forks if not f.future.done()])
-            b2bua._hangup(call, None, "originate cancelled", HangupSide.SWITCH,
-                          disposition=Disposition.CANCELLED)
+            _after(opening, partial(b2bua._hangup, call, None, "originate cancelled",
+                                    HangupSide.SWITCH, disposition=Disposition.CANCELLED))
+            raise
+        try:
+            await opening
+        except Exception:
+            b2bua._drop_late_answer(fork, ok)
+            b2bua._calls.pop(call.id, None)
+            await b2bua.media.close_leg(media)
             raise
         return self._connect(call, fork, ok, bindings[fork], max_seconds)
 
@@ -233,12 +243,9 @@ class Originator:
         if winner is not None:
             return winner
         if pending:
-            status, reason, disposition = 408, "No Answer", Disposition.NO_ANSWER
-        else:
-            status = best_failure(failures)
-            reason, disposition = f"{status} from {call.callee}", disposition_for(status)
-        b2bua._hangup(call, None, reason, HangupSide.CALLEE, disposition=disposition)
-        raise OriginateError(status, reason)
+            raise OriginateError(408, "No Answer", Disposition.NO_ANSWER)
+        status = best_failure(failures)
+        raise OriginateError(status, f"{status} from {call.callee}", disposition_for(status))
 
     def _cancel_forks(self, call: Call, forks: Iterable[Fork]) -> None:
         for fork in forks:
@@ -290,3 +297,18 @@ def _answer_of(response: Response) -> SessionDescription:
     if not response.body:
         raise SdpError("the 2xx has no SDP answer", 488)
     return parse_sdp(response.body)
+
+
+def _after(opening: asyncio.Future[None], then: Callable[[], None]) -> None:
+    """Run ``then`` once the call's record is written (or failed to be): a hang-up closes
+    the record, so it must not overtake the open."""
+
+    def written(future: asyncio.Future[None]) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            log.warning("originated call: record not written: %s", future.exception())
+        then()
+
+    if opening.done():
+        written(opening)
+    else:
+        opening.add_done_callback(written)
