@@ -18,6 +18,7 @@ import asyncio
 import enum
 import errno
 import functools
+import random
 import secrets
 import socket
 import struct
@@ -108,6 +109,12 @@ class PortPool:
                 self._taken.add(port)
                 return port
         raise NoFreePortError(errno.EADDRINUSE, "no free port in the RTP port range")
+
+    def jump(self) -> None:
+        """Go on from a random place: called when a port was taken by another process,
+        whose ports come in blocks (another switch's pool starts at the same first port),
+        so the next ones in order are likely taken too."""
+        self._next = random.randrange(len(self._ports))
 
     def release(self, port: int) -> None:
         """Give a port back; unknown ports are ignored (release is idempotent)."""
@@ -490,6 +497,8 @@ async def open_stream(
                 pool.release(port)
             if _errno_of(exc) != errno.EADDRINUSE:
                 raise
+            if pool is not None:
+                pool.jump()
             continue
         return stream
     raise NoFreePortError(
