@@ -37,6 +37,8 @@ from softswitch.features import (
     pickup_groups_from,
 )
 from softswitch.features.conference_setup import start_conferences
+from softswitch.features.speeddial import SpeedDials, speed_dials_from
+from softswitch.features.speeddial_api import speed_dials_router
 from softswitch.features.voicemail_setup import VoicemailFeature, start_voicemail
 from softswitch.flows import (
     EngineMediaPort,
@@ -130,6 +132,7 @@ class Switch:
         self.conferences: ConferenceService | None = None
         self.voicemail: VoicemailFeature | None = None
         self.pickup_groups = pickup_groups_from(config.features)  # raises ConfigError
+        self.system_speed_dials = speed_dials_from(config.features)  # raises ConfigError
         self._lag_task: asyncio.Task[None] | None = None
         self._background: list[asyncio.Task[None]] = []
         # Web pages of features (booking...), mounted at the root by _start_features.
@@ -259,6 +262,9 @@ class Switch:
         self.transfer = TransferService(self.b2bua, self.authenticator)
         TransferKeys(self.incall_keys, self.transfer, self.authenticator.users)  # `##`, `*2`
         PickupService(self.b2bua, self.authenticator.users, self.transfer, self.pickup_groups)
+        speed_dials = SpeedDials(self.database.connection, self.system_speed_dials)
+        speed_dials.attach(self.b2bua)
+        routers.append(speed_dials_router(speed_dials, self.database.users))
         self.add_builtin_flow("appointments", make_appointments_flow(
             self.booking, tts=TextToSpeech(self.config.data_dir / "tts"),
             settings=self.booking_phone))

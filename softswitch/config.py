@@ -19,7 +19,8 @@ __all__ = [
 
 # Top-level sections owned by feature modules rather than by this one.
 FEATURE_SECTIONS = frozenset({"dialplan", "cos", "calls", "flows", "trunks", "booking_phone",
-                              "paging", "intercom", "conference", "voicemail", "recording"})
+                              "paging", "intercom", "conference", "voicemail", "recording",
+                              "pickup", "speed_dial"})
 
 
 class ConfigError(Exception):

@@ -14,6 +14,7 @@ from softswitch.cli import conferences as _conferences
 from softswitch.cli import flows as _flows
 from softswitch.cli import registrations as _registrations
 from softswitch.cli import run as _run
+from softswitch.cli import speeddial as _speeddial
 from softswitch.cli import status as _status
 from softswitch.cli import users as _users
 
@@ -35,6 +36,7 @@ app.command("calls")(_cdr.calls)
 app.command("flows")(_flows.flows)
 app.command("status")(_status.status)
 app.add_typer(_cards.app, name="cards")
+app.add_typer(_speeddial.app, name="speeddial")
 
 
 def main() -> None:

@@ -216,6 +216,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        6,
+        "personal speed dials",
+        (
+            """CREATE TABLE speed_dials (
+                owner TEXT NOT NULL,
+                code TEXT NOT NULL,
+                number TEXT NOT NULL,
+                PRIMARY KEY (owner, code)
+            )""",
+        ),
+    ),
 )
 
 

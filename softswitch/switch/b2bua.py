@@ -156,6 +156,7 @@ class B2bua:
         self._feature_handlers: dict[str, RouteHandler] = {}
         self._bridged_hooks: list[CallHook] = []
         self._replaces: Callable[[Call], Awaitable[None]] | None = None
+        self._rewrite: Callable[[str, str], Awaitable[str | None]] | None = None
         self._diversion: Diversion | None = None
         self.originator = Originator(self)
 
@@ -171,6 +172,11 @@ class B2bua:
     def serve_feature(self, name: str, handler: RouteHandler) -> None:
         """Let a feature serve the dial plan's feature code named ``name`` (``pickup``...)."""
         self._feature_handlers[name] = handler
+
+    def rewrite_numbers(self, rewrite: Callable[[str, str], Awaitable[str | None]]) -> None:
+        """Before routing an extension's call, ``await rewrite(caller, dialled)`` may give the
+        number to route instead (speed dial); None keeps the dialled one."""
+        self._rewrite = rewrite
 
     def serve_replaces(self, handler: Callable[[Call], Awaitable[None]]) -> None:
         """Let a feature take every new INVITE with a Replaces header (RFC 3891) from an
@@ -312,6 +318,8 @@ class B2bua:
                 session_terms=terms_a))
             return
         target = trunk_in.did_target(dialled or "") if trunk_in else dialled  # DID map
+        if self._rewrite is not None and trunk_in is None and target:
+            target = await self._rewrite(caller, target) or target  # speed dial
         route = self._route(target or "", cos)
         call = Call(
             id=request.call_id, caller=caller, callee=_callee_of(route),
