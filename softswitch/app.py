@@ -37,6 +37,7 @@ from softswitch.features import (
     pickup_groups_from,
 )
 from softswitch.features.conference_setup import start_conferences
+from softswitch.features.hotdesk import HotDesk
 from softswitch.features.speeddial import SpeedDials, speed_dials_from
 from softswitch.features.speeddial_api import speed_dials_router
 from softswitch.features.voicemail_setup import VoicemailFeature, start_voicemail
@@ -265,6 +266,9 @@ class Switch:
         speed_dials = SpeedDials(self.database.connection, self.system_speed_dials)
         speed_dials.attach(self.b2bua)
         routers.append(speed_dials_router(speed_dials, self.database.users))
+        hotdesk = HotDesk(self.database.connection, self.authenticator.users, time.time)
+        await hotdesk.load()
+        hotdesk.attach(self.b2bua, self.add_builtin_flow)
         self.add_builtin_flow("appointments", make_appointments_flow(
             self.booking, tts=TextToSpeech(self.config.data_dir / "tts"),
             settings=self.booking_phone))

@@ -118,6 +118,7 @@ class TransferService:
         user = await self.auth.authenticate(server)
         if user is None:
             return
+        user = await self.b2bua.identify(user)  # a hot-desk phone transfers as its user
         dialog = leg.dialog
         if user.extension != party_of(leg):
             server.respond(dialog.make_response(request, 403, "Not Your Call"))

@@ -228,6 +228,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        7,
+        "hot-desk logins",
+        (
+            """CREATE TABLE hotdesk_logins (
+                phone TEXT PRIMARY KEY,
+                extension TEXT NOT NULL UNIQUE,
+                since REAL NOT NULL
+            )""",
+        ),
+    ),
 )
 
 

@@ -68,7 +68,7 @@ from softswitch.sip.session_timer import (
 from softswitch.sip.uri import URI, SipURI, format_host, parse_uri
 from softswitch.sip.values import Address, Via, parse_via
 from softswitch.store.cdr import CallRecord, CdrRepository, Disposition, HangupSide
-from softswitch.store.records import Binding
+from softswitch.store.records import Binding, User
 from softswitch.switch.announce import LIMIT_PROMPT, PromptFinder, announce
 from softswitch.switch.auth import RequestAuthenticator
 from softswitch.switch.call import best_failure, disposition_for
@@ -157,6 +157,7 @@ class B2bua:
         self._bridged_hooks: list[CallHook] = []
         self._replaces: Callable[[Call], Awaitable[None]] | None = None
         self._rewrite: Callable[[str, str], Awaitable[str | None]] | None = None
+        self._identify: Callable[[User], Awaitable[User]] | None = None
         self._diversion: Diversion | None = None
         self.originator = Originator(self)
 
@@ -172,6 +173,15 @@ class B2bua:
     def serve_feature(self, name: str, handler: RouteHandler) -> None:
         """Let a feature serve the dial plan's feature code named ``name`` (``pickup``...)."""
         self._feature_handlers[name] = handler
+
+    def identify_callers(self, identify: Callable[[User], Awaitable[User]]) -> None:
+        """``await identify(user)`` names who calls from an authenticated phone (hot-desking:
+        the user logged in there, with that user's class of service)."""
+        self._identify = identify
+
+    async def identify(self, user: User) -> User:
+        """The user calls from ``user``'s phone are made as (itself when nobody logged in)."""
+        return await self._identify(user) if self._identify is not None else user
 
     def rewrite_numbers(self, rewrite: Callable[[str, str], Awaitable[str | None]]) -> None:
         """Before routing an extension's call, ``await rewrite(caller, dialled)`` may give the
@@ -297,6 +307,7 @@ class B2bua:
             user = await self.auth.authenticate(server)
             if user is None:
                 return
+            user = await self.identify(user)
             caller, cos = user.extension, user.class_of_service
         else:  # a trunk's ACL admits the source: no digest, the From user is the caller
             caller, cos = _caller_number(request), "internal"
