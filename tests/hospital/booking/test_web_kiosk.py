@@ -19,8 +19,9 @@ from tests.hospital.booking.web_harness import (
 )
 
 # One chromium for the module (starting it is the slow part), a new switch and browser
-# context (own cookies) for each test; all on the module's event loop.
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+# context (own cookies) for each test; all on the module's event loop. Each test may take
+# longer than the suite's default on a loaded machine.
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(300)]
 
 
 @pytest_asyncio.fixture(loop_scope="module")
@@ -102,9 +103,7 @@ async def test_kiosk_screen_returns_to_the_start_by_itself(
 async def test_a_browser_set_to_chinese_gets_the_kiosk_in_chinese(
         hospital: Hospital, browser: Browser) -> None:
     await hospital.service.book("10001", hospital.expert.id, channel="phone")
-    context = await browser.new_context(base_url=hospital.url, locale="zh-CN")
-    context.set_default_timeout(20_000)
-    page = await context.new_page()
+    page = await new_page(browser, hospital.url, locale="zh-CN")
     await page.goto("/kiosk")
     assert (await page.locator("h1").inner_text()).strip() == "打印挂号单"
     await page.get_by_label("就诊卡号").fill("10001")

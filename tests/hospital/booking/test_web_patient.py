@@ -21,8 +21,9 @@ from tests.hospital.booking.web_harness import (
 )
 
 # One chromium for the module (starting it is the slow part), a new switch and browser
-# context (own cookies) for each test; all on the module's event loop.
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+# context (own cookies) for each test; all on the module's event loop. Each test may take
+# longer than the suite's default on a loaded machine.
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(300)]
 
 
 @pytest_asyncio.fixture(loop_scope="module")

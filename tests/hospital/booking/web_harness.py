@@ -28,7 +28,9 @@ __all__ = [
 
 CHROMIUM = os.environ.get("SOFTSWITCH_CHROMIUM", "/usr/bin/chromium")
 STAFF_PASSWORD = "roster-desk-7"
-WAIT_MS = 20_000  # generous: two cores shared by a whole team
+# Generous: two cores are shared by a whole team, and a page load has been seen to take 20 s.
+WAIT_MS = 45_000
+NAVIGATION_MS = 60_000
 
 
 @dataclass
@@ -109,11 +111,11 @@ async def chromium() -> AsyncIterator[Browser]:
             await browser.close()
 
 
-async def new_page(browser: Browser, base_url: str) -> Page:
-    """A page in its own context (own cookies) with bounded waits."""
-    context = await browser.new_context(base_url=base_url)
+async def new_page(browser: Browser, base_url: str, *, locale: str = "en-US") -> Page:
+    """A page in its own context (own cookies, browser language) with bounded waits."""
+    context = await browser.new_context(base_url=base_url, locale=locale)
     context.set_default_timeout(WAIT_MS)
-    context.set_default_navigation_timeout(WAIT_MS)
+    context.set_default_navigation_timeout(NAVIGATION_MS)
     return await context.new_page()
 
 
