@@ -23,8 +23,10 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ from tests.process import SwitchProcess, free_port
 PASSWORD = "bench-conf-pass"
 FIRST_EXTENSION = 2000
 FIRST_ROOM = 9000
+SIPP_MEDIA = 40000  # SIPp's media ports, 20 per room, above the switch's 16384-32767
 SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="conference participant with RTP">
   <send retrans="500"><![CDATA[
@@ -196,7 +199,9 @@ def run_step(participants: int, room_size: int, seconds: float, rate: int,
     ramp = participants / rate
     hold_ms = int((ramp + 25 + seconds) * 1000)
     switch = SwitchProcess(data, "--config", str(config)).start()
-    assert switch.proc is not None
+    assert switch.proc is not None and switch.proc.stdout is not None
+    log: deque[str] = deque(maxlen=20)  # drained, or a full pipe would stall the switch
+    threading.Thread(target=lambda out=switch.proc.stdout: log.extend(out), daemon=True).start()
     token = (data / "admin-token").read_text().strip()
     uacs = []  # one SIPp per room: the digest URI (-auth_uri) is per SIPp, not per call
     for k in range(rooms):
@@ -209,10 +214,11 @@ def run_step(participants: int, room_size: int, seconds: float, rate: int,
         uacs.append(subprocess.Popen(
             ["sipp", f"127.0.0.1:{switch.sip_port}", "-sf", str(scenario), "-inf", str(inject),
              "-s", room, "-auth_uri", f"{room}@127.0.0.1:{switch.sip_port}",
-             "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()),
+             "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(SIPP_MEDIA + 20 * k),
              "-m", str(len(members)), "-r", str(room_size), "-l", str(len(members)),
              "-d", str(hold_ms), "-nostdin",
-             "-timeout", f"{int(hold_ms / 1000 + ramp + 60)}s", "-timeout_error"],
+             "-timeout", f"{int(hold_ms / 1000 + ramp + 60)}s", "-timeout_error",
+             "-trace_err", "-error_file", str(work / f"errors-{participants}-{room}.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         time.sleep(room_size / rate)
     result: dict[str, Any] = {"participants": participants, "rooms": rooms}
@@ -246,6 +252,8 @@ def run_step(participants: int, room_size: int, seconds: float, rate: int,
         "sipp_failed": sum(code != 0 for code in codes),
         "ok": joined == stayed == participants and not any(codes) and cpu < 0.95,
     })
+    if not result["ok"]:
+        result["switch_log"] = list(log)[-5:]
     return result
 
 
