@@ -15,6 +15,7 @@ import asyncio
 import functools
 import itertools
 import logging
+import random
 import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -144,7 +145,10 @@ class MediaEngine:
         self.prompts = prompt_cache or PromptCache()
         self.on_digit = on_digit
         self.on_talker = on_talker
-        self._pool = PortPool(*port_range) if port_range is not None else None
+        # A random start: several engines on one host (tests, a restart while the old
+        # process's sockets linger) would otherwise all try the first ports of the range.
+        self._pool = (PortPool(*port_range, start=random.randrange(1 << 16))
+                      if port_range is not None else None)
         self._rtcp_ticks = max(1, round(rtcp_interval * _TICKS_PER_SECOND))
         self._legs: dict[str, Leg] = {}
         self._bridges: list[Bridge] = []

@@ -89,12 +89,13 @@ class PortPool:
     where late packets of the old call would still arrive.
     """
 
-    def __init__(self, first: int, last: int) -> None:
+    def __init__(self, first: int, last: int, *, start: int = 0) -> None:
+        """``start`` picks where the round robin begins (an index, taken modulo the size)."""
         first += first % 2
         if not 0 < first < last <= 65535:
             raise ValueError(f"invalid RTP port range {first}..{last}")
         self._ports = range(first, last, 2)
-        self._next = 0
+        self._next = start % len(self._ports)
         self._taken: set[int] = set()
 
     def __len__(self) -> int:

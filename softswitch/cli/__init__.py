@@ -17,6 +17,7 @@ from softswitch.cli import run as _run
 from softswitch.cli import speeddial as _speeddial
 from softswitch.cli import status as _status
 from softswitch.cli import users as _users
+from softswitch.cli import voicemail as _voicemail
 
 __all__ = ["app", "main"]
 
@@ -37,6 +38,7 @@ app.command("flows")(_flows.flows)
 app.command("status")(_status.status)
 app.add_typer(_cards.app, name="cards")
 app.add_typer(_speeddial.app, name="speeddial")
+app.add_typer(_voicemail.app, name="voicemail")
 
 
 def main() -> None:

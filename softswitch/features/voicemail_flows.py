@@ -104,7 +104,7 @@ async def _announce_counts(call: Call, new: int, old: int) -> None:
     """"You have N new messages and M old messages"."""
     await call.play("vm_you_have")
     await call.say_number(new)
-    await call.play(["vm_new_messages", "and"])
+    await call.play("vm_new_messages")
     await call.say_number(old)
     await call.play("vm_old_messages")
 

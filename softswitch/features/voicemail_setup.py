@@ -22,6 +22,7 @@ from softswitch.features.voicemail import (
 from softswitch.features.voicemail_flows import make_deposit_flow, make_mailbox_flow
 from softswitch.switch.dialplan import Route
 from softswitch.switch.legs import Call
+from softswitch.web.routes.voicemail import voicemail_router
 
 if TYPE_CHECKING:
     from softswitch.app import Switch
@@ -71,4 +72,4 @@ def start_voicemail(switch: Switch) -> VoicemailFeature:
     mwi.attach()
     service.on_change(mwi.mailbox_changed)
     switch.registrar.on_registered = mwi.registered
-    return VoicemailFeature(service, mwi)
+    return VoicemailFeature(service, mwi, [voicemail_router(service)])
