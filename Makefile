@@ -25,6 +25,7 @@ test: setup
 
 bench-setup: setup
 	@scripts/install-debs.sh $(BENCH_DEBS)
+	$(PY) -m pip install --quiet -e '.[bench]'
 
 fuzz: setup
 	$(PY) -m tests.fuzz.fuzz_parser -max_total_time=600
