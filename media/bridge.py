@@ -167,10 +167,25 @@ class Leg:
                 self.on_digit(self, digit)
 
     def reset_intake(self) -> None:
-        """Start a fresh jitter buffer (queued audio belonged to the previous consumer)."""
-        self.jitter = JitterBuffer(self.encoder.clock_rate, FRAME_MS)
-        self.concealer = Concealer(self.frame_samples)
+        """Start a fresh jitter buffer (queued audio belonged to the previous consumer).
+
+        Both are made on first use: a relayed call never decodes, and building them for every
+        leg at every (re)configuration was a fifth of the media cost of a call setup."""
+        self._jitter: JitterBuffer | None = None
+        self._concealer: Concealer | None = None
         self._last_good = None
+
+    @property
+    def jitter(self) -> JitterBuffer:
+        if self._jitter is None:
+            self._jitter = JitterBuffer(self.encoder.clock_rate, FRAME_MS)
+        return self._jitter
+
+    @property
+    def concealer(self) -> Concealer:
+        if self._concealer is None:
+            self._concealer = Concealer(self.frame_samples)
+        return self._concealer
 
 
 class RelayPath:

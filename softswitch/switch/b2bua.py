@@ -371,7 +371,9 @@ class B2bua:
             return
         self._calls[call.id] = call
         try:
-            await self.cdr.open(_record_of(call))
+            # Not awaited: the INVITE is not held up by a disk commit (~1-100 ms). Later writes
+            # of the call (answered, close) are queued after this one, so they apply in order.
+            self._spawn(self.cdr.open(_record_of(call)))
             await self._ring(call, contacts, route.max_seconds)
         except BaseException:
             if call.state is not CallState.ENDED:

@@ -77,6 +77,7 @@ class Step:
     failed: int
     p95_ms: float | None
     achieved_rate: float
+    cpu_ms_per_call: float | None = None  # the server's CPU time (all its processes)
 
     @property
     def passed(self) -> bool:
@@ -156,15 +157,34 @@ def run_step(server_port: int, rate: int, seconds: float) -> Step:
                 _rate(out))
 
 
-def climb(server_port: int, rates: list[int], seconds: float) -> tuple[int, list[Step]]:
+def cpu_seconds(pid: int, *, group: bool) -> float:
+    """User + system CPU time of ``pid`` (and, with ``group``, of its whole process group):
+    a figure the machine's load barely changes, unlike rates and latencies."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        if int(stat.parent.name) == pid or (group and int(fields[2]) == pid):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def climb(server_port: int, cpu: Callable[[], float], rates: list[int],
+          seconds: float) -> tuple[int, list[Step]]:
     """The highest passing rate (0: none) and every step run."""
     best, steps = 0, []
     for rate in rates:
+        before = cpu()
         step = run_step(server_port, rate, seconds)
+        if step.successful:
+            step.cpu_ms_per_call = round((cpu() - before) * 1000 / step.successful, 3)
         steps.append(step)
         print(f"  {rate}/s: {step.successful}/{step.calls} ok, {step.failed} failed, "
-              f"p95 {step.p95_ms} ms -> {'pass' if step.passed else 'FAIL'}",
-              file=sys.stderr, flush=True)
+              f"p95 {step.p95_ms} ms, {step.cpu_ms_per_call} CPU ms/call "
+              f"-> {'pass' if step.passed else 'FAIL'}", file=sys.stderr, flush=True)
         if not step.passed:
             break
         best = rate
@@ -184,7 +204,7 @@ async def _bind_callee(data: Path, uas_port: int) -> None:
 
 
 @contextmanager
-def softswitch(uas_port: int) -> Iterator[int]:
+def softswitch(uas_port: int) -> Iterator[tuple[int, Callable[[], float]]]:
     with tempfile.TemporaryDirectory() as work:
         data = Path(work) / "data"
         asyncio.run(_bind_callee(data, uas_port))
@@ -196,24 +216,28 @@ def softswitch(uas_port: int) -> Iterator[int]:
         proc = SwitchProcess(data, "--config", str(config))
         proc.args = [*_pin(0), *proc.args]
         proc.start()
+        assert proc.proc is not None
+        pid = proc.proc.pid
         try:
-            yield proc.sip_port
+            yield proc.sip_port, lambda: cpu_seconds(pid, group=False)
         finally:
             proc.stop()
 
 
 @contextmanager
-def kamailio(uas_port: int) -> Iterator[int]:
+def kamailio(uas_port: int) -> Iterator[tuple[int, Callable[[], float]]]:
     cpu = 0 if (os.cpu_count() or 1) > 1 else None
     kam = Kamailio(free_port(), routing=KAMAILIO_PROXY.format(uas=uas_port), cpu=cpu).start()
+    assert kam.proc is not None
+    pid = kam.proc.pid
     try:
-        yield kam.port
+        yield kam.port, lambda: cpu_seconds(pid, group=True)
     finally:
         kam.stop()
 
 
 @contextmanager
-def sippy(uas_port: int) -> Iterator[int]:
+def sippy(uas_port: int) -> Iterator[tuple[int, Callable[[], float]]]:
     binary = shutil.which("b2bua_simple") or str(Path(sys.executable).parent / "b2bua_simple")
     if not Path(binary).exists():
         raise RuntimeError("sippy is not installed: pip install -e '.[bench]'")
@@ -226,7 +250,7 @@ def sippy(uas_port: int) -> Iterator[int]:
     try:
         if proc.poll() is not None:
             raise RuntimeError("b2bua_simple did not start")
-        yield port
+        yield port, lambda: cpu_seconds(proc.pid, group=True)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -237,7 +261,7 @@ def sippy(uas_port: int) -> Iterator[int]:
                 proc.wait(5)
 
 
-SERVERS: dict[str, Callable[[int], object]] = {
+SERVERS: dict[str, Callable[[int], object]] = {  # each yields (port, CPU seconds reader)
     "softswitch": softswitch, "kamailio": kamailio, "sippy": sippy,
 }
 
@@ -245,9 +269,9 @@ SERVERS: dict[str, Callable[[int], object]] = {
 def measure(name: str, rates: list[int], seconds: float) -> tuple[int, list[Step]]:
     uas = Uas(free_port()).start()
     try:
-        with SERVERS[name](uas.port) as port:  # type: ignore[attr-defined]
+        with SERVERS[name](uas.port) as (port, cpu):  # type: ignore[attr-defined]
             print(f"{name}:", file=sys.stderr, flush=True)
-            return climb(port, rates, seconds)
+            return climb(port, cpu, rates, seconds)
     finally:
         uas.stop()
 
@@ -269,6 +293,11 @@ def main() -> None:
             best[name].append(rate)
             steps[name].append([{**asdict(s), "passed": s.passed} for s in run])
     medians = {name: statistics.median(values) for name, values in best.items()}
+    # CPU per call at the lowest step (no queueing): the capacity of one free core
+    cpu_ms = {name: statistics.median(r[0]["cpu_ms_per_call"] for r in runs
+                                      if r and r[0]["cpu_ms_per_call"])
+              for name, runs in steps.items()
+              if any(r and r[0]["cpu_ms_per_call"] for r in runs)}
     ours = medians.get("softswitch")
     print(json.dumps({
         "benchmark": "call_setup_1s_calls_udp",
@@ -277,6 +306,8 @@ def main() -> None:
         "rates_tried": rates,
         **{f"{name}_best_per_s": values for name, values in best.items()},
         **{f"{name}_median_per_s": medians[name] for name in names},
+        **{f"{name}_cpu_ms_per_call": value for name, value in cpu_ms.items()},
+        **{f"{name}_setups_per_cpu_second": round(1000 / value) for name, value in cpu_ms.items()},
         **{f"ratio_softswitch_to_{name}": round(ours / medians[name], 3)
            for name in names if name != "softswitch" and ours is not None and medians[name]},
         "steps": steps,
