@@ -173,3 +173,28 @@ async def test_guessing_the_staff_password_blocks_that_computer(
     assert await message(page, "alert") == ("Too many wrong tries from this device. Please "
                                             "wait 15 minutes or ask at the registration desk.")
     assert await page.locator("#roster").count() == 0
+
+
+async def test_staff_sets_general_clinic_sessions_of_a_department(
+        hospital: Hospital, browser: Browser) -> None:
+    staff = await new_page(browser, hospital.url)
+    await staff_login(staff, STAFF_PASSWORD)
+    await staff.get_by_role("link", name="General clinic").click()
+    await open_day(staff, hospital.today)
+    rows = staff.locator("#roster tbody tr[data-session]")
+    assert await rows.count() == 1  # the afternoon clinic
+    add = staff.locator("#add-session")
+    assert await add.get_by_label("Fee (¥)").input_value() == "10.00"  # the department's fee
+    await add.get_by_label("Half-day").select_option("afternoon")
+    await add.get_by_role("button", name="Add session").click()
+    assert await message(staff, "alert") == \
+        "The general clinic is already on the roster that afternoon; edit that session instead"
+    await add.get_by_label("Half-day").select_option("morning")
+    await add.get_by_label("Capacity").fill("40")
+    await add.get_by_role("button", name="Add session").click()
+    assert await message(staff, "status") == "Session added."
+    assert await rows.count() == 2
+    general = await hospital.service.sessions(kind="general", department="ent",
+                                              on=hospital.today)
+    assert sorted((s.half, s.capacity, str(s.fee)) for s in general) == [
+        ("afternoon", 20, "10.00"), ("morning", 40, "10.00")]

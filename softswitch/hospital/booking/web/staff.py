@@ -1,4 +1,5 @@
-"""The staff page, /staff/roster: the daily expert roster of one department.
+"""The staff page, /staff/roster: the daily expert roster of one department (and, on its
+second tab, the department's general clinic sessions).
 
 Staff log in with the staff password (`[http] staff_password` in the config file) or the admin
 token (DATA/admin-token). Adding, editing and removing a session go through the booking service,
@@ -36,6 +37,7 @@ __all__ = ["STAFF", "staff_router"]
 
 STAFF = SessionKind(cookie="ss_staff", path="/staff", max_age=30 * 60)
 _MAX_CAPACITY = 999
+ROSTER_KINDS = ("expert", "general")
 
 
 def staff_router(ctx: PageContext, passwords: Sequence[str]) -> APIRouter:
@@ -56,8 +58,11 @@ def staff_router(ctx: PageContext, passwords: Sequence[str]) -> APIRouter:
                           notice: str = "", status_code: int = 200) -> Response:
         departments = await ctx.service.departments()
         view: dict[str, Any] = {"departments": departments, "department": None,
-                                "day": ctx.today(), "sessions": [], "experts": []}
+                                "day": ctx.today(), "sessions": [], "experts": [],
+                                "kind": "expert"}
         try:
+            if values.get("kind"):
+                view["kind"] = choice(values, "kind", "Clinic", ROSTER_KINDS)
             if values.get("day"):
                 view["day"] = iso_date(values, "day", "Date")
             code = values.get("department") or (departments[0].code if departments else "")
@@ -71,7 +76,7 @@ def staff_router(ctx: PageContext, passwords: Sequence[str]) -> APIRouter:
         if view["department"] is not None:
             code = view["department"].code
             view["sessions"] = sorted(
-                await ctx.service.sessions(kind="expert", department=code, on=view["day"]),
+                await ctx.service.sessions(kind=view["kind"], department=code, on=view["day"]),
                 key=lambda s: (s.half != "morning", s.expert.name if s.expert else "", s.id))
             view["experts"] = await ctx.service.experts(code)
         return ctx.page(request, "staff_roster.html", status_code, error=error, notice=notice,
@@ -124,57 +129,74 @@ def staff_router(ctx: PageContext, passwords: Sequence[str]) -> APIRouter:
             ctx.sessions.check_csrf(request, form.get("csrf", ""))
             day = iso_date(form, "day", "Date")
             department = text(form, "department", "Department", max_len=32)
-            done = await _apply(ctx, action, form, day, department)
+            kind = choice(form, "kind", "Clinic", ROSTER_KINDS)
+            done = await _apply(ctx, action, form, day, department, kind)
         except (FormError, CsrfError) as error:
             return await roster_page(request, form, error=str(error), status_code=400)
         except BookingError as error:
             return await roster_page(request, form, error=error, status_code=409)
-        query = urlencode({"day": day.isoformat(), "department": department, "done": done})
+        query = urlencode({"day": day.isoformat(), "department": department, "kind": kind,
+                           "done": done})
         return redirect(f"/staff/roster?{query}")
 
     return router
 
 
 async def _apply(ctx: PageContext, action: str, form: dict[str, str], day: datetime.date,
-                 department: str) -> str:
-    """Carry out one roster change; return what to tell the staff member."""
+                 department: str, kind: str) -> str:
+    """Carry out one roster change; return what to tell the staff member.
+
+    A session is keyed by (expert, half-day) on the expert roster and by the half-day alone
+    for the general clinic: changing the key makes it another row."""
     if action == "remove":
         await ctx.service.remove_session(integer(form, "session", "Session", low=1, high=2**62))
         return "Session removed."
     if action not in ("add", "update"):
         raise FormError("Unknown roster action")
-    expert_id = integer(form, "expert", "Expert", low=1, high=2**62)
     half = choice(form, "half", "Half-day", HALVES)
     capacity = integer(form, "capacity", "Capacity", low=0, high=_MAX_CAPACITY)
     fee = money(form, "fee", "Fee")
-    expert = await ctx.service.expert(expert_id)
-    if expert is None or expert.department != department:
-        raise FormError("Expert: not an expert of this department")
-    day_sessions = await ctx.service.sessions(kind="expert", department=department, on=day)
-    taken = {(s.expert.id, s.half): s for s in day_sessions if s.expert is not None}
+    owner: dict[str, Any] = {"department": department}
+    who = "The general clinic"
+    expert_id = None
+    if kind == "expert":
+        expert_id = integer(form, "expert", "Expert", low=1, high=2**62)
+        expert = await ctx.service.expert(expert_id)
+        if expert is None or expert.department != department:
+            raise FormError("Expert: not an expert of this department")
+        owner, who = {"expert_id": expert_id}, expert.name
+    day_sessions = await ctx.service.sessions(kind=kind, department=department, on=day)
+    taken = {_key(s): s for s in day_sessions}
+    key = (expert_id, half)
+
+    async def put() -> None:
+        await ctx.service.set_session(kind=kind, on=day, half=half, capacity=capacity, fee=fee,
+                                      **owner)
+
     if action == "add":
-        if (expert_id, half) in taken:
-            raise FormError(f"{expert.name} is already on the roster that {half}; "
+        if key in taken:
+            raise FormError(f"{who} is already on the roster that {half}; "
                             "edit that session instead")
-        await ctx.service.set_session(kind="expert", on=day, half=half, capacity=capacity,
-                                      expert_id=expert_id, fee=fee)
+        await put()
         return "Session added."
     session_id = integer(form, "session", "Session", low=1, high=2**62)
     current = next((s for s in day_sessions if s.id == session_id), None)
-    if current is None or current.expert is None:
+    if current is None:
         raise FormError("That session is no longer on the roster; please reload")
-    if (current.expert.id, current.half) != (expert_id, half):
-        # A different expert or half-day is another roster row: allowed only while nobody
-        # holds a ticket for this one, and not onto a row that exists already.
+    if _key(current) != key:
+        # Another expert or half-day is another row: allowed only while nobody holds a
+        # ticket for this one, and not onto a row that exists already.
         if current.booked:
             raise FormError(f"{current.booked} patient(s) booked this session: only its "
                             "capacity and fee can change")
-        if (expert_id, half) in taken:
-            raise FormError(f"{expert.name} is already on the roster that {half}")
-        await ctx.service.set_session(kind="expert", on=day, half=half, capacity=capacity,
-                                      expert_id=expert_id, fee=fee)
+        if key in taken:
+            raise FormError(f"{who} is already on the roster that {half}")
+        await put()
         await ctx.service.remove_session(current.id)
         return "Session saved."
-    await ctx.service.set_session(kind="expert", on=day, half=half, capacity=capacity,
-                                  expert_id=expert_id, fee=fee)
+    await put()
     return "Session saved."
+
+
+def _key(session: Any) -> tuple[int | None, str]:
+    return (session.expert.id if session.expert else None, session.half)
