@@ -206,7 +206,8 @@ class Switch:
                                      nonce_lifetime=cfg.registrar.nonce_ttl)
         guard = BruteForceGuard(max_failures=sec.max_failures, window=sec.failure_window,
                                 block_for=sec.block_for)
-        self.users = UserCache(db.users.get, time.monotonic, ttl=cfg.registrar.user_cache_ttl)
+        self.users = UserCache(db.users.get, time.monotonic, ttl=cfg.registrar.user_cache_ttl,
+                               version=db.users.version)
         self.security_log = SecurityLog(db.security_events.record_many)
         self.authenticator = RequestAuthenticator(
             digest, self.users, guard, self.security_log, time.time,
@@ -217,7 +218,7 @@ class Switch:
                                     max_expires=reg.max_expires, max_contacts=reg.max_contacts)
         self.registrar = Registrar(db.bindings, self.authenticator, policy, time.time)
         self.location = Location(db.bindings, time.time)
-        core.handle("REGISTER", self.registrar.on_register)
+        core.handle("REGISTER", self.registrar.on_register, stateless_first=True)
 
     async def _start_calls(self) -> list[APIRouter]:
         """Calls (issue 5): close the records a crash left open, start the media engine and

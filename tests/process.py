@@ -42,6 +42,7 @@ class SwitchProcess:
             "--http-host", "127.0.0.1", "--http-port", str(http_port),
             "--data", str(data_dir), "--log-level", "warning", *extra,
         ]
+        self.cwd = ROOT  # a benchmark may point this at another source tree to compare
         self.proc: subprocess.Popen[str] | None = None
         self.lines: list[str] = []
         self.sip_port = 0
@@ -50,7 +51,7 @@ class SwitchProcess:
     def start(self, timeout: float = 20.0) -> SwitchProcess:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            self.args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            self.args, cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env=env,
         )
         deadline = time.monotonic() + timeout

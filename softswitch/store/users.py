@@ -5,12 +5,15 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 from softswitch.store.errors import DuplicateUserError, UnknownUserError
 from softswitch.store.records import User
 from softswitch.store.sqlite import Params, SqliteConnection, Transaction
 
 __all__ = ["UserRepository"]
+
+T = TypeVar("T")
 
 _COLUMNS = (
     "extension, realm, ha1_md5, ha1_sha256, display_name, department, class_of_service, "
@@ -46,6 +49,19 @@ class UserRepository:
     def __init__(self, db: SqliteConnection, clock: Callable[[], float]) -> None:
         self._db = db
         self._clock = clock
+        self._generation = 0
+
+    async def version(self) -> tuple[int, int]:
+        """Changes to compare, cheaply, with an earlier answer: this repository's own writes
+        and SQLite's ``data_version`` (commits by other connections, such as the CLI)."""
+        row = await self._db.fetch_one("PRAGMA data_version")
+        return self._generation, int(row[0]) if row is not None else 0
+
+    async def _write(self, operation: Callable[[Transaction], Awaitable[T]]) -> T:
+        try:
+            return await self._db.write(operation)
+        finally:
+            self._generation += 1
 
     async def add(self, user: User) -> User:
         """Insert one user (with its rights); :class:`DuplicateUserError` if it exists."""
@@ -72,7 +88,7 @@ class UserRepository:
             await tx.execute_many(_INSERT, rows)
             await tx.execute_many(_INSERT_RIGHT, rights)
 
-        await self._db.write(op)
+        await self._write(op)
         return stamped
 
     async def existing(self, extensions: Iterable[str]) -> set[str]:
@@ -95,7 +111,7 @@ class UserRepository:
 
     async def remove(self, extension: str) -> bool:
         """Delete a user and its rights; False if there was none."""
-        deleted = await self._db.write(
+        deleted = await self._write(
             lambda tx: tx.execute("DELETE FROM users WHERE extension = ?", (extension,))
         )
         return deleted > 0
@@ -142,7 +158,7 @@ class UserRepository:
             await self._touch(tx, extension)
             return await tx.execute(_INSERT_RIGHT, (extension, right)) > 0
 
-        return await self._db.write(op)
+        return await self._write(op)
 
     async def revoke(self, extension: str, right: str) -> bool:
         """Remove a feature right; False when the user did not have it."""
@@ -152,10 +168,10 @@ class UserRepository:
             sql = "DELETE FROM user_rights WHERE extension = ? AND name = ?"
             return await tx.execute(sql, (extension, right)) > 0
 
-        return await self._db.write(op)
+        return await self._write(op)
 
     async def _update(self, extension: str, assignments: str, params: tuple[object, ...]) -> None:
-        changed = await self._db.write(
+        changed = await self._write(
             lambda tx: tx.execute(
                 f"UPDATE users SET {assignments}, updated_at = ? WHERE extension = ?",
                 (*params, self._clock(), extension),

@@ -4,7 +4,12 @@ Accepted messages from the transports go through the `TransactionLayer`; its out
 (`Transmit`) or turned into calls of the registered handlers:
 
 - requests: `core.handle("REGISTER", handler)`; the handler gets a `ServerRequest` and answers
-  with `reply()`, synchronously or from the awaitable it returns. A handler that fails answers
+  with `reply()`, synchronously or from the awaitable it returns. With
+  `handle(..., stateless_first=True)` the handler is called before any server transaction
+  exists: a final answer it gives during the call goes out statelessly (RFC 3261 8.2.7; no
+  transaction, no Timer J), and only when it returns work is the transaction created. The
+  registrar's challenges, half of all REGISTERs, go this way. The bytes of such an answer are
+  remembered for 64*T1 (`StatelessAnswers`) so a UDP retransmission gets the same answer. A handler that fails answers
   500; one that finishes without a final answer also gets 500, so no server transaction is left
   waiting forever. OPTIONS is answered here, statelessly (RFC 3261 8.2.7), as load balancers
   and phones probe with it at high rates; other methods nobody handles get 405 with Allow.
@@ -25,6 +30,7 @@ A single `loop.call_at` handle is armed for the layer's earliest deadline.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable
@@ -34,7 +40,7 @@ from softswitch.config import SipConfig
 from softswitch.metrics import SwitchMetrics
 from softswitch.sip.builders import make_response
 from softswitch.sip.destination import Destination
-from softswitch.sip.errors import TransactionError
+from softswitch.sip.errors import RemoteProtocolError, TransactionError
 from softswitch.sip.inbound import response_destination
 from softswitch.sip.message import Request, Response
 from softswitch.sip.transaction import (
@@ -50,6 +56,8 @@ from softswitch.sip.transaction import (
     Transmit,
     TransportFailure,
 )
+from softswitch.sip.transaction.answers import StatelessAnswers
+from softswitch.sip.transaction.keys import ServerKey, server_key
 from softswitch.transport.manager import SUPPORTED_EXTENSIONS, TransportManager
 
 __all__ = ["SipCore", "ServerRequest", "RequestHandler", "ProvisionalHandler"]
@@ -62,7 +70,8 @@ STATELESS_METHODS = frozenset({"OPTIONS"})
 class ServerRequest:
     """A received request and the means to answer it."""
 
-    __slots__ = ("request", "source", "transaction_id", "answered", "cancelled", "_core")
+    __slots__ = ("request", "source", "transaction_id", "answered", "cancelled", "_core",
+                 "answer_key")
 
     def __init__(
         self, core: SipCore, request: Request, source: Destination, transaction_id: int | None
@@ -71,6 +80,7 @@ class ServerRequest:
         self.source = source
         self.transaction_id = transaction_id
         self.answered = False
+        self.answer_key: ServerKey | None = None  # remember a stateless answer under this key
         self.cancelled: asyncio.Event | None = asyncio.Event() if request.method == "INVITE" else None
         self._core = core
 
@@ -83,6 +93,8 @@ class ServerRequest:
         to_tag: str | None = None,
     ) -> Response:
         """Send a response; after a final one, further replies are ignored (and logged)."""
+        if to_tag is None and self.transaction_id is None:
+            to_tag = stateless_tag(self.request)
         response = make_response(self.request, status, reason, to_tag=to_tag)
         for name, value in headers:
             response.headers.add(name, value)
@@ -103,6 +115,15 @@ class ServerRequest:
         return response
 
 
+def stateless_tag(request: Request) -> str:
+    """The To tag of a stateless answer: the same for a retransmission of the same request
+    (RFC 3261 8.2.7), different for different requests."""
+    headers = request.headers
+    key = "\0".join((headers.get("call-id") or "", headers.get("cseq") or "",
+                      headers.get("from") or "", headers.get("via") or ""))
+    return hashlib.blake2s(key.encode(), digest_size=6).hexdigest()
+
+
 RequestHandler = Callable[[ServerRequest], Awaitable[None] | None]
 ProvisionalHandler = Callable[[Response], None]
 
@@ -115,6 +136,8 @@ class SipCore:
         self.layer = TransactionLayer(TimerSettings(t1=config.t1, t2=config.t2, t4=config.t4))
         metrics.transactions_alive = lambda: len(self.layer)
         self.handlers: dict[str, RequestHandler] = {"OPTIONS": self._on_options}
+        self._stateless_first: set[str] = set()
+        self._answers = StatelessAnswers(lifetime=64 * config.t1)
         self._capabilities: list[tuple[str, str]] | None = None
         self.on_ack: Callable[[Request, Destination], None] | None = None
         self.on_stray_response: Callable[[Response], None] | None = None
@@ -128,8 +151,15 @@ class SipCore:
         transports.set_receiver(self.receive)
         transports.set_absorber(self.absorb, stateless=STATELESS_METHODS)
 
-    def handle(self, method: str, handler: RequestHandler) -> None:
-        self.handlers[method.upper()] = handler
+    def handle(self, method: str, handler: RequestHandler, *, stateless_first: bool = False) -> None:
+        """Route ``method`` to ``handler``. ``stateless_first``: see the module docstring; such
+        a handler must not send a provisional response before it returns its work."""
+        method = method.upper()
+        self.handlers[method] = handler
+        if stateless_first:
+            self._stateless_first.add(method)
+        else:
+            self._stateless_first.discard(method)
         self._capabilities = None
 
     @property
@@ -155,13 +185,55 @@ class SipCore:
         if message.method in STATELESS_METHODS:
             self._dispatch(ServerRequest(self, message, source, None))
             return
+        if message.method in self._stateless_first:
+            self._receive_stateless_first(message, source, now)
+            return
         self._process(self.layer.receive_request(message, source, now, via=message.top_via))
+
+    def _receive_stateless_first(self, message: Request, source: Destination, now: float) -> None:
+        """Let the handler answer without a transaction; create one only for its work."""
+        try:
+            key: ServerKey | None = server_key(message, message.top_via, message.method)
+        except RemoteProtocolError:
+            key = None
+        answer = self._answers.lookup(key, now) if key is not None else None
+        if answer is not None:
+            self.transports.send(*answer)
+            return
+        server_request = ServerRequest(self, message, source, None)
+        if not source.reliable:
+            server_request.answer_key = key
+        try:
+            work = self.handlers[message.method](server_request)
+        except Exception:
+            log.exception("handler for %s failed", message.method)
+            work = None
+        if work is None or server_request.answered:
+            self._ensure_answered(server_request)
+            if work is not None:
+                _close(work)
+            return
+        outputs = self.layer.receive_request(message, source, now, via=message.top_via)
+        received = next((out for out in outputs if isinstance(out, RequestReceived)), None)
+        if received is None:  # a retransmission its transaction has just answered
+            _close(work)
+        else:
+            server_request.transaction_id = received.transaction_id
+            outputs = [out for out in outputs if out is not received]
+        self._process(outputs)
+        if received is not None:
+            self._run(server_request, work)
 
     def absorb(self, key: tuple[str, str, int | None, str]) -> bool:
         """Answer a retransmission matched by its raw key, unparsed; False if it is new."""
-        outputs = self.layer.absorb_retransmission(key, self._loop.time())
+        now = self._loop.time()
+        outputs = self.layer.absorb_retransmission(key, now)
         if outputs is None:
-            return False
+            answer = self._answers.lookup(key, now)
+            if answer is None:
+                return False
+            self.transports.send(*answer)
+            return True
         self._process(outputs)
         return True
 
@@ -210,16 +282,20 @@ class SipCore:
         if result is None:
             self._ensure_answered(server_request)
             return
-        task = asyncio.ensure_future(self._guard(server_request, result))
+        self._run(server_request, result)
+
+    def _run(self, server_request: ServerRequest, work: Awaitable[None]) -> None:
+        """The handler's awaitable, in one guarded task."""
+        task = asyncio.ensure_future(self._guard(server_request, work))
         self._tasks.add(task)
-        task.add_done_callback(partial(self._task_done, result))
+        task.add_done_callback(partial(self._task_done, work))
 
     def _task_done(self, work: Awaitable[None], task: asyncio.Task[None]) -> None:
         """Forget the task; a handler coroutine that never ran (its task was cancelled before
         starting, at shutdown) is closed, so Python does not warn it was never awaited."""
         self._tasks.discard(task)
-        if task.cancelled() and inspect.iscoroutine(work):
-            work.close()
+        if task.cancelled():
+            _close(work)
 
     async def _guard(self, server_request: ServerRequest, work: Awaitable[None]) -> None:
         """A failing handler answers 500 and is logged; it never takes the switch down."""
@@ -251,7 +327,11 @@ class SipCore:
         if server_request.transaction_id is None:
             via = server_request.request.top_via
             destination = response_destination(via, server_request.source)
-            self.transports.send(response.serialize(), destination)
+            data = response.serialize()
+            self.transports.send(data, destination)
+            if server_request.answer_key is not None and response.status >= 200:
+                self._answers.remember(server_request.answer_key, data, destination,
+                                       self._loop.time())
             return
         now = self._loop.time()
         if response.status >= 200:
@@ -344,3 +424,9 @@ class SipCore:
             task.cancel()
         for future, _ in self._clients.values():
             future.cancel()
+
+
+def _close(work: Awaitable[None]) -> None:
+    """Close a handler coroutine that will never run, so Python does not warn about it."""
+    if inspect.iscoroutine(work):
+        work.close()

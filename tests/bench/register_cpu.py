@@ -1,0 +1,97 @@
+"""CPU microseconds per authenticated registration inside the switch process.
+
+Why: on a shared, loaded machine throughput says more about the neighbours than about the
+code; the CPU time the switch process itself spends per registration does not. SIPp plays the
+same 1,000 phones as `tests.bench.register` (REGISTER -> 401 -> REGISTER with MD5 -> 200) at a
+fixed, modest rate; the figure is the process's user+system CPU time over the run divided by
+the registrations completed. Several source trees (e.g. main exported to a directory, and
+this worktree) are measured alternately, and the median per tree is printed as ONE JSON line.
+
+    .venv/bin/python -m tests.bench.register_cpu [--tree DIR ...] [--calls 6000] [--rate 600]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import tempfile
+from pathlib import Path
+
+from tests.bench.register import fill_directory, write_injection
+from tests.peers.sipp import run_sipp
+from tests.process import ROOT, SwitchProcess
+
+CONFIG = '[security]\ndigest_algorithms = ["MD5", "SHA-256"]\n[registrar]\nqualify_interval = 0\n'
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (from /proc, in clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(tree: Path, injection: Path, calls: int, rate: int) -> dict[str, float]:
+    """One switch from ``tree``, one SIPp run; CPU per completed registration."""
+    with tempfile.TemporaryDirectory() as work:
+        data = Path(work) / "data"
+        asyncio.run(fill_directory(data))
+        config = Path(work) / "bench.toml"
+        config.write_text(CONFIG)
+        proc = SwitchProcess(data, "--config", str(config))
+        proc.cwd = tree
+        proc.start()
+        try:
+            assert proc.proc is not None
+            # Warm up (imports, caches, first database reads) outside the measurement.
+            run_sipp("register_auth.xml", proc.sip_port, calls=1000, rate=rate, timeout=120,
+                     extra=("-inf", str(injection)))
+            before = cpu_seconds(proc.proc.pid)
+            result = run_sipp("register_auth.xml", proc.sip_port, calls=calls, rate=rate,
+                              timeout=300, extra=("-inf", str(injection)))
+            used = cpu_seconds(proc.proc.pid) - before
+        finally:
+            proc.stop()
+    done = max(result.successful, 1)
+    return {"ok": result.successful, "failed": result.failed, "cpu_s": round(used, 2),
+            "us_per_registration": round(used / done * 1e6, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tree", action="append", type=Path,
+                        help="source tree to run the switch from (repeatable); default: this one")
+    parser.add_argument("--calls", type=int, default=6000)
+    parser.add_argument("--rate", type=int, default=600)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    trees = [tree.resolve() for tree in (args.tree or [ROOT])]
+    runs: dict[str, list[dict[str, float]]] = {str(tree): [] for tree in trees}
+    with tempfile.TemporaryDirectory() as work:
+        injection = Path(work) / "users.csv"
+        write_injection(injection)
+        for _ in range(args.repeats):
+            for tree in trees:
+                run = measure(tree, injection, args.calls, args.rate)
+                runs[str(tree)].append(run)
+                print(tree, run, flush=True)
+    print(json.dumps({
+        "benchmark": "register_cpu_per_registration",
+        "calls": args.calls,
+        "rate": args.rate,
+        "loadavg": os.getloadavg()[0],
+        "trees": {
+            tree: {
+                "us_per_registration": [r["us_per_registration"] for r in tree_runs],
+                "median_us": statistics.median(r["us_per_registration"] for r in tree_runs),
+                "failed": sum(r["failed"] for r in tree_runs),
+            }
+            for tree, tree_runs in runs.items()
+        },
+    }))
+
+
+if __name__ == "__main__":
+    main()

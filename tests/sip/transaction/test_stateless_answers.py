@@ -1,0 +1,32 @@
+"""Remembered stateless answers: found until they expire, bounded in number (fake clock)."""
+
+from __future__ import annotations
+
+from softswitch.sip.destination import Destination
+from softswitch.sip.transaction.answers import StatelessAnswers
+
+PHONE = Destination("127.0.0.1", 5062)
+
+
+def key(n: int) -> tuple[object, ...]:
+    return (f"z9hG4bK{n}", "127.0.0.1", 5062, "REGISTER")
+
+
+def test_an_answer_is_found_until_its_lifetime_ends() -> None:
+    answers = StatelessAnswers(lifetime=32.0)
+    answers.remember(key(1), b"401 one", PHONE, now=10.0)
+    answers.remember(key(2), b"401 two", PHONE, now=20.0)
+    assert answers.lookup(key(1), 41.9) == (b"401 one", PHONE)
+    assert answers.lookup(key(1), 42.0) is None
+    assert answers.lookup(key(2), 42.0) == (b"401 two", PHONE)
+    assert answers.lookup(key(3), 42.0) is None
+    answers.remember(key(3), b"401 three", PHONE, now=60.0)
+    assert len(answers) == 1
+
+
+def test_the_oldest_answers_go_first_past_the_limit() -> None:
+    answers = StatelessAnswers(lifetime=32.0, limit=2)
+    for n in range(3):
+        answers.remember(key(n), b"%d" % n, PHONE, now=float(n))
+    assert answers.lookup(key(0), 3.0) is None
+    assert [answers.lookup(key(n), 3.0) for n in (1, 2)] == [(b"1", PHONE), (b"2", PHONE)]
