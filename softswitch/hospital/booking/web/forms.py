@@ -9,13 +9,8 @@ from decimal import Decimal, InvalidOperation
 
 from fastapi import Request
 
-__all__ = [
-    "FormError", "HALVES", "KINDS", "read_form", "text", "digits", "choice", "integer",
-    "money", "iso_date",
-]
+__all__ = ["FormError", "choice", "digits", "integer", "iso_date", "money", "read_form", "text"]
 
-KINDS = ("general", "expert", "exam")
-HALVES = ("morning", "afternoon")
 _MAX_FORM_BYTES = 16_384
 
 

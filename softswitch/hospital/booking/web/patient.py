@@ -13,10 +13,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from softswitch.hospital.booking import BookingError, CardLocked
+from softswitch.hospital.booking import KINDS, BookingError, CardLocked
 from softswitch.hospital.booking.web.context import PageContext, redirect
 from softswitch.hospital.booking.web.forms import (
-    KINDS,
     FormError,
     choice,
     integer,

@@ -17,10 +17,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from softswitch.hospital.booking import BookingError
+from softswitch.hospital.booking import HALVES, BookingError
 from softswitch.hospital.booking.web.context import PageContext, redirect
 from softswitch.hospital.booking.web.forms import (
-    HALVES,
     FormError,
     choice,
     integer,
