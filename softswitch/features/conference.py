@@ -155,6 +155,8 @@ class ConferenceService:
     async def _greet(self, call: Call, live: _LiveRoom, member: Member) -> None:
         others = live.room.others(member)
         self._play_to_room(live, JOIN_TONE)
+        if others:
+            self._update_music(live)  # the one who waited alone hears the room at once
         if live.room.settings.announce_count:
             if others == 0:
                 await call.play("conf_alone")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 import soundfile as sf
 from typer.testing import CliRunner
@@ -20,13 +21,15 @@ from media.tones import ToneSpec
 from softswitch.app import Switch
 from softswitch.cli import app as cli_app
 from softswitch.config import Config
+from softswitch.features.conference import MUSIC
 from softswitch.store import HangupSide
 from tests.calls.harness import Sipp, add_users, caller, calls_config, passed, register
 
 CALLS_SCENARIOS = Path(__file__).parents[1] / "calls" / "scenarios"
 SCENARIO = str(Path(__file__).parent / "scenarios" / "conf_uac_wait_bye.xml")
 USERS = {"1001": "ward-three-a", "1002": "ward-five-b", "1003": "clinic-c-x"}
-ROOMS = {"9002": {"pin": "1234", "moderator_pin": "9999", "end_when_moderator_leaves": True}}
+ROOMS = {"9002": {"pin": "1234", "moderator_pin": "9999", "end_when_moderator_leaves": True},
+         "9005": {"listener_pin": "5555"}}
 
 
 @pytest.fixture
@@ -272,3 +275,61 @@ async def test_cli_invites_an_extension_and_drives_the_room(
     await passed(a.sipp)
     empty = await asyncio.to_thread(cli, switch, "list")
     assert empty.exit_code == 0 and "no conference in progress" in empty.output
+
+
+def heard(path: Path) -> Any:
+    """What a phone leg received (channel 0 of the test engine's stereo recording)."""
+    samples, rate = sf.read(path, dtype="float64")
+    assert rate == 8000
+    return samples[:, 0]
+
+
+def share(samples: Any, freqs: tuple[float, ...], width: float = 25.0) -> float:
+    """Share of the energy within ``width`` Hz of any of ``freqs``."""
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples)))) ** 2
+    bins = np.fft.rfftfreq(len(samples), 1 / 8000)
+    near = np.zeros(len(bins), bool)
+    for f in freqs:
+        near |= np.abs(bins - f) <= width
+    total = float(spectrum.sum())
+    return float(spectrum[near].sum()) / total if total else 0.0
+
+
+async def test_music_while_alone_then_the_others_and_a_listener_is_not_heard(
+    switch: Switch, phones: MediaEngine, api: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    a = await dial(switch, phones, tmp_path, "1001", "9005")
+    await phones.send_digits(a.leg, "#")  # an empty PIN: a participant
+    await member_of(api, "9005", "1001")
+    await asyncio.sleep(3.5)  # "you are the only participant", then music
+    alone = await phones.record(a.leg, tmp_path / "alone.wav")
+    await asyncio.sleep(2.0)
+    await phones.stop_recording(alone)
+    notes = tuple(spec.freqs[0] for spec in MUSIC[:-1])
+    assert share(heard(tmp_path / "alone.wav"), notes) > 0.5  # the arpeggio
+    # a listener joins (its PIN) and plays a tone nobody may hear
+    b = await dial(switch, phones, tmp_path, "1002", "9005")
+    await phones.send_digits(b.leg, "5555#")
+    assert (await member_of(api, "9005", "1002"))["role"] == "listener"
+    quiet = asyncio.ensure_future(phones.play(
+        b.leg, [ToneSpec("listener", (1200.0,), (), -12.0)], loop=True, barge_in=False))
+    # a participant joins with its own tone: a hears it, the listener's never
+    c = await dial(switch, phones, tmp_path, "1003", "9005")
+    await phones.send_digits(c.leg, "#")
+    await member_of(api, "9005", "1003")
+    loud = asyncio.ensure_future(phones.play(
+        c.leg, [ToneSpec("talker", (700.0,), (), -12.0)], loop=True, barge_in=False))
+    await asyncio.sleep(1.0)
+    together = await phones.record(a.leg, tmp_path / "together.wav")
+    await asyncio.sleep(2.0)
+    await phones.stop_recording(together)
+    quiet.cancel()
+    loud.cancel()
+    audio = heard(tmp_path / "together.wav")
+    assert share(audio, (700.0,)) > 0.5
+    assert share(audio, (1200.0,)) < 0.001
+    assert share(audio, notes) < 0.05  # the music stopped when the others came
+    for member in (a, b, c):
+        await api.delete(f"/conferences/9005/members/"
+                         f"{(await member_of(api, '9005', member.extension))['id']}")
+        await passed(member.sipp)
