@@ -59,7 +59,7 @@ class IntercomService:
         leg = await self._ring(caller, target)
         if leg is None:
             return
-        caller.answer()
+        caller.answer(route.max_seconds)
         call.bridge = self.b2bua.media.bridge(caller.media, leg.media)
         call.on_end.append(lambda cause, side: leg.hangup(f"intercom caller: {cause}"))
         leg.on_end(lambda cause, side: caller.hangup(

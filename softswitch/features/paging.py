@@ -157,7 +157,7 @@ class Page:
             task.add_done_callback(self._ring_done)
         if not await self._answered_or_given_up():
             return
-        self.caller.answer()
+        self.caller.answer(self.route.max_seconds)
         if self._ringing:
             await asyncio.wait(list(self._ringing), timeout=settings.answer_wait)
         if settings.beep and not self.ended:

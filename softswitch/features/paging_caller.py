@@ -80,8 +80,9 @@ class CallerSide:
         assert self.call.server is not None and self.call.server.cancelled is not None
         return self.call.server.cancelled
 
-    def answer(self) -> None:
-        """200 OK with our SDP (an offer when the caller's INVITE had none)."""
+    def answer(self, max_seconds: int | None = None) -> None:
+        """200 OK with our SDP (an offer when the caller's INVITE had none); the call is
+        ended after ``max_seconds`` (the caller's class of service) like any call."""
         b2bua, call = self.b2bua, self.call
         a = call.a
         assert a is not None
@@ -93,6 +94,9 @@ class CallerSide:
         b2bua._send_to_a(call, 200, self._answer)
         call.state, call.answered_at = CallState.ANSWERED, b2bua._clock()
         b2bua._spawn(b2bua.cdr.answered(call.id, call.answered_at))
+        if max_seconds:
+            call.limit = b2bua._loop.call_later(max_seconds, b2bua._hangup, call, None,
+                                                "maximum call duration", HangupSide.SWITCH)
 
     def fail(self, status: int, reason: str, cause: str,
              disposition: Disposition = Disposition.FAILED) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from softswitch.app import Switch
 from softswitch.store import Disposition, HangupSide
-from tests.calls.harness import wait_until
+from tests.calls.harness import closed_record, wait_until
 from tests.features.paging_kit import PhoneBook, start_switch, tone_share
 
 CALLER_TONE = 1000.0
@@ -126,8 +126,7 @@ async def test_without_the_paging_right_an_announcement_then_403_and_no_phone_ri
     assert caller.early_media_address() is not None
     assert len(caller.rtp) > 25, "the announcement came as early media"
     assert phone.invites == []
-    assert switch.database is not None
-    [record] = [r for r in await switch.database.cdr.search() if r.dialled == "621"]
+    record = await closed_record(switch, "621")
     assert record.cause == "403 no paging right"
 
 
@@ -170,8 +169,7 @@ async def test_caller_cancelling_before_any_answer_cancels_the_ringing_phones(
     final = await asyncio.wait_for(dialling, 10)
     assert final.status == 487
     await ringing.wait_for("cancel")
-    assert switch.database is not None
-    [record] = [r for r in await switch.database.cdr.search() if r.dialled == "621"]
+    record = await closed_record(switch, "621")
     assert record.disposition is Disposition.CANCELLED
 
 
@@ -184,6 +182,23 @@ async def test_phones_that_never_answer_end_the_page_with_480(tmp_path: Path) ->
         caller = await book.caller("1001")
         assert (await caller.dial("621")).status == 480
         await ringing.wait_for("cancel")
+    finally:
+        book.close()
+        await switch.stop()
+
+
+async def test_the_callers_maximum_call_duration_ends_the_page(tmp_path: Path) -> None:
+    switch = await start_switch(tmp_path, {"cos": {"internal": {"max_call_seconds": 1}}},
+                                rights={"1001": ("paging",)})
+    book = PhoneBook(switch)
+    try:
+        phone = await book.answering("1002")
+        caller = await book.caller("1001")
+        assert (await caller.dial("621")).status == 200
+        await caller.wait_bye(timeout=8)
+        await phone.wait_for("bye")
+        record = await closed_record(switch, "621")
+        assert record.cause == "maximum call duration"
     finally:
         book.close()
         await switch.stop()
