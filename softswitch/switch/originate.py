@@ -36,7 +36,7 @@ from softswitch.sip.values import Address
 from softswitch.store.cdr import CallRecord, Disposition, HangupSide
 from softswitch.store.records import Binding
 from softswitch.switch.call import best_failure, disposition_for
-from softswitch.switch.dialplan import Extension, Trunk
+from softswitch.switch.dialplan import Extension, Refused, Trunk
 from softswitch.switch.legs import Call, CallLeg, CallState, Fork
 from softswitch.switch.location import destination_of
 from softswitch.switch.trunks import present_caller
@@ -167,6 +167,8 @@ class Originator:
         route = b2bua._route(number, cos)
         if isinstance(route, Extension):
             return await b2bua.location.contacts_for(route.number), None
+        if isinstance(route, Refused):  # the class of service may not, or no such number
+            raise OriginateError(route.status, route.reason)
         target = b2bua._trunk_target(route)
         if target is not None and isinstance(route, Trunk):
             return [target], route.trunk

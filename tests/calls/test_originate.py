@@ -170,3 +170,36 @@ async def test_cancelling_originate_cancels_the_ringing_phone(
         return switch.b2bua.calls() == []
 
     await wait_until(no_calls)
+
+
+async def test_outside_number_goes_out_through_the_trunk_with_its_caller_id(
+    tmp_path: Path, phones: list[AnsweringPhone]
+) -> None:
+    """An outside number is routed by the dial plan (access code 9, class of service that may
+    dial local numbers) to the trunk, whose from_user is the caller id the provider sees."""
+    from dataclasses import replace
+
+    provider = await AnsweringPhone().start()
+    phones.append(provider)
+    features = {
+        "trunks": {"carrier": {"host": "127.0.0.1", "port": provider.sip_port,
+                               "from_user": "075512345600"}},
+        "dialplan": {"routes": [{"prefix": "9", "trunk": "carrier", "strip": 1}]},
+    }
+    sw = Switch(replace(calls_config(tmp_path), features=features))
+    await sw.start()
+    try:
+        assert sw.b2bua is not None
+        leg = await sw.b2bua.originate("983001234", caller_id="1001", cos="local",
+                                       purpose="follow-me")
+        [invite] = provider.invites
+        assert str(invite.uri).startswith("sip:83001234@127.0.0.1")
+        assert "075512345600" in (invite.headers.get("from") or "")
+        assert leg.call.trunk == "carrier"
+        leg.hangup()
+        await provider.wait_for("bye")
+        with pytest.raises(OriginateError) as refused:
+            await sw.b2bua.originate("983001234", cos="internal")  # may not dial out
+        assert refused.value.status == 403
+    finally:
+        await sw.stop()
