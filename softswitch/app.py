@@ -38,6 +38,7 @@ from softswitch.features import (
 )
 from softswitch.features.conference_setup import start_conferences
 from softswitch.features.hotdesk import HotDesk
+from softswitch.features.recording_setup import RecordingFeature, start_recording
 from softswitch.features.speeddial import SpeedDials, speed_dials_from
 from softswitch.features.speeddial_api import speed_dials_router
 from softswitch.features.voicemail_setup import VoicemailFeature, start_voicemail
@@ -132,6 +133,7 @@ class Switch:
         self.conference_settings = conference_settings_from(config.features)  # ConfigError
         self.conferences: ConferenceService | None = None
         self.voicemail: VoicemailFeature | None = None
+        self.recording: RecordingFeature | None = None
         self.pickup_groups = pickup_groups_from(config.features)  # raises ConfigError
         self.system_speed_dials = speed_dials_from(config.features)  # raises ConfigError
         self._lag_task: asyncio.Task[None] | None = None
@@ -287,6 +289,8 @@ class Switch:
         routers += conference_routers
         self.voicemail = start_voicemail(self)
         routers += self.voicemail.routers
+        self.recording = start_recording(self, self.incall_keys)
+        routers += self.recording.routers
         return routers
 
     def add_builtin_flow(self, name: str, func: FlowFunc) -> None:
@@ -371,6 +375,9 @@ class Switch:
             self.transfer = None
         if self.voicemail is not None:
             self.voicemail.close()
+        if self.recording is not None:
+            await self.recording.close()
+            self.recording = None
         if self.b2bua is not None:  # calls: BYE both legs, write the records
             await self.b2bua.close()
             self.b2bua = None

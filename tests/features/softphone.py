@@ -2,7 +2,7 @@
 `media.MediaEngine` leg (so it sends tones and RFC 4733 digits and records what it hears).
 
 It places one call at a time (answering the 407 digest challenge), answers BYE and NOTIFY
-with 200 (keeping the NOTIFYs), refuses calls to itself as busy, and can REGISTER and
+with 200 (keeping the NOTIFYs), answers calls to itself (``auto_answer``) or refuses them as busy, and can REGISTER and
 SUBSCRIBE. Every wait is bounded.
 """
 
@@ -76,6 +76,7 @@ class Phone:
     switch_port: int
     extension: str
     password: str
+    auto_answer: bool = False  # answer calls to this phone (else refuse them as busy)
     notifies: list[Request] = field(default_factory=list)
     byes: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -91,6 +92,7 @@ class Phone:
         self.leg: Leg | None = None
         self.dialog: _Dialog | None = None
         self._heard: list[np.ndarray] = []
+        self._answering = False
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -113,7 +115,14 @@ class Phone:
             return
         if message.method == "ACK":
             return
-        self._answer(message, 486 if message.method == "INVITE" else 200)
+        if message.method == "INVITE":
+            if self.auto_answer and not self._answering and not message.to.tag:
+                self._answering = True  # a retransmitted INVITE is not answered twice
+                self._accepting = asyncio.ensure_future(self._accept(message))
+            elif not message.to.tag:
+                self._answer(message, 486)
+            return
+        self._answer(message, 200)
         if message.method == "BYE":
             self.byes.set()
         elif message.method == "NOTIFY":
@@ -123,6 +132,36 @@ class Phone:
     async def _wake(self) -> None:
         async with self._notified:
             self._notified.notify_all()
+
+    async def _accept(self, invite: Request) -> None:
+        """Answer a call: 200 with our SDP, media to the offer's address."""
+        leg = await self.engine.open_leg(MediaFormat("PCMU", 0, 101))
+        self.leg = leg
+        offer = parse_sdp(invite.body)
+        connection = offer.connection_of(offer.media[0])
+        assert connection is not None
+        self.engine.configure(leg, remote=(connection.host, offer.media[0].port))
+        self._tap(leg)
+        tag = secrets.token_hex(4)
+        self.dialog = _Dialog(invite.call_id, tag, invite.from_.tag or "",
+                              str(invite.contacts[0].uri), 0, invite.headers.get("from") or "")
+        self.byes.clear()
+        body = self._sdp(leg)
+        lines = ["SIP/2.0 200 OK"]
+        for name in ("via", "from", "to", "call-id", "cseq"):
+            for value in invite.headers.get_all(name):
+                lines.append(f"{name.title()}: {value};tag={tag}" if name == "to"
+                             else f"{name.title()}: {value}")
+        lines += [f"Contact: <sip:{self.extension}@127.0.0.1:{self.port}>",
+                  "Content-Type: application/sdp", f"Content-Length: {len(body)}"]
+        self._send(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+
+    @staticmethod
+    def _sdp(leg: Leg) -> bytes:
+        return (f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                f"m=audio {leg.stream.local[1]} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+                "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n"
+                "a=sendrecv\r\n").encode()
 
     def _answer(self, request: Request, status: int) -> None:
         lines = [f"SIP/2.0 {status} {'OK' if status == 200 else 'Busy Here'}"]
@@ -185,10 +224,7 @@ class Phone:
         """INVITE ``number``; on 200 ACK it and connect the media (recording what we hear)."""
         self.leg = await self.engine.open_leg(MediaFormat("PCMU", 0, 101))
         self.byes.clear()
-        rtp_port = self.leg.stream.local[1]
-        sdp = (f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-               f"m=audio {rtp_port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
-               "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=sendrecv\r\n").encode()
+        sdp = self._sdp(self.leg)
         tag, call_id = secrets.token_hex(4), f"{secrets.token_hex(8)}@phone"
         uri = f"sip:{number}@127.0.0.1:{self.switch_port}"
         invite = self._request("INVITE", uri, to=f"<{uri}>", from_tag=tag, call_id=call_id,
@@ -257,6 +293,7 @@ class Phone:
         if self.leg is not None:
             await self.engine.close_leg(self.leg)
             self.leg = None
+            self.dialog = None
 
     async def wait_for_tone(self, freq: float, timeout: float = 20.0, after: int = 0) -> int:
         """Poll what the phone hears until a pure ``freq`` tone shows up at or after sample
