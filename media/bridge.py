@@ -35,7 +35,7 @@ FRAME_MS = 20
 BRIDGE_RATE = 8000
 BRIDGE_FRAME = BRIDGE_RATE * FRAME_MS // 1000
 _STATELESS = frozenset({"PCMU", "PCMA", "L16"})
-_SEQ_TS_SSRC = struct.Struct("!HII")
+_PT_SEQ_TS_SSRC = struct.Struct("!BHII")  # header bytes 1..11
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +189,10 @@ class Leg:
 
 
 class RelayPath:
-    """Forwards one direction of a relayed bridge: a stream sink doing one copy per packet."""
+    """Forwards one direction of a relayed bridge: a stream sink that rewrites the header
+    in the receive buffer and sends it on, without a copy."""
+
+    borrows_buffer = True  # RtpStream hands it the receive buffer itself (see __call__)
 
     __slots__ = (
         "audio_in",
@@ -244,7 +247,9 @@ class RelayPath:
         sender.time = now
         sender.span = self.frame_ticks
 
-    def __call__(self, data: bytes, pt: int, seq: int, ts: int, ssrc: int) -> None:
+    def __call__(self, data: bytes | memoryview, pt: int, seq: int, ts: int, ssrc: int) -> None:
+        """Forward one packet; a ``memoryview`` (the stream's receive buffer, which this
+        sink borrows) is rewritten in place and sent, ``bytes`` are copied first."""
         if self.paused:
             return
         if pt == self.audio_in:
@@ -267,15 +272,14 @@ class RelayPath:
         if remote is None or transport is None or dst.closed or not dst.sending:
             return
         sender = dst.sender
-        out = bytearray(data)
-        out[1] = out_pt
+        out = data if data.__class__ is memoryview else bytearray(data)
         s = (seq + self.seq_off) & 0xFFFF
         t = (ts + self.ts_off) & 0xFFFFFFFF
-        _SEQ_TS_SSRC.pack_into(out, 2, s, t, sender.ssrc)
+        _PT_SEQ_TS_SSRC.pack_into(out, 1, out_pt, s, t, sender.ssrc)
         sender.seq = s
         sender.ts = t
         sender.packets += 1
-        sender.octets += len(data) - 12
+        sender.octets += len(out) - 12
         transport.sendto(out, remote)
 
 

@@ -37,6 +37,23 @@ class ReceiverStats:
     is believed only when the next packet follows it (the peer restarted its sequence).
     """
 
+    __slots__ = (
+        "_bad_seq",
+        "_base_seq",
+        "_cycles",
+        "_expected_prior",
+        "_jitter",
+        "_last_sr",
+        "_last_sr_at",
+        "_max_seq",
+        "_received",
+        "_received_prior",
+        "_started",
+        "_transit",
+        "clock_rate",
+        "ssrc",
+    )
+
     def __init__(self, ssrc: int, clock_rate: int) -> None:
         self.ssrc = ssrc
         self.clock_rate = clock_rate
@@ -54,23 +71,38 @@ class ReceiverStats:
         self._last_sr_at: float | None = None
 
     def on_packet(self, seq: int, timestamp: int, now: float) -> bool:
-        """Account one arriving packet; False when it was judged invalid and not counted."""
-        if not self._started:
+        """Account one arriving packet; False when it was judged invalid and not counted.
+
+        Runs for every packet of every stream, relayed ones included, so the in-order case
+        is tested first and the A.8 jitter update is inlined (same arithmetic, same result).
+        """
+        max_seq = self._max_seq
+        udelta = (seq - max_seq) & 0xFFFF
+        if udelta < MAX_DROPOUT and self._started:
+            if seq < max_seq:
+                self._cycles += SEQ_MOD
+            self._max_seq = seq
+        elif not self._started:
             self._restart(seq)
-        else:
-            udelta = (seq - self._max_seq) % SEQ_MOD
-            if udelta < MAX_DROPOUT:
-                if seq < self._max_seq:
-                    self._cycles += SEQ_MOD
-                self._max_seq = seq
-            elif udelta <= SEQ_MOD - MAX_MISORDER:
-                if seq != self._bad_seq:
-                    self._bad_seq = (seq + 1) % SEQ_MOD
-                    return False
-                self._restart(seq)  # two in a row: the sender really jumped
-            # else: a duplicate or a late packet; counted, max unchanged
+        elif udelta <= SEQ_MOD - MAX_MISORDER:
+            if seq != self._bad_seq:
+                self._bad_seq = (seq + 1) & 0xFFFF
+                return False
+            self._restart(seq)  # two in a row: the sender really jumped
+        # else: a duplicate or a late packet; counted, max unchanged
         self._received += 1
-        self._update_jitter(timestamp, now)
+        # RFC 3550 A.8: J += (|D| - J) / 16 with D the change in relative transit time
+        transit = now * self.clock_rate - timestamp
+        last = self._transit
+        self._transit = transit
+        if last is not None:
+            # fold 32-bit timestamp wraparound back into a small difference; the shift up
+            # and back is kept even when no fold is needed so results match bit for bit
+            d = transit - last + 2147483648.0
+            if not 0.0 <= d < 4294967296.0:
+                d %= 4294967296.0
+            d -= 2147483648.0
+            self._jitter += ((d if d >= 0.0 else -d) - self._jitter) / 16
         return True
 
     def on_sender_report(self, report: SenderReport, now: float) -> None:
@@ -139,16 +171,6 @@ class ReceiverStats:
         self._received = 0
         self._expected_prior = 0
         self._received_prior = 0
-
-    def _update_jitter(self, timestamp: int, now: float) -> None:
-        """RFC 3550 A.8: J += (|D| - J) / 16 with D the change in relative transit time."""
-        transit = now * self.clock_rate - timestamp
-        if self._transit is not None:
-            d = transit - self._transit
-            # fold 32-bit timestamp wraparound back into a small difference
-            d = (d + 2**31) % 2**32 - 2**31
-            self._jitter += (abs(d) - self._jitter) / 16
-        self._transit = transit
 
 
 class SenderStats:

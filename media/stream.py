@@ -38,6 +38,7 @@ from media.rtcp import (
 )
 from media.rtp import RtpPacket, RtpParseError
 from media.stats import ReceiverSnapshot, ReceiverStats
+from media.udp import open_udp
 
 __all__ = [
     "Address",
@@ -220,7 +221,8 @@ class RtpStream(asyncio.DatagramProtocol):
         cname: str = "softswitch",
         time: Callable[[], float] | None = None,
     ) -> None:
-        self.on_audio: AudioSink | None = None
+        self._audio: AudioSink | None = None
+        self._audio_borrows = False
         self.on_event: AudioSink | None = None
         self.event_payload_type = -1
         self.rtcp_mux = rtcp_mux
@@ -282,27 +284,34 @@ class RtpStream(asyncio.DatagramProtocol):
         self.transport = transport  # type: ignore[assignment]
         self.local = transport.get_extra_info("sockname")[:2]
 
-    def datagram_received(self, data: bytes, addr: Address) -> None:
+    def datagram_received(self, data: bytes | memoryview, addr: Address) -> None:
+        """One datagram from the socket; ``data`` may be a view of a reused buffer.
+
+        The usual packet (the latched peer, a plain 12-byte header) goes through with one
+        unpack and one statistics call; sinks that keep the data get ``bytes``, a sink that
+        declares ``borrows_buffer`` (the relay) gets the view to rewrite in place.
+        """
         source = self._source
         if addr != source and source is not None:
             self.foreign += 1
             return
-        if len(data) < 12:
+        try:
+            first, second, seq, ts, ssrc = _HEADER.unpack_from(data)
+        except struct.error:  # shorter than a fixed header
             self.malformed += 1
             return
-        first, second, seq, ts, ssrc = _HEADER.unpack_from(data)
-        if first & 0xC0 != 0x80:
+        if first != 0x80 and first & 0xC0 != 0x80:
             self.malformed += 1
             return
         if 192 <= second <= 223:  # RFC 5761 section 4: RTCP on the RTP port
             if self.rtcp_mux:
-                self.rtcp_received_from(data, addr)
+                self.rtcp_received_from(bytes(data), addr)
             else:
                 self.malformed += 1
             return
-        if first & 0x3F:
+        if first != 0x80:  # CSRCs, an extension or padding: check them all
             try:
-                RtpPacket.parse(data)
+                RtpPacket.parse(bytes(data))
             except RtpParseError:
                 self.malformed += 1
                 return
@@ -313,17 +322,30 @@ class RtpStream(asyncio.DatagramProtocol):
         rx = self._rx
         if rx is None or rx.ssrc != ssrc:
             rx = self._rx = ReceiverStats(ssrc, self.clock_rate)
-        if self._time is not None:
-            rx.on_packet(seq, ts, self._time())
+        time = self._time
+        if time is not None:
+            rx.on_packet(seq, ts, time())
         if not self.receiving:
             return  # on hold / inactive: counted for RTCP, not heard
         pt = second & 0x7F
-        if pt == self.event_payload_type:
-            sink = self.on_event
-        else:
-            sink = self.on_audio
-        if sink is not None:
-            sink(data, pt, seq, ts, ssrc)
+        if pt != self.event_payload_type:
+            sink = self._audio
+            if sink is not None:
+                if not self._audio_borrows and data.__class__ is not bytes:
+                    data = bytes(data)
+                sink(data, pt, seq, ts, ssrc)
+        elif self.on_event is not None:
+            self.on_event(bytes(data), pt, seq, ts, ssrc)
+
+    @property
+    def on_audio(self) -> AudioSink | None:
+        """Where valid audio (anything but RFC 4733 events) goes."""
+        return self._audio
+
+    @on_audio.setter
+    def on_audio(self, sink: AudioSink | None) -> None:
+        self._audio = sink
+        self._audio_borrows = bool(getattr(sink, "borrows_buffer", False))
 
     def _latch(self, addr: Address) -> None:
         self._source = addr
@@ -456,11 +478,6 @@ class _RtcpPort(asyncio.DatagramProtocol):
         self._stream.rtcp_received_from(data, addr)
 
 
-def _same(stream: RtpStream) -> RtpStream:
-    """Protocol factory handing asyncio the stream object we already built."""
-    return stream
-
-
 async def open_stream(
     host: str = "127.0.0.1",
     *,
@@ -472,7 +489,8 @@ async def open_stream(
     """Bind a new stream on ``host``: an even port from ``pool`` (or any free port).
 
     Without RTCP mux the odd port above must be free too; taken pairs are skipped, up to
-    a bounded number of attempts.
+    a bounded number of attempts. The RTP socket is a bare :class:`~media.udp.UdpSocket`
+    (the hot path); the RTCP port, a few packets a second, an ordinary asyncio endpoint.
     """
     loop = asyncio.get_running_loop()
     last_error: OSError | None = None
@@ -480,9 +498,7 @@ async def open_stream(
         port = pool.take() if pool is not None else 0
         stream = RtpStream(clock_rate=clock_rate, rtcp_mux=rtcp_mux, cname=cname, time=loop.time)
         try:
-            await loop.create_datagram_endpoint(
-                functools.partial(_same, stream), local_addr=(host, port), family=socket.AF_INET
-            )
+            stream.connection_made(open_udp(loop, stream, host, port))  # type: ignore[arg-type]
             if not rtcp_mux:
                 rtcp_port = stream.local[1] + 1
                 rtcp_transport, _ = await loop.create_datagram_endpoint(

@@ -1,0 +1,101 @@
+"""A bare non-blocking UDP socket driven by ``loop.add_reader``: the transport of RTP ports.
+
+asyncio's datagram transport (uvloop's too) makes a new ``bytes`` object and wakes the
+protocol once per datagram, and queues sends it cannot make at once. An RTP port needs
+none of that: each wake-up here drains every queued datagram with ``recvfrom_into`` one
+reused buffer, and a send the kernel cannot take right now is dropped (late audio is
+worthless; RTP counts it as loss). That saves a couple of microseconds per packet, which
+is most of what a relayed packet costs above the kernel (docs/benchmarks.md).
+
+The protocol's ``datagram_received(data, addr)`` gets a ``memoryview`` of the buffer that
+is only valid during the call: it must copy what it keeps (or rewrite it in place and send
+it on, as the relay does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any, Protocol
+
+__all__ = ["DatagramReceiver", "UdpSocket", "open_udp"]
+
+_BUFFER = 2048  # larger than any RTP packet we accept from a LAN phone or a trunk
+_DRAIN = 64  # datagrams per wake-up at most, so one flooded port cannot starve the rest
+
+
+class DatagramReceiver(Protocol):
+    """What an :class:`UdpSocket` delivers to."""
+
+    def datagram_received(self, data: memoryview, addr: tuple[str, int]) -> None: ...
+
+
+class UdpSocket:
+    """The transport-like face of one bound UDP socket: ``sendto``, ``get_extra_info``,
+    ``close``; reading is registered with the loop until :meth:`close`."""
+
+    __slots__ = ("_loop", "_sock", "closed")
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, sock: socket.socket, receiver: DatagramReceiver
+    ) -> None:
+        self._loop = loop
+        self._sock = sock
+        self.closed = False
+        buf = bytearray(_BUFFER)
+        view = memoryview(buf)
+        recv = sock.recvfrom_into
+        deliver = receiver.datagram_received
+
+        def readable() -> None:
+            for _ in range(_DRAIN):
+                try:
+                    n, addr = recv(buf)
+                except (BlockingIOError, InterruptedError):
+                    return
+                except OSError:
+                    continue  # e.g. a queued ICMP error; the next datagram may be fine
+                deliver(view[:n], addr)
+
+        loop.add_reader(sock.fileno(), readable)
+
+    def sendto(self, data: bytes | bytearray | memoryview, addr: tuple[str, int]) -> None:
+        try:
+            self._sock.sendto(data, addr)
+        except OSError:
+            pass  # a full socket buffer or an unreachable peer: the packet is lost, as on a wire
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """``sockname`` and ``socket``, as asyncio transports answer them."""
+        if name == "sockname":
+            return self._sock.getsockname()
+        if name == "socket":
+            return self._sock
+        return default
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        """Stop reading and close the socket; idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        if not self._loop.is_closed():
+            self._loop.remove_reader(self._sock.fileno())
+        self._sock.close()
+
+
+def open_udp(
+    loop: asyncio.AbstractEventLoop, receiver: DatagramReceiver, host: str, port: int
+) -> UdpSocket:
+    """Bind ``host:port`` (0: any free port) over IPv4 and start delivering to ``receiver``;
+    OSError (EADDRINUSE above all) propagates with nothing left open."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.setblocking(False)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return UdpSocket(loop, sock, receiver)

@@ -1,0 +1,129 @@
+"""The bare UDP socket under RTP ports and the in-place relay, over real loopback sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+
+from media.bridge import MediaFormat
+from media.engine import MediaEngine
+from media.rtp import RtpPacket
+from media.udp import open_udp
+from tests.media.test_engine import Peer, collect, until
+
+
+class Collector:
+    """A receiver that copies what it is lent, as the contract says it must."""
+
+    def __init__(self) -> None:
+        self.got: list[tuple[bytes, tuple[str, int]]] = []
+
+    def datagram_received(self, data: memoryview, addr: tuple[str, int]) -> None:
+        assert isinstance(data, memoryview)
+        self.got.append((bytes(data), addr))
+
+
+@pytest.fixture
+async def engine() -> AsyncIterator[MediaEngine]:
+    eng = MediaEngine(port_range=None, rtcp_mux=True, run_clock=False)
+    await eng.start()
+    yield eng
+    await eng.close()
+
+
+@pytest.fixture
+def peers() -> AsyncIterator[list[Peer]]:
+    made = [Peer(ssrc=0x200 + i) for i in range(3)]
+    yield made
+    for p in made:
+        p.close()
+
+
+async def test_a_burst_longer_than_one_drain_arrives_whole_and_in_order() -> None:
+    loop = asyncio.get_running_loop()
+    collector = Collector()
+    udp = open_udp(loop, collector, "127.0.0.1", 0)
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sender.bind(("127.0.0.1", 0))
+        dest = udp.get_extra_info("sockname")
+        for i in range(200):  # queued before the loop looks: several wake-ups' worth
+            sender.sendto(i.to_bytes(2, "big") * 86, dest)
+        await until(lambda: len(collector.got) == 200)
+        assert [int.from_bytes(d[:2], "big") for d, _ in collector.got] == list(range(200))
+        assert {addr for _, addr in collector.got} == {sender.getsockname()}
+        assert all(len(d) == 172 for d, _ in collector.got)
+    finally:
+        sender.close()
+        udp.close()
+
+
+async def test_a_closed_socket_stops_delivering_and_frees_its_port() -> None:
+    loop = asyncio.get_running_loop()
+    collector = Collector()
+    udp = open_udp(loop, collector, "127.0.0.1", 0)
+    host, port = udp.get_extra_info("sockname")
+    assert isinstance(udp.get_extra_info("socket"), socket.socket)
+    udp.close()
+    udp.close()  # idempotent
+    assert udp.is_closing()
+    again = open_udp(loop, collector, host, port)  # the port is free again at once
+    try:
+        assert again.get_extra_info("sockname") == (host, port)
+    finally:
+        again.close()
+    with pytest.raises(OSError):  # a port in use is refused, not shared
+        taken = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            taken.bind(("127.0.0.1", 0))
+            open_udp(loop, collector, "127.0.0.1", taken.getsockname()[1])
+        finally:
+            taken.close()
+
+
+async def test_a_lone_leg_keeps_its_own_copy_of_each_payload(
+    engine: MediaEngine, peers: list[Peer]
+) -> None:
+    """The receive buffer is reused for the next datagram: whatever a sink keeps (here the
+    jitter buffer) must not change when later packets arrive."""
+    alice = peers[0]
+    a = await engine.open_leg(remote=alice.addr)
+    for i in range(5):
+        alice.send(a.stream.local, bytes([i]) * 160)
+    await until(lambda: a.stream.packets_received == 5)
+    kept = []
+    for _ in range(5):
+        item = a.jitter.get(asyncio.get_running_loop().time() + 1.0)
+        assert isinstance(item, RtpPacket)
+        kept.append(item.payload)
+    assert kept == [bytes([i]) * 160 for i in range(5)]
+    assert all(type(p) is bytes for p in kept)
+
+
+async def test_a_relayed_leg_drops_strangers_and_malformed_datagrams_over_real_sockets(
+    engine: MediaEngine, peers: list[Peer]
+) -> None:
+    alice, bob, intruder = peers
+    a = await engine.open_leg(MediaFormat("PCMU", 0), remote=alice.addr)
+    b = await engine.open_leg(MediaFormat("PCMU", 0), remote=bob.addr)
+    assert engine.bridge(a, b).relaying
+    alice.send(a.stream.local, b"\x11" * 160)  # latches alice
+    first = await collect(bob, 1)
+    intruder.send(a.stream.local, b"\x66" * 160)  # RTP bleed attempt
+    alice.sock.sendto(b"\x80\x00", a.stream.local)  # shorter than a header
+    alice.sock.sendto(b"\x40" + bytes(171), a.stream.local)  # RTP version 1
+    alice.send(a.stream.local, b"\x22" * 160)
+    await until(lambda: a.stream.packets_received == 2)
+    rest = await collect(bob, 1)
+    assert [p.payload for p in first + rest] == [b"\x11" * 160, b"\x22" * 160]
+    assert await collect(bob, 1, timeout=0.1) == []  # nothing else got through
+    stats = engine.stats(a)
+    assert (stats.foreign, stats.malformed, stats.packets_received) == (1, 2, 2)
+    out = first + rest
+    assert {p.ssrc for p in out} == {b.stream.sender.ssrc}
+    assert out[1].sequence_number == (out[0].sequence_number + 1) & 0xFFFF
+    assert engine.stats(b).packets_sent == 2
+    assert stats.receiver is not None and stats.receiver.packets_received == 2
