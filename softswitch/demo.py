@@ -27,7 +27,8 @@ class DemoPhone:
 
 
 DEMO_PHONES = (
-    DemoPhone("1001", "ward3-nurses", "Ward 3 nurse station", "Internal medicine"),
+    DemoPhone("1001", "ward3-nurses", "Ward 3 nurse station", "Internal medicine",
+              ("intercom",)),
     DemoPhone("1002", "ward5-nurses", "Ward 5 nurse station", "Surgery"),
     DemoPhone("1003", "dr-li-office", "Dr Li", "ENT"),
     DemoPhone("1004", "switchboard", "Switchboard agent", "Contact centre"),
