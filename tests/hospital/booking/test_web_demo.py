@@ -36,4 +36,6 @@ async def test_the_demo_hospital_books_on_the_web_and_the_kiosk_shows_the_ticket
             assert await kiosk.locator(f"tr[data-ticket='{ticket}']").count() == 1
     finally:
         await asyncio.to_thread(process.stop)
+        if process.proc is not None and process.proc.stdout is not None:
+            process.proc.stdout.close()
     assert process.proc is not None and process.proc.returncode == 0
