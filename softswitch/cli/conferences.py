@@ -104,6 +104,13 @@ def kick(room: str, member: int, url: UrlOption = URL, data: DataOption = Path("
 
 
 @app.command()
+def end(room: str, url: UrlOption = URL, data: DataOption = Path("var")) -> None:
+    """End a room: every member is told and hung up."""
+    answer = _call(url, data, "DELETE", f"/{room}")
+    typer.echo(f"room {room} ended ({answer['ended']} member(s))")
+
+
+@app.command()
 def lock(room: str, url: UrlOption = URL, data: DataOption = Path("var")) -> None:
     """Lock a room: only moderators may join."""
     _call(url, data, "PUT", f"/{room}/lock", {"locked": True})

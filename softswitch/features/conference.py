@@ -352,6 +352,17 @@ class ConferenceService:
         live = self._room(number)
         self._end_member(live, self._member(live, member_id), "kicked")
 
+    def end(self, number: str, reason: str = "conference ended") -> int:
+        """End a room: every member is told (flows) or hung up; returns how many there were.
+        Quietly 0 for a room nobody is in."""
+        live = self._live.get(number)
+        if live is None:
+            return 0
+        members = list(live.room.members.values())
+        for member in members:
+            self._end_member(live, member, reason)
+        return len(members)
+
     def lock(self, number: str, locked: bool) -> dict[str, Any]:
         """Lock (only moderators may join) or unlock a room."""
         live = self._room(number)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter
 
 from softswitch.features.conference import ConferenceService, conference_flow
+from softswitch.features.conference_keys import ConferenceKeys
 from softswitch.switch.dialplan import Conference, Route
 from softswitch.switch.legs import Call as SwitchCall
 from softswitch.web.routes.conferences import conferences_router
@@ -35,4 +36,6 @@ def start_conferences(switch: Switch) -> tuple[ConferenceService, list[APIRouter
         await b2bua.start_flow(call, "conference", {"room": route.number})
 
     b2bua.serve(Conference, serve)
+    if switch.incall_keys is not None:  # `*3` + number: a call becomes an ad-hoc conference
+        ConferenceKeys(switch.incall_keys, service, b2bua.hang_up)
     return service, [conferences_router(service)]

@@ -333,3 +333,36 @@ async def test_music_while_alone_then_the_others_and_a_listener_is_not_heard(
         await api.delete(f"/conferences/9005/members/"
                          f"{(await member_of(api, '9005', member.extension))['id']}")
         await passed(member.sipp)
+
+
+async def test_star3_turns_a_call_into_an_adhoc_conference(
+    switch: Switch, phones: MediaEngine, api: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """1001 calls 1002, keys *3 1003 #: 1003 is rung and all three are in one room; ending
+    the room hangs everyone up."""
+    callees = [await Sipp(str(CALLS_SCENARIOS / "call_uas_answer.xml")).start()
+               for _ in range(2)]
+    try:
+        await register(switch, "1002", callees[0].port)
+        await register(switch, "1003", callees[1].port)
+        a = await dial(switch, phones, tmp_path, "1001", "1002")
+        await asyncio.sleep(0.5)  # the in-call keys watch the call once it is bridged
+        await phones.send_digits(a.leg, "*31003#")
+
+        async def three() -> Any:
+            rooms = (await api.get("/conferences")).json()
+            return rooms if rooms and len(rooms[0]["members"]) == 3 else None
+
+        [room] = await until(three)
+        assert room["room"] == "adhoc-1"
+        assert [m["caller"] for m in room["members"]] == ["1001", "1002", "1003"]
+        ended = await api.delete("/conferences/adhoc-1")
+        assert ended.json() == {"room": "adhoc-1", "ended": 3}
+        await passed(a.sipp)
+        for callee in callees:
+            await passed(callee)
+    finally:
+        for callee in callees:
+            callee.stop()
+    assert (await api.get("/conferences")).json() == []
+    assert (await api.delete("/conferences/adhoc-1")).status_code == 404

@@ -36,7 +36,7 @@ def _checked(work: Callable[[], Any]) -> Any:
 
 
 def conferences_router(service: ConferenceService) -> APIRouter:
-    """GET /conferences[/ROOM]; PUT .../lock, .../members/ID/mute; DELETE .../members/ID;
+    """GET /conferences[/ROOM]; DELETE /conferences/ROOM ends it; PUT .../lock, .../members/ID/mute; DELETE .../members/ID;
     POST/DELETE .../recording; POST .../invite (dial out, answers once the phone answers)."""
     router = APIRouter(prefix="/conferences", tags=["conferences"])
 
@@ -47,6 +47,11 @@ def conferences_router(service: ConferenceService) -> APIRouter:
     @router.get("/{room}")
     async def get_room(room: str) -> dict[str, Any]:
         return _checked(lambda: service.room(room))  # type: ignore[no-any-return]
+
+    @router.delete("/{room}")
+    async def end(room: str) -> dict[str, Any]:
+        _checked(lambda: service.room(room))  # 404 when nobody is in it
+        return {"room": room, "ended": service.end(room)}
 
     @router.put("/{room}/lock")
     async def lock(room: str, body: Locked) -> dict[str, Any]:
