@@ -73,7 +73,7 @@ class Member:
         self.sipp, self.leg, self.extension = sipp, leg, extension
 
 
-async def until(predicate: Any, timeout: float = 10.0) -> Any:
+async def until(predicate: Any, timeout: float = 30.0) -> Any:
     """Poll an async predicate (bounded); returns its first truthy value."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
