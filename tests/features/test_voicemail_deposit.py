@@ -126,3 +126,23 @@ async def test_voicemail_switched_off_gives_the_usual_failure(switch: Switch,
         response = await phone.call("1002")
     assert response.status == 480
     assert await switch.database.voicemail.messages("1002") == []  # type: ignore[union-attr]
+
+
+async def test_silence_ends_the_message_and_the_call(tmp_path: Path) -> None:
+    config = voicemail_config(tmp_path)
+    features = {**config.features, "voicemail": {"min_seconds": 0.5, "silence_seconds": 1.5}}
+    switch = Switch(Config(sip=config.sip, http=config.http, security=config.security,
+                           data_dir=config.data_dir, features=features))
+    await switch.start()
+    try:
+        await add_users(switch, USERS)
+        async with Phone(switch.sip_port, "1001", USERS["1001"]) as phone:
+            assert (await phone.call("1002")).status == 200
+            await phone.wait_for_tone(BEEP_HZ)
+            await phone.say(tone(600.0, 1.0))
+            await phone.wait_for_bye(timeout=20)  # silent: saved, "message saved", BYE
+        message, audio = await the_message(switch)
+        assert message.duration < 6.0  # type: ignore[attr-defined]
+        assert abs(loud_frequency(audio) - 600) < 15
+    finally:
+        await switch.stop()
