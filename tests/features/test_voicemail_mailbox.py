@@ -195,3 +195,23 @@ def test_every_voicemail_prompt_exists(language: str) -> None:
     library = PromptLibrary(fallback=language)
     for name in sorted(names):
         assert library.path(name, language).is_file()
+
+
+async def test_star97_records_a_greeting_that_callers_then_hear(switch: Switch) -> None:
+    async with Phone(switch.sip_port, "1002", USERS["1002"]) as owner:  # no PIN set
+        assert (await owner.call("*97")).status == 200
+        await owner.send_digits("3")  # record a greeting
+        await owner.wait_for_tone(1000.0, timeout=30)
+        await owner.say(tone(750.0, 1.5))
+        await owner.send_digits("#")
+        await owner.send_digits("*")
+        await owner.wait_for_bye(timeout=40)
+    assert switch.voicemail is not None
+    greeting = await switch.voicemail.service.greeting("1002")
+    assert greeting is not None and abs(loud_frequency(sf.read(str(greeting),
+                                                               dtype="int16")[0]) - 750) < 15
+    async with Phone(switch.sip_port, "1001", USERS["1001"]) as caller:
+        assert (await caller.call("1002")).status == 200
+        await caller.wait_for_tone(750.0, timeout=20)  # the owner's greeting
+        await caller.wait_for_tone(1000.0, timeout=20)  # then the beep
+        await caller.hangup()
