@@ -175,6 +175,8 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
                 raise ConfigError(f"{where}: {key} must be an integer")
         if isinstance(default, float) and not isinstance(value, (int, float)):
             raise ConfigError(f"{where}: {key} must be a number")
+        if isinstance(default, str) and not isinstance(value, str):
+            raise ConfigError(f"{where}: {key} must be a string")
         if isinstance(default, tuple):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{where}: {key} must be a list of strings")
