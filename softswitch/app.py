@@ -37,11 +37,16 @@ from softswitch.features import (
     pickup_groups_from,
 )
 from softswitch.features.conference_setup import start_conferences
+from softswitch.features.followme import FLOW as FOLLOW_ME_FLOW
+from softswitch.features.followme import FollowMe
+from softswitch.features.followme_api import line_settings_router
+from softswitch.features.followme_store import LineSettingsRepository
 from softswitch.features.hotdesk import HotDesk
 from softswitch.features.recording_setup import RecordingFeature, start_recording
 from softswitch.features.speeddial import SpeedDials, speed_dials_from
 from softswitch.features.speeddial_api import speed_dials_router
 from softswitch.features.voicemail_setup import VoicemailFeature, start_voicemail
+from softswitch.features.waiting import CallWaiting
 from softswitch.flows import (
     EngineMediaPort,
     FlowFunc,
@@ -272,6 +277,11 @@ class Switch:
         hotdesk = HotDesk(self.database.connection, self.authenticator.users, time.time)
         await hotdesk.load()
         hotdesk.attach(self.b2bua, self.add_builtin_flow)
+        lines = LineSettingsRepository(self.database.connection)
+        CallWaiting(self.b2bua, lines)
+        follow_me = FollowMe(self.b2bua, lines, self.authenticator.users, self.transfer)
+        self.add_builtin_flow(FOLLOW_ME_FLOW, follow_me.flow)
+        routers.append(line_settings_router(lines, self.database.users))
         self.add_builtin_flow("appointments", make_appointments_flow(
             self.booking, tts=TextToSpeech(self.config.data_dir / "tts"),
             settings=self.booking_phone))

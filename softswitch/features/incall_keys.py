@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from media import MediaEngine
+from media import DigitStream, MediaEngine
 from softswitch.switch.b2bua import B2bua
 from softswitch.switch.legs import Call, CallLeg, CallState
 
@@ -182,7 +182,11 @@ class InCallKeys:
         self._stop(call)  # a transfer re-bridges: watch the new legs only
         if not self._keys or call.a is None or call.b is None:
             return
-        self._watchers[call.id] = [self._spawn(self._watch(call, leg)) for leg in (call.a, call.b)]
+        watchers = []
+        for leg in (call.a, call.b):  # hold and subscribe now: no digit slips through
+            self.media.keep_events(leg.media)
+            watchers.append(self._spawn(self._watch(call, leg, self.media.digits(leg.media))))
+        self._watchers[call.id] = watchers
         if not known:
             call.on_end.append(lambda cause, side: self._stop(call))
 
@@ -191,13 +195,12 @@ class InCallKeys:
             task.cancel()
 
     # -- one phone's digits ---------------------------------------------------------------
-    async def _watch(self, call: Call, leg: CallLeg) -> None:
+    async def _watch(self, call: Call, leg: CallLeg, digits: DigitStream) -> None:
         loop = asyncio.get_running_loop()
         matcher = KeyMatcher(self.sequences, self.timeout)
         forwarding = asyncio.Lock()
-        self.media.keep_events(leg.media)
         try:
-            async with self.media.digits(leg.media) as digits:
+            async with digits:
                 while call.state is CallState.ANSWERED:
                     wait = None if matcher.deadline is None else max(0.0, matcher.deadline - loop.time())
                     try:

@@ -239,6 +239,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        8,
+        "line settings: call waiting, follow-me",
+        (
+            """CREATE TABLE line_settings (
+                extension TEXT PRIMARY KEY,
+                call_waiting INTEGER NOT NULL DEFAULT 1,
+                follow_me TEXT NOT NULL DEFAULT '',
+                ring_seconds INTEGER NOT NULL DEFAULT 20
+            )""",
+        ),
+    ),
 )
 
 

@@ -158,7 +158,8 @@ class B2bua:
         self._replaces: Callable[[Call], Awaitable[None]] | None = None
         self._rewrite: Callable[[str, str], Awaitable[str | None]] | None = None
         self._identify: Callable[[User], Awaitable[User]] | None = None
-        self._diversion: Diversion | None = None
+        self._diversions: list[Diversion] = []
+        self._busy: Callable[[str], Awaitable[bool]] | None = None
         self.originator = Originator(self)
 
     async def originate(self, number: str, **options: Any) -> OriginatedLeg:
@@ -204,10 +205,17 @@ class B2bua:
             except Exception:  # a feature's bug must not break the call
                 log.exception("call %s: hook %r failed", call.id, hook)
 
-    def divert_unanswered(self, diversion: Diversion) -> None:
+    def divert_unanswered(self, diversion: Diversion, *, first: bool = False) -> None:
         """Let a feature take calls to extensions that are busy, do not answer or are not
-        registered (voicemail) instead of failing them."""
-        self._diversion = diversion
+        registered (voicemail) instead of failing them; the first diversion that names a
+        flow wins (``first``: ask this one before the others, e.g. follow-me before
+        voicemail)."""
+        self._diversions.insert(0, diversion) if first else self._diversions.append(diversion)
+
+    def busy_when(self, busy: Callable[[str], Awaitable[bool]]) -> None:
+        """``await busy(extension)`` before ringing an extension: True refuses the call 486
+        (or diverts it as busy) instead of ringing (call waiting off)."""
+        self._busy = busy
 
     def _handler_for(self, route: Route) -> RouteHandler | None:
         if isinstance(route, Feature):
@@ -360,6 +368,11 @@ class B2bua:
             return
         else:
             contacts = await self.location.contacts_for(route.number)
+        if (contacts and isinstance(route, Extension) and self._busy is not None
+                and await self._busy(route.number)):
+            if not await self._divert(call, "busy"):
+                await self.refuse(call, 486, "Busy Here", "callee busy")
+            return
         if not contacts:
             if isinstance(route, Extension) and await self._divert(call, "unavailable"):
                 return
@@ -418,9 +431,13 @@ class B2bua:
     async def _divert(self, call: Call, reason: str) -> bool:
         """Hand a call that cannot be connected to the diversion's flow (see `Diversion`),
         on the caller's media leg; leg B, if any, is dropped. False: fail it as usual."""
-        if self._diversion is None or self.flows is None or call.trunk is not None:
+        if not self._diversions or self.flows is None or call.trunk is not None:
             return False
-        target = await self._diversion(call, reason)
+        target = None
+        for diversion in self._diversions:
+            target = await diversion(call, reason)
+            if target is not None:
+                break
         cancelled = call.server.cancelled is not None and call.server.cancelled.is_set()
         if target is None or call.state is CallState.ENDED or cancelled:
             return False

@@ -4,10 +4,13 @@ made as 1002; the login survives a restart of the switch; ``*12`` logs out."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 from softswitch.app import Switch
 from softswitch.switch.directory import make_user
+from softswitch.switch.legs import Call
 from tests.calls.harness import (
     Sipp,
     caller,
@@ -40,6 +43,15 @@ async def logins(switch: Switch) -> dict[str, str]:
     return {row["phone"]: row["extension"] for row in rows}
 
 
+async def prompting(switch: Switch, call: Call, timeout: float = 10.0) -> None:
+    """Wait (bounded) until the flow plays its PIN prompt: keys sent now are collected."""
+    assert switch.media is not None and call.a is not None
+    deadline = time.monotonic() + timeout
+    while switch.media.stats(call.a.media).packets_sent == 0:
+        assert time.monotonic() < deadline, "no prompt played"
+        await asyncio.sleep(0.05)
+
+
 async def log_in(switch: Switch, tmp: Path, pin: str) -> None:
     """1105 dials *111002 and keys ``pin``; the switch hangs up after the PIN."""
     uac = caller("call_uac_wait_bye.xml", switch.sip_port, "1105", PASSWORDS["1105"], "*111002",
@@ -47,7 +59,8 @@ async def log_in(switch: Switch, tmp: Path, pin: str) -> None:
     try:
         await uac.start()
         call = await answered_call(switch)
-        assert call.a is not None
+        assert call.a is not None and switch.media is not None
+        await prompting(switch, call)
         async with key_phone(call.a) as (engine, phone):
             for _ in range(3 if pin != "4321" else 1):
                 await engine.send_digits(phone, pin + "#")
