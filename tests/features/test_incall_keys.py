@@ -51,7 +51,7 @@ async def test_feature_key_runs_its_handler_and_is_not_passed_on(
     async def on_key(press: KeyPress) -> None:
         await pressed.put(press)
 
-    switch.incall_keys.register("*1", on_key)
+    switch.incall_keys.register("*9", on_key)
     switch.incall_keys.register("*5", on_key, with_number=True)
     callee = await Sipp("call_uas_answer.xml").start()
     uac = await talking_caller(switch, "1001", USERS["1001"], "1002", tmp_path, 10000).start()
@@ -68,9 +68,9 @@ async def test_feature_key_runs_its_handler_and_is_not_passed_on(
                 await asyncio.sleep(0.05)
             forwarded = await sent_settles(lambda: media.stats(b_stats).packets_sent)
             assert forwarded > 0
-            await engine.send_digits(phone, "*1")
+            await engine.send_digits(phone, "*9")
             press = await asyncio.wait_for(pressed.get(), 5)
-            assert (press.sequence, press.argument, press.leg.side) == ("*1", "", "a")
+            assert (press.sequence, press.argument, press.leg.side) == ("*9", "", "a")
             assert press.call is call
             await engine.send_digits(phone, "*51003#")
             press = await asyncio.wait_for(pressed.get(), 5)
