@@ -12,6 +12,7 @@ from softswitch.cli import cards as _cards
 from softswitch.cli import cdr as _cdr
 from softswitch.cli import conferences as _conferences
 from softswitch.cli import flows as _flows
+from softswitch.cli import lines as _lines
 from softswitch.cli import registrations as _registrations
 from softswitch.cli import run as _run
 from softswitch.cli import speeddial as _speeddial
@@ -38,6 +39,7 @@ app.command("flows")(_flows.flows)
 app.command("status")(_status.status)
 app.add_typer(_cards.app, name="cards")
 app.add_typer(_speeddial.app, name="speeddial")
+app.add_typer(_lines.app, name="lines")
 app.add_typer(_voicemail.app, name="voicemail")
 
 

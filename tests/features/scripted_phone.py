@@ -134,6 +134,18 @@ class ScriptedPhone:
         self.send(dialog.create_ack())
         return PhoneCall(dialog)
 
+    async def answer_call(self, rtp_port: int = 40000) -> PhoneCall:
+        """Wait for an INVITE (the phone must be registered at ``self.port``), answer 200 with
+        PCMA, wait for the ACK: a confirmed call."""
+        invite = await self.request("INVITE", timeout=10)
+        dialog = Dialog.as_uas(invite, new_tag(), parse_uri(self._contact()),
+                               via=parse_via(f"SIP/2.0/UDP 127.0.0.1:{self.port};rport"))
+        ok = dialog.make_response(invite, 200, body=SDP.format(port=rtp_port).encode())
+        dialog.sent_response(ok, asyncio.get_running_loop().time())
+        self.send(ok)
+        dialog.receive_request(await self.request("ACK"))
+        return PhoneCall(dialog)
+
     async def in_dialog(self, call: PhoneCall, method: str,
                         headers: list[tuple[str, str]]) -> Response:
         """Send an in-dialog request, answering a 407 once; the final response."""

@@ -5,13 +5,16 @@ number on its list."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from softswitch.app import Switch
+from softswitch.cli import app as cli
 from tests.calls.harness import (
     Sipp,
     add_users,
@@ -94,3 +97,25 @@ async def test_follow_me_rings_the_next_number_when_the_desk_phone_is_away(
         mobile.stop()
     followed = await closed_record(switch, "1003")
     assert followed.caller == "1001" and followed.route == "follow-me for 1002"
+
+
+async def test_cli_shows_and_sets_line_settings(switch: Switch) -> None:
+    runner = CliRunner()
+    data = str(switch.config.data_dir)
+
+    def run(*args: str) -> tuple[int, str]:
+        result = runner.invoke(cli, ["lines", *args, "--data", data])
+        return result.exit_code, result.output
+
+    code, out = await asyncio.to_thread(
+        run, "set", "1002", "--no-call-waiting", "--follow-me", "1003, 1001", "--ring-seconds",
+        "15")
+    assert code == 0 and "call waiting  off" in out and "follow-me     1003, 1001" in out
+    async with api(switch) as client:
+        assert (await client.get("/line-settings/1002")).json() == {
+            "extension": "1002", "call_waiting": False, "follow_me": ["1003", "1001"],
+            "ring_seconds": 15}
+    code, out = await asyncio.to_thread(run, "set", "1002", "--ring-seconds", "999")
+    assert code == 1 and "between 5 and 120" in out
+    code, out = await asyncio.to_thread(run, "show", "4242")
+    assert code == 1 and "no such extension" in out

@@ -16,6 +16,7 @@ from softswitch.app import Switch
 from softswitch.store import CallRecord, Disposition
 from tests.calls.harness import Sipp, add_users, caller, calls_config, passed, register, wait_until
 from tests.features.harness import scenario
+from tests.features.scripted_phone import ScriptedPhone
 
 USERS = {"1001": "caller-pass-a", "1002": "callee-pass-b", "1003": "target-pass-c"}
 
@@ -83,3 +84,32 @@ async def test_transferor_hanging_up_early_still_completes_the_transfer(
     assert records["1003"].caller == "1002"
     assert records["1003"].disposition is Disposition.ANSWERED
     assert switch.b2bua is not None and switch.b2bua.calls() == []
+
+
+async def test_the_called_party_may_transfer_too(switch: Switch, tmp_path: Path) -> None:
+    """1001 calls 1002 (a scripted phone), which REFERs 1001 to 1003: the REFER on the
+    switch's leg towards the callee works the same way."""
+    phone = await ScriptedPhone("1002", USERS["1002"], switch.sip_port).start()
+    target = await Sipp(scenario("uas_ring_answer_bye.xml"), "-d", "1000").start()
+    uac = caller("call_uac_wait_bye.xml", switch.sip_port, "1001", USERS["1001"], "1002",
+                 tmp_path)
+    try:
+        await register(switch, "1002", phone.port)
+        await register(switch, "1003", target.port)
+        await uac.start()
+        answered = await phone.answer_call(rtp_port=40040)
+        accepted = await phone.in_dialog(answered, "REFER", [("Refer-To", "<sip:1003@127.0.0.1>")])
+        assert accepted.status == 202, accepted.start_line
+        for expected in (b"SIP/2.0 100 Trying", b"SIP/2.0 200 OK"):
+            notify = await phone.request("NOTIFY", timeout=10)
+            assert notify.body.startswith(expected), notify.body
+            phone.answer(notify)
+        phone.answer(await phone.request("BYE"))  # the switch hangs up on the transferor
+        await passed(target)  # 1003 answered, talked to 1001, hung up ...
+        await passed(uac)  # ... which ended 1001's call
+    finally:
+        phone.close()
+        target.stop()
+        uac.stop()
+    records = {r.callee: r for r in await closed_records(switch, 2)}
+    assert records["1003"].caller == "1001" and records["1003"].route == "transfer from 1002"
