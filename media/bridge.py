@@ -278,9 +278,12 @@ class RelayPath:
         _PT_SEQ_TS_SSRC.pack_into(out, 1, out_pt, s, t, sender.ssrc)
         sender.seq = s
         sender.ts = t
+        try:
+            transport.sendto(out, remote)
+        except OSError:
+            return  # a full socket buffer or an unreachable peer: lost, as on a wire
         sender.packets += 1
         sender.octets += len(out) - 12
-        transport.sendto(out, remote)
 
 
 TalkerCallback = Callable[["Bridge", Hashable, bool], None]

@@ -15,6 +15,7 @@ telephony) take the full :class:`~media.rtp.RtpPacket` parse.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import errno
 import functools
@@ -387,7 +388,10 @@ class RtpStream(asyncio.DatagramProtocol):
         if remote is None or transport is None or self.closed or not self.sending:
             return
         sender = self.sender
-        transport.sendto(sender.header(payload_type, samples, now, marker) + payload, remote)
+        try:
+            transport.sendto(sender.header(payload_type, samples, now, marker) + payload, remote)
+        except OSError:  # a full buffer or an unreachable peer: lost, as on a wire
+            return
         sender.packets += 1
         sender.octets += len(payload)
 
@@ -407,7 +411,10 @@ class RtpStream(asyncio.DatagramProtocol):
             timestamp & 0xFFFFFFFF,
             sender.ssrc,
         )
-        transport.sendto(header + payload, remote)
+        try:
+            transport.sendto(header + payload, remote)
+        except OSError:  # a full buffer or an unreachable peer: lost, as on a wire
+            return
         sender.packets += 1
         sender.octets += len(payload)
 
@@ -433,7 +440,10 @@ class RtpStream(asyncio.DatagramProtocol):
         else:
             report = ReceiverReport(sender.ssrc, blocks)
         data = serialize_rtcp([report, SourceDescription.cname(sender.ssrc, self.cname)])
-        transport.sendto(data, dest)
+        try:
+            transport.sendto(data, dest)
+        except OSError:  # a full buffer or an unreachable peer: lost, as on a wire
+            return None
         return data
 
     def stats(self) -> StreamStats:
@@ -460,7 +470,9 @@ class RtpStream(asyncio.DatagramProtocol):
         transport = self.transport if self.rtcp_mux else self.rtcp_transport
         if bye and transport is not None and self.remote_rtcp is not None and self.sender.packets:
             report = ReceiverReport(self.sender.ssrc)
-            transport.sendto(serialize_rtcp([report, Bye((self.sender.ssrc,))]), self.remote_rtcp)
+            bye_packet = serialize_rtcp([report, Bye((self.sender.ssrc,))])
+            with contextlib.suppress(OSError):
+                transport.sendto(bye_packet, self.remote_rtcp)
         self.closed = True
         self.on_audio = self.on_event = None
         for t in (self.transport, self.rtcp_transport):

@@ -4,8 +4,9 @@ asyncio's datagram transport (uvloop's too) makes a new ``bytes`` object and wak
 protocol once per datagram, and queues sends it cannot make at once. An RTP port needs
 none of that: each wake-up here drains every queued datagram with ``recvfrom_into`` one
 reused buffer, and a send the kernel cannot take right now is dropped (late audio is
-worthless; RTP counts it as loss). That saves a couple of microseconds per packet, which
-is most of what a relayed packet costs above the kernel (docs/benchmarks.md).
+worthless; RTP counts it as loss): ``sendto`` is the socket's own and raises OSError,
+which every sender of the media package catches. That saves a couple of microseconds per
+packet (docs/benchmarks.md "relay fast path").
 
 The protocol's ``datagram_received(data, addr)`` gets a ``memoryview`` of the buffer that
 is only valid during the call: it must copy what it keeps (or rewrite it in place and send
@@ -31,10 +32,10 @@ class DatagramReceiver(Protocol):
 
 
 class UdpSocket:
-    """The transport-like face of one bound UDP socket: ``sendto``, ``get_extra_info``,
-    ``close``; reading is registered with the loop until :meth:`close`."""
+    """The transport-like face of one bound UDP socket: ``sendto`` (raises OSError),
+    ``get_extra_info``, ``close``; reading is registered with the loop until :meth:`close`."""
 
-    __slots__ = ("_loop", "_sock", "closed")
+    __slots__ = ("_loop", "_sock", "closed", "sendto")
 
     def __init__(
         self, loop: asyncio.AbstractEventLoop, sock: socket.socket, receiver: DatagramReceiver
@@ -42,6 +43,9 @@ class UdpSocket:
         self._loop = loop
         self._sock = sock
         self.closed = False
+        # the socket's own method: no Python frame per packet; raises OSError (a full
+        # socket buffer, an unreachable peer), which senders catch: the packet is lost
+        self.sendto = sock.sendto
         buf = bytearray(_BUFFER)
         view = memoryview(buf)
         recv = sock.recvfrom_into
@@ -58,12 +62,6 @@ class UdpSocket:
                 deliver(view[:n], addr)
 
         loop.add_reader(sock.fileno(), readable)
-
-    def sendto(self, data: bytes | bytearray | memoryview, addr: tuple[str, int]) -> None:
-        try:
-            self._sock.sendto(data, addr)
-        except OSError:
-            pass  # a full socket buffer or an unreachable peer: the packet is lost, as on a wire
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         """``sockname`` and ``socket``, as asyncio transports answer them."""

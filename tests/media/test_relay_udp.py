@@ -127,3 +127,25 @@ async def test_a_relayed_leg_drops_strangers_and_malformed_datagrams_over_real_s
     assert out[1].sequence_number == (out[0].sequence_number + 1) & 0xFFFF
     assert engine.stats(b).packets_sent == 2
     assert stats.receiver is not None and stats.receiver.packets_received == 2
+
+
+async def test_a_send_the_kernel_refuses_loses_the_packet_and_nothing_else(
+    engine: MediaEngine, peers: list[Peer]
+) -> None:
+    """The bare socket's sendto raises (here EACCES: broadcast without SO_BROADCAST); the
+    relay and the other senders drop that packet and carry on with the next."""
+    alice, bob = peers[:2]
+    a = await engine.open_leg(remote=alice.addr)
+    b = await engine.open_leg(remote=("255.255.255.255", 9))
+    assert engine.bridge(a, b).relaying
+    with pytest.raises(PermissionError):
+        b.stream.transport.sendto(b"x", ("255.255.255.255", 9))  # type: ignore[union-attr]
+    alice.send(a.stream.local, b"\x01" * 160)
+    await until(lambda: a.stream.packets_received == 1)
+    b.stream.send_payload(b"\x02" * 160, 0, 160, 1.0)  # the non-relay send path too
+    assert b.stream.send_rtcp_report(1.0, 0.0) is None  # muxed RTCP, same socket
+    assert engine.stats(b).packets_sent == 0
+    engine.configure(b, remote=bob.addr)
+    alice.send(a.stream.local, b"\x03" * 160)
+    got = await collect(bob, 1)
+    assert [p.payload for p in got] == [b"\x03" * 160]
