@@ -61,3 +61,30 @@ async def test_a_second_merge_into_the_same_room_adds_to_it(
     with pytest.raises(ConferenceError, match="cannot dial out"):
         await service.invite(room, "1004")  # no originate given
     await service.close()
+
+
+async def test_a_room_set_to_record_records_each_session_into_the_data_directory(
+    engine: MediaEngine, tmp_path: Path
+) -> None:
+    import asyncio
+
+    import soundfile as sf
+
+    from softswitch.features.conference_config import RoomSettings
+
+    settings = ConferenceSettings(rooms={"9010": RoomSettings(record=True)})
+    service = ConferenceService(engine, settings, tmp_path / "recordings",
+                                clock=lambda: 1_764_000_000.0)
+    a, b = await engine.open_leg(), await engine.open_leg()
+    room = service.merge([(a, "1001"), (b, "1002")], room="9010")
+    for _ in range(100):  # the recording starts in the background
+        if service.room(room)["recording"]:
+            break
+        await asyncio.sleep(0.01)
+    path = Path(service.room(room)["recording"])
+    assert path == tmp_path / "recordings" / "conference-9010-20251124-160000.wav"
+    for _ in range(25):
+        engine.tick()  # half a second of the room's (silent) mix
+    stopped = await service.stop_recording(room)
+    assert stopped == path and sf.info(str(path)).frames >= 8000 * 0.4
+    await service.close()
