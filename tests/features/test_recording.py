@@ -158,3 +158,33 @@ def test_bad_recording_settings_stop_the_switch(tmp_path: Path) -> None:
     for bad in ({"key": "x1"}, {"extensions": "1002"}, {"retention_days": -1}, {"typo": 1}):
         with pytest.raises(ConfigError):
             recording_settings_from({"recording": bad})
+
+
+@pytest.mark.parametrize(("settings", "caller", "callee", "trunk", "recorded"), [
+    ({"extensions": ["1002"]}, "1001", "1002", None, True),
+    ({"extensions": ["1003"]}, "1001", "1002", None, False),
+    ({"departments": ["ICU"]}, "1001", "1002", None, True),  # 1001 works in the ICU
+    ({"departments": ["Radiology"]}, "1001", "1002", None, False),
+    ({"trunks": ["pstn"]}, "1001", "0105551234", "pstn", True),
+    ({}, "1001", "1002", "pstn", False),
+])
+async def test_policy_by_extension_department_and_trunk(
+        settings: dict[str, list[str]], caller: str, callee: str, trunk: str | None,
+        recorded: bool, tmp_path: Path) -> None:
+    from softswitch.features.recording import RecordingService, recording_settings_from
+    from softswitch.store import User
+    from softswitch.switch.legs import Call
+
+    departments = {"1001": "ICU", "1002": "Surgery"}
+
+    async def users(extension: str) -> User | None:
+        if extension not in departments:
+            return None
+        return User(extension=extension, realm="r", ha1_md5="", ha1_sha256="",
+                    department=departments[extension])
+
+    service = RecordingService(None, None, users, tmp_path,  # type: ignore[arg-type]
+                               recording_settings_from({"recording": settings}))
+    call = Call(id="c1", caller=caller, callee=callee, dialled=callee, route="extension",
+                started_at=0.0, server=None, offer=None, trunk=trunk)  # type: ignore[arg-type]
+    assert await service.policy_applies(call) is recorded

@@ -122,6 +122,12 @@ async def test_api_lists_fetches_marks_and_deletes(switch: Switch, tmp_path: Pat
         assert (await client.get("/api/voicemail/1002")).json()["messages"] == []
         assert (await client.get("/api/voicemail/1002",
                                  headers={"Authorization": "Bearer no"})).status_code == 401
+        off = await client.put("/api/voicemail/1002/settings", json={"enabled": False})
+        assert off.status_code == 200 and off.json()["enabled"] is False
+        assert not await switch.voicemail.service.has_mailbox("1002")  # type: ignore[union-attr]
+        assert (await client.put("/api/voicemail/7777/settings",
+                                 json={"enabled": True})).status_code == 404
+        assert (await client.put("/api/voicemail/1002/settings", json={})).status_code == 422
 
 
 def test_cli_lists_deletes_sets_pin_and_switches_off(tmp_path: Path) -> None:

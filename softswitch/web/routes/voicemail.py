@@ -19,6 +19,12 @@ from softswitch.switch.directory import InvalidUserError, validate_extension
 __all__ = ["message_summary", "voicemail_router"]
 
 
+class MailboxChange(BaseModel):
+    """Body of PUT /api/voicemail/{mailbox}/settings."""
+
+    enabled: bool
+
+
 class StatusChange(BaseModel):
     """Body of PATCH /api/voicemail/{mailbox}/{id}: ``new`` or ``old``."""
 
@@ -47,6 +53,22 @@ def voicemail_router(service: VoicemailService) -> APIRouter:
         if message is None or message.mailbox != checked(mailbox):
             raise HTTPException(404, detail=f"no message {message_id} in mailbox {mailbox}")
         return message
+
+    @router.get("/{mailbox}/settings")
+    async def settings(mailbox: str) -> dict[str, Any]:
+        box = checked(mailbox)
+        current = await service.repo.settings(box)
+        return {"mailbox": box, "enabled": current.enabled,
+                "greeting": current.greeting is not None}
+
+    @router.put("/{mailbox}/settings")
+    async def change_settings(mailbox: str, change: MailboxChange) -> dict[str, Any]:
+        """Switch the extension's voicemail on or off (off: busy calls fail as usual)."""
+        box = checked(mailbox)
+        if await service.owner(box) is None:
+            raise HTTPException(404, detail=f"no such extension: {box}")
+        await service.set_enabled(box, change.enabled)
+        return await settings(box)
 
     @router.get("/{mailbox}")
     async def list_messages(mailbox: str) -> dict[str, Any]:
