@@ -27,7 +27,14 @@ from media import Bridge, Leg, MediaEngine, Recording
 from media.tones import ToneSpec
 from softswitch.features.conference_config import ConferenceSettings, RoomSettings
 from softswitch.features.conference_room import Member, Role, Room, gain_for, role_for
-from softswitch.flows import Call, CallStateError, EngineMediaPort, MediaPort
+from softswitch.flows import (
+    Call,
+    CallStateError,
+    EngineMediaPort,
+    MediaPort,
+    PromptLibrary,
+    PromptNotFound,
+)
 from softswitch.switch.originate import OriginatedLeg, OriginateError
 
 __all__ = [
@@ -78,6 +85,7 @@ class _LiveRoom:
     hangups: dict[int, Callable[[str], None]] = field(default_factory=dict)
     ended: dict[int, str] = field(default_factory=dict)  # member id -> why it was removed
     music: dict[int, asyncio.Future[Any]] = field(default_factory=dict)
+    readers: dict[int, asyncio.Task[Any]] = field(default_factory=dict)  # invited members' keys
     recording: Recording | None = None
 
 
@@ -92,9 +100,13 @@ class ConferenceService:
         *,
         clock: Callable[[], float] = time.time,
         originate: Originate | None = None,
+        prompts: PromptLibrary | None = None,
+        language: str = "zh",
     ) -> None:
         self.engine = engine
         self.originate = originate
+        self.prompts = prompts or PromptLibrary()
+        self.language = language  # of the prompts invited members hear (they run no flow)
         self.settings = settings
         self.recordings = recordings
         self._clock = clock
@@ -216,6 +228,9 @@ class ConferenceService:
         leg = live.legs.pop(member.id)
         live.tasks.pop(member.id, None)
         live.hangups.pop(member.id, None)
+        reader = live.readers.pop(member.id, None)
+        if reader is not None and reader is not asyncio.current_task():
+            reader.cancel()
         self._stop_music(live, member.id)
         if leg.bridge is live.bridge:
             self.engine.leave(leg)
@@ -397,8 +412,9 @@ class ConferenceService:
     async def invite(self, number: str, extension: str, *, role: Role = Role.PARTICIPANT,
                      timeout: float = INVITE_TIMEOUT) -> dict[str, Any]:
         """Dial ``extension`` (or an outside number) and put whoever answers into room
-        ``number`` (opened if empty); returns the new member. An invited member has no
-        in-call keys (no flow runs on its leg); the API mutes and kicks it like any other.
+        ``number`` (opened if empty); returns the new member. No flow runs on its leg:
+        :meth:`_invited_keys` reads its keys and the API mutes and kicks it like any other.
+        Its keys work as a caller's do (prompts in the service's language).
         The operator's invite passes a lock. ConferenceError: 404 for a number nobody has,
         409 when unanswered, busy or the room is full."""
         if self.originate is None:
@@ -422,9 +438,39 @@ class ConferenceService:
             raise ConferenceError(f"room {number} is {refusal or 'gone'}", 409)
         member = self._add(live, leg.media, extension, role, leg.hangup, passing_lock=True)
         leg.on_end(lambda cause, side: self._gone(live, member))
+        live.readers[member.id] = asyncio.ensure_future(
+            self._invited_keys(live, member, leg.media))
         self._play_to_room(live, JOIN_TONE)
         self._update_music(live)
         return member.summary(live.room)
+
+    async def _invited_keys(self, live: _LiveRoom, member: Member, leg: Leg) -> None:
+        """In-call keys of a member without a flow, straight from its leg's digits."""
+        async with self.engine.digits(leg) as digits:
+            async for digit in digits:
+                if member.id not in live.room.members:
+                    return
+                outcome = live.room.key(member, digit.digit)
+                if outcome is None:
+                    continue
+                log.info("conference %s: member %d (%s) pressed %s: %s", live.room.number,
+                         member.id, member.caller, digit.digit, outcome.action)
+                self._apply(live, outcome.changed)
+                if outcome.kick is not None:
+                    self._end_member(live, outcome.kick, "kicked")
+                if outcome.leave:
+                    self._end_member(live, member, "left")
+                    return
+                if outcome.prompt is not None:
+                    self._prompt_to(leg, outcome.prompt)
+
+    def _prompt_to(self, leg: Leg, name: str) -> None:
+        try:
+            path = self.prompts.path(name, self.language)
+        except PromptNotFound:
+            log.warning("conference prompt %s is missing", name)
+            return
+        self._spawn(self.engine.play(leg, [path], barge_in=True, timeout=ANNOUNCE_LIMIT * 4))
 
     def _gone(self, live: _LiveRoom, member: Member) -> None:
         """A member without a flow hung up (its leg's call ended)."""
@@ -461,6 +507,8 @@ class ConferenceService:
         """The switch stops: every room's recording is finished and its bridge closed."""
         for live in list(self._live.values()):
             self._live.pop(live.room.number, None)
+            for reader in live.readers.values():
+                reader.cancel()
             self.engine.stop_playback(live.bridge)
             for member_id in list(live.music):
                 self._stop_music(live, member_id)

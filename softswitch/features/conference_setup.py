@@ -26,7 +26,9 @@ def start_conferences(switch: Switch) -> tuple[ConferenceService, list[APIRouter
     assert switch.flow_runner is not None
     service = ConferenceService(switch.media, switch.conference_settings,
                                 switch.config.data_dir / "recordings",
-                                originate=switch.b2bua.originate)
+                                originate=switch.b2bua.originate,
+                                prompts=switch.flow_runner.prompts,
+                                language=switch.flow_runner.language)
     switch.flow_runner.conferences = service
     switch.add_builtin_flow("conference", conference_flow)
     b2bua = switch.b2bua

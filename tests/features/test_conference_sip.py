@@ -366,3 +366,37 @@ async def test_star3_turns_a_call_into_an_adhoc_conference(
             callee.stop()
     assert (await api.get("/conferences")).json() == []
     assert (await api.delete("/conferences/adhoc-1")).status_code == 404
+
+
+async def test_an_invited_member_uses_the_in_call_keys(
+    switch: Switch, phones: MediaEngine, api: httpx.AsyncClient
+) -> None:
+    """No flow runs on an invited phone's leg: its keys are read from the leg itself."""
+    leg = await phones.open_leg(MediaFormat("PCMA", 8, 101))
+    phone = await Sipp(str(Path(__file__).parent / "scenarios" / "conf_uas_answer.xml"),
+                       "-key", "rtp_port", str(leg.stream.local[1])).start()
+    try:
+        await register(switch, "1003", phone.port)
+        invited = await api.post("/conferences/9006/invite", json={"number": "1003"})
+        assert invited.status_code == 201, invited.text
+        assert invited.json()["caller"] == "1003"
+        assert switch.b2bua is not None
+        [summary] = [c for c in switch.b2bua.calls() if c["callee"] == "1003"]
+        call = switch.b2bua.find(summary["call_id"])
+        assert call is not None and call.b is not None
+        phones.configure(leg, remote=call.b.media.stream.local)
+        await phones.send_digits(leg, "1")
+
+        async def muted() -> bool:
+            return bool((await member_of(api, "9006", "1003"))["muted"])
+
+        await until(muted)
+        await phones.send_digits(leg, "#")  # leave: the switch hangs up
+        await passed(phone)
+    finally:
+        phone.stop()
+
+    async def closed() -> bool:
+        return (await api.get("/conferences/9006")).status_code == 404
+
+    await until(closed)
