@@ -202,3 +202,23 @@ async def test_the_callers_maximum_call_duration_ends_the_page(tmp_path: Path) -
     finally:
         book.close()
         await switch.stop()
+
+
+async def test_busy_phones_are_paged_too_when_skip_busy_is_off(tmp_path: Path) -> None:
+    switch = await start_switch(tmp_path, {"paging": {"skip_busy": False}},
+                                rights={"1001": ("paging",)})
+    book = PhoneBook(switch)
+    try:
+        assert switch.b2bua is not None
+        busy = await book.answering("1005")
+        in_call = await switch.b2bua.originate("1005")
+        caller = await book.caller("1001")
+        assert (await caller.dial("621")).status == 200
+        await busy.wait_for("invite")
+        await busy.wait_for("invite")  # the page's INVITE, besides the call it is in
+        assert len(busy.invites) == 2
+        caller.hang_up()
+        in_call.hangup()
+    finally:
+        book.close()
+        await switch.stop()
