@@ -186,8 +186,7 @@ class Switch:
         try:
             self.http = HttpServer(app, cfg.http.host, cfg.http.port)
         except OSError as exc:
-            await self.transports.stop()
-            await self.database.close()
+            await self.stop()  # calls and features have started: stop them all, in order
             raise StartupError(f"cannot listen for HTTP on {cfg.http.host}:{cfg.http.port}: "
                                f"{exc.strerror or exc}") from None
         await self.http.start()
