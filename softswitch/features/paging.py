@@ -148,9 +148,17 @@ class Page:
         media.join(self.bridge, self.caller.media)
         self.caller.call.on_end.append(self._caller_left)
         if self.group.multicast is not None:
-            self.multicast = await open_multicast_leg(media, self.group.multicast,
-                                                      f"page-{self.caller.call.id}-multicast")
-            media.join(self.bridge, self.multicast, muted=True)
+            try:
+                self.multicast = await open_multicast_leg(
+                    media, self.group.multicast, f"page-{self.caller.call.id}-multicast")
+            except OSError as exc:  # no port, or the group cannot be sent to: phones only
+                log.warning("page %s: no multicast to %s: %s", self.route.number,
+                            self.group.multicast, exc)
+            else:
+                media.join(self.bridge, self.multicast, muted=True)
+        if not targets and self.multicast is None:
+            self.caller.fail(503, "Paging Unavailable", "multicast paging failed")
+            return
         for binding in targets:
             task = asyncio.ensure_future(self._ring(binding))
             self._ringing.add(task)

@@ -128,8 +128,10 @@ class Originator:
             contacts, trunk = await self._targets(number, cos)
         if not contacts:
             raise OriginateError(480, f"{number} not registered")
-        n = next(self._ids)
-        media = await b2bua.media.open_leg(leg_id=f"orig{n}")
+        try:
+            media = await b2bua.media.open_leg(leg_id=f"orig{next(self._ids)}")
+        except OSError as exc:  # no free RTP port
+            raise OriginateError(503, f"no media port: {exc}") from None
         call = Call(id=new_call_id(b2bua.host), caller=caller_id, callee=number, dialled=number,
                     route=purpose, started_at=b2bua._clock(), server=None, offer=None,
                     trunk=trunk)
@@ -154,11 +156,11 @@ class Originator:
                                     HangupSide.SWITCH, disposition=Disposition.CANCELLED))
             raise
         try:
-            await opening
-        except Exception:
+            await asyncio.shield(opening)
+        except BaseException:  # no record (or cancelled meanwhile): the answer is undone
             b2bua._drop_late_answer(fork, ok)
-            b2bua._calls.pop(call.id, None)
-            await b2bua.media.close_leg(media)
+            _after(opening, partial(b2bua._hangup, call, None, "originate cancelled",
+                                    HangupSide.SWITCH, disposition=Disposition.CANCELLED))
             raise
         return self._connect(call, fork, ok, bindings[fork], max_seconds)
 
