@@ -14,8 +14,8 @@ import pytest
 from softswitch.app import Switch
 from softswitch.store import Disposition
 from softswitch.switch.directory import make_user
-from tests.calls.harness import Sipp, caller, calls_config, passed, register
-from tests.features.harness import talking_caller
+from tests.calls.harness import Sipp, caller, calls_config, closed_record, passed, register
+from tests.features.harness import scenario, talking_caller
 from tests.features.test_transfer_refer import closed_records
 
 PASSWORDS = {"1001": "caller-pass-a", "1002": "callee-pass-b", "1003": "nurse-pass-c",
@@ -90,3 +90,26 @@ async def test_group_pickup_with_nothing_ringing_is_refused(
         uac.stop()
     [record] = await closed_records(switch, 1)
     assert record.cause == "404 no ringing call"
+
+
+async def test_group_pickup_does_not_reach_another_department(
+        switch: Switch, tmp_path: Path) -> None:
+    """1004 (porters) dials *8 while a ward3 phone rings: nothing of its group rings, 404;
+    the ringing call goes on ringing (its caller then gives up)."""
+    rung = await Sipp("call_uas_ring.xml").start()
+    uac = caller(scenario("uac_ring_then_cancel.xml"), switch.sip_port, "1001",
+                 PASSWORDS["1001"], "1002", tmp_path)
+    uac.args += ["-d", "4000"]
+    porter = caller("call_uac_404.xml", switch.sip_port, "1004", PASSWORDS["1004"], "*8",
+                    tmp_path)
+    try:
+        await register(switch, "1002", rung.port)
+        await uac.start()
+        await ringing(switch)
+        await passed(await porter.start())
+        await passed(uac)
+        await passed(rung)
+    finally:
+        for peer in (uac, porter, rung):
+            peer.stop()
+    assert (await closed_record(switch, "*8")).cause == "404 no ringing call"
