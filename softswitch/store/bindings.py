@@ -29,7 +29,8 @@ def _to_row(binding: Binding) -> tuple[object, ...]:
     return (
         binding.aor, binding.key, binding.contact, binding.q, binding.expires_at, binding.call_id,
         binding.cseq, binding.source_host, binding.source_port, binding.transport,
-        binding.connection_id, binding.user_agent, json.dumps(list(binding.path)),
+        binding.connection_id, binding.user_agent,
+        json.dumps(list(binding.path)) if binding.path else "[]",
         binding.instance_id, binding.reg_id, binding.last_seen, int(binding.reachable),
     )
 

@@ -5,11 +5,12 @@ Accepted messages from the transports go through the `TransactionLayer`; its out
 
 - requests: `core.handle("REGISTER", handler)`; the handler gets a `ServerRequest` and answers
   with `reply()`, synchronously or from the awaitable it returns. With
-  `handle(..., stateless_first=True)` the handler is called before any server transaction
-  exists: a final answer it gives during the call goes out statelessly (RFC 3261 8.2.7; no
-  transaction, no Timer J), and only when it returns work is the transaction created. The
-  registrar's challenges, half of all REGISTERs, go this way. The bytes of such an answer are
-  remembered for 64*T1 (`StatelessAnswers`) so a UDP retransmission gets the same answer. A handler that fails answers
+  `handle(..., stateless_first=True)` (for handlers that never send a provisional response)
+  no server transaction object is made at all: a final answer given during the call goes out
+  statelessly (RFC 3261 8.2.7), like the registrar's challenges, half of all REGISTERs; for
+  work it returns, the request is only marked in progress. Over UDP the answer's bytes are
+  kept for 64*T1 (`StatelessAnswers`, a non-INVITE server transaction reduced to a dict
+  entry): retransmissions are swallowed while in progress and get the same bytes after. A handler that fails answers
   500; one that finishes without a final answer also gets 500, so no server transaction is left
   waiting forever. OPTIONS is answered here, statelessly (RFC 3261 8.2.7), as load balancers
   and phones probe with it at high rates; other methods nobody handles get 405 with Allow.
@@ -56,7 +57,7 @@ from softswitch.sip.transaction import (
     Transmit,
     TransportFailure,
 )
-from softswitch.sip.transaction.answers import StatelessAnswers
+from softswitch.sip.transaction.answers import IN_PROGRESS, StatelessAnswers
 from softswitch.sip.transaction.keys import ServerKey, server_key
 from softswitch.transport.manager import SUPPORTED_EXTENSIONS, TransportManager
 
@@ -191,18 +192,19 @@ class SipCore:
         self._process(self.layer.receive_request(message, source, now, via=message.top_via))
 
     def _receive_stateless_first(self, message: Request, source: Destination, now: float) -> None:
-        """Let the handler answer without a transaction; create one only for its work."""
-        try:
-            key: ServerKey | None = server_key(message, message.top_via, message.method)
-        except RemoteProtocolError:
-            key = None
-        answer = self._answers.lookup(key, now) if key is not None else None
-        if answer is not None:
-            self.transports.send(*answer)
-            return
+        """Let the handler answer at once, or run its work, without a transaction object."""
+        key: ServerKey | None = None
+        if not source.reliable:  # streams do not retransmit (RFC 3261 17.2.2: Timer J is 0)
+            try:
+                key = server_key(message, message.top_via, message.method)
+            except RemoteProtocolError:
+                key = None
+            answer = self._answers.lookup(key, now) if key is not None else None
+            if answer is not None:
+                self._resend(answer)
+                return
         server_request = ServerRequest(self, message, source, None)
-        if not source.reliable:
-            server_request.answer_key = key
+        server_request.answer_key = key
         try:
             work = self.handlers[message.method](server_request)
         except Exception:
@@ -213,16 +215,14 @@ class SipCore:
             if work is not None:
                 _close(work)
             return
-        outputs = self.layer.receive_request(message, source, now, via=message.top_via)
-        received = next((out for out in outputs if isinstance(out, RequestReceived)), None)
-        if received is None:  # a retransmission its transaction has just answered
-            _close(work)
-        else:
-            server_request.transaction_id = received.transaction_id
-            outputs = [out for out in outputs if out is not received]
-        self._process(outputs)
-        if received is not None:
-            self._run(server_request, work)
+        if key is not None:
+            self._answers.start(key, now)
+        self._run(server_request, work)
+
+    def _resend(self, answer: tuple[bytes, Destination]) -> None:
+        """A retransmission: the same final answer again, or nothing while in progress."""
+        if answer is not IN_PROGRESS:
+            self.transports.send(*answer)
 
     def absorb(self, key: tuple[str, str, int | None, str]) -> bool:
         """Answer a retransmission matched by its raw key, unparsed; False if it is new."""
@@ -232,7 +232,7 @@ class SipCore:
             answer = self._answers.lookup(key, now)
             if answer is None:
                 return False
-            self.transports.send(*answer)
+            self._resend(answer)
             return True
         self._process(outputs)
         return True

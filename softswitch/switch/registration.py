@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from email.utils import formatdate
+from functools import lru_cache
 
 from softswitch.sip.destination import Destination
 from softswitch.sip.errors import RemoteProtocolError
@@ -140,8 +141,8 @@ def _q_value(value: str | None) -> float | None:
 def normalise_contact(address: Address) -> str:
     """The Contact URI as a binding stores it: host lower-cased, the rest as the phone sent it."""
     uri = address.uri
-    if isinstance(uri, SipURI):
-        return str(replace(uri, host=uri.host.lower()))
+    if isinstance(uri, SipURI) and uri.host != uri.host.lower():
+        return str(replace(uri, host=uri.host.lower()))  # the copy only when it changes
     return str(uri)
 
 
@@ -244,6 +245,12 @@ def plan_registration(
     return RegistrationPlan(aor, tuple(upserts.values()), tuple(removals), tuple(ordered))
 
 
+@lru_cache(maxsize=4)
+def _http_date(second: int) -> str:
+    """The Date of a 200 OK, formatted once per second rather than once per REGISTER."""
+    return formatdate(second, usegmt=True)
+
+
 def ok_headers(plan: RegistrationPlan, request: Request, now: float) -> list[tuple[str, str]]:
     """Headers of the 200 OK: every current binding with its expires, Date, Path, outbound.
 
@@ -260,7 +267,7 @@ def ok_headers(plan: RegistrationPlan, request: Request, now: float) -> list[tup
             if binding.reg_id is not None:
                 params += f";reg-id={binding.reg_id}"
         headers.append(("Contact", f"<{binding.contact}>{params}"))
-    headers.append(("Date", formatdate(now, usegmt=True)))
+    headers.append(("Date", _http_date(int(now))))
     supported = {token.lower() for token in request.headers.get_list("supported")}
     path = request.headers.get_list("path")
     if path and "path" in supported:

@@ -1,9 +1,9 @@
-"""Remembered stateless answers: found until they expire, bounded in number (fake clock)."""
+"""Remembered answers: in progress, then answered, until they expire; bounded (fake clock)."""
 
 from __future__ import annotations
 
 from softswitch.sip.destination import Destination
-from softswitch.sip.transaction.answers import StatelessAnswers
+from softswitch.sip.transaction.answers import IN_PROGRESS, StatelessAnswers
 
 PHONE = Destination("127.0.0.1", 5062)
 
@@ -22,6 +22,17 @@ def test_an_answer_is_found_until_its_lifetime_ends() -> None:
     assert answers.lookup(key(3), 42.0) is None
     answers.remember(key(3), b"401 three", PHONE, now=60.0)
     assert len(answers) == 1
+
+
+def test_work_in_progress_then_its_answer_which_lives_from_when_it_was_given() -> None:
+    answers = StatelessAnswers(lifetime=32.0)
+    answers.start(key(1), now=0.0)
+    assert answers.lookup(key(1), 1.0) is IN_PROGRESS
+    answers.remember(key(1), b"200 OK", PHONE, now=20.0)
+    assert answers.lookup(key(1), 40.0) == (b"200 OK", PHONE)  # past start + 32 s
+    answers.remember(key(2), b"401", PHONE, now=45.0)  # prunes the start's stale deadline
+    assert answers.lookup(key(1), 45.0) == (b"200 OK", PHONE)
+    assert answers.lookup(key(1), 52.0) is None
 
 
 def test_the_oldest_answers_go_first_past_the_limit() -> None:
