@@ -5,6 +5,7 @@ not an extension gets 404, an unregistered one 480."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 
 from softswitch.app import Switch
 from softswitch.store import Disposition
-from tests.calls.harness import wait_until
+from tests.calls.harness import closed_record, wait_until
 from tests.features.paging_kit import PhoneBook, start_switch, tone_share
 
 
@@ -109,3 +110,26 @@ async def test_intercom_right_can_be_turned_off(tmp_path: Path) -> None:
     finally:
         book.close()
         await switch.stop()
+
+
+async def test_caller_cancelling_a_ringing_intercom_cancels_the_phone(
+    switch: Switch, book: PhoneBook
+) -> None:
+    """A phone that does not auto-answer rings; the caller's CANCEL reaches it (487 back)."""
+    bedside = await book.answering("1002", mode="ring")
+    caller = await book.caller("1001")
+    dialling = asyncio.ensure_future(caller.dial("*801002"))
+    await bedside.wait_for("invite")
+    await asyncio.sleep(0.2)
+    assert [r.status for r in caller.provisional if r.status > 100] == [180]
+    caller.cancel()
+    assert (await asyncio.wait_for(dialling, 10)).status == 487
+    await bedside.wait_for("cancel")
+    record = await closed_record(switch, "*801002")
+    assert record.disposition is Disposition.CANCELLED
+
+
+async def test_intercom_to_oneself_is_busy(switch: Switch, book: PhoneBook) -> None:
+    await book.answering("1001")
+    caller = await book.caller("1001")
+    assert (await caller.dial("*801001")).status == 486
