@@ -267,7 +267,7 @@ class Switch:
         routers.append(booking_router(self.booking))
         self.incall_keys = InCallKeys(self.b2bua, self.media)
         assert self.authenticator is not None
-        self.transfer = TransferService(self.b2bua, self.authenticator)
+        self.transfer = TransferService(self.b2bua, self.authenticator, keys=self.incall_keys)
         TransferKeys(self.incall_keys, self.transfer, self.authenticator.users)  # `##`, `*2`
         PickupService(self.b2bua, self.authenticator.users, self.transfer, self.pickup_groups)
         speed_dials = SpeedDials(self.database.connection, self.system_speed_dials)

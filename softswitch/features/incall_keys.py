@@ -150,7 +150,7 @@ class InCallKeys:
         self.media = media
         self.timeout = timeout
         self._keys: dict[str, _Key] = {}
-        self._watchers: dict[str, list[asyncio.Task[None]]] = {}
+        self._watchers: dict[CallLeg, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         b2bua.on_bridged(self._bridged)
 
@@ -168,69 +168,72 @@ class InCallKeys:
 
     async def close(self) -> None:
         """Stop watching and wait for running handlers."""
-        for tasks in self._watchers.values():
-            for task in tasks:
-                task.cancel()
+        for task in self._watchers.values():
+            task.cancel()
         self._watchers.clear()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    # -- B2BUA hooks ----------------------------------------------------------------------
+    # -- which legs are watched -----------------------------------------------------------
     def _bridged(self, call: Call) -> None:
-        known = call.id in self._watchers
-        self._stop(call)  # a transfer re-bridges: watch the new legs only
-        if not self._keys or call.a is None or call.b is None:
-            return
-        watchers = []
-        for leg in (call.a, call.b):  # hold and subscribe now: no digit slips through
-            self.media.keep_events(leg.media)
-            watchers.append(self._spawn(self._watch(call, leg, self.media.digits(leg.media))))
-        self._watchers[call.id] = watchers
-        if not known:
-            call.on_end.append(lambda cause, side: self._stop(call))
+        if call.a is not None and call.b is not None:
+            self.watch_pair(call.a, call.b)
 
-    def _stop(self, call: Call) -> None:
-        for task in self._watchers.pop(call.id, []):
+    def watch_pair(self, x: CallLeg, y: CallLeg) -> None:
+        """Watch two legs talking to each other (one call's, or two calls' joined by a
+        transfer or a pickup); digits not meant for a feature go to the other one."""
+        for leg in (x, y):
+            self.unwatch(leg)
+        if not self._keys:
+            return
+        for leg, other in ((x, y), (y, x)):  # hold and subscribe now: no digit slips through
+            self.media.keep_events(leg.media)
+            self._watchers[leg] = self._spawn(
+                self._watch(leg, other, self.media.digits(leg.media)))
+            leg.call.on_end.append(lambda cause, side, leg=leg: self.unwatch(leg))
+
+    def unwatch(self, leg: CallLeg) -> None:
+        """Stop matching ``leg``'s digits (its call ended, or a transfer detached it)."""
+        task = self._watchers.pop(leg, None)
+        if task is not None:
             task.cancel()
+            self.media.keep_events(leg.media, False)
 
     # -- one phone's digits ---------------------------------------------------------------
-    async def _watch(self, call: Call, leg: CallLeg, digits: DigitStream) -> None:
+    async def _watch(self, leg: CallLeg, other: CallLeg, digits: DigitStream) -> None:
         loop = asyncio.get_running_loop()
         matcher = KeyMatcher(self.sequences, self.timeout)
         forwarding = asyncio.Lock()
-        try:
-            async with digits:
-                while call.state is CallState.ANSWERED:
-                    wait = None if matcher.deadline is None else max(0.0, matcher.deadline - loop.time())
-                    try:
-                        digit = await asyncio.wait_for(anext(digits), wait)
-                    except TimeoutError:
-                        outcomes = matcher.poll(loop.time())
+        async with digits:
+            while leg.call.state is CallState.ANSWERED:
+                wait = None if matcher.deadline is None else max(0.0, matcher.deadline - loop.time())
+                try:
+                    digit = await asyncio.wait_for(anext(digits), wait)
+                except TimeoutError:
+                    outcomes = matcher.poll(loop.time())
+                else:
+                    outcomes = matcher.feed(digit.digit, loop.time())
+                for outcome in outcomes:
+                    if isinstance(outcome, Passed):
+                        self._spawn(self._forward(leg, other, outcome.digits, forwarding))
                     else:
-                        outcomes = matcher.feed(digit.digit, loop.time())
-                    for outcome in outcomes:
-                        if isinstance(outcome, Passed):
-                            self._spawn(self._forward(call, leg, outcome.digits, forwarding))
-                        else:
-                            log.info("call %s: feature key %s%s from %s side", call.id,
-                                     outcome.sequence, outcome.argument, leg.side)
-                            key = self._keys[outcome.sequence]
-                            self._spawn(key.handler(KeyPress(call, leg, outcome.sequence,
-                                                             outcome.argument)))
-        finally:
-            self.media.keep_events(leg.media, False)
+                        log.info("call %s: feature key %s%s from %s side", leg.call.id,
+                                 outcome.sequence, outcome.argument, leg.side)
+                        key = self._keys[outcome.sequence]
+                        self._spawn(key.handler(KeyPress(leg.call, leg, outcome.sequence,
+                                                         outcome.argument)))
 
-    async def _forward(self, call: Call, leg: CallLeg, digits: str, lock: asyncio.Lock) -> None:
+    async def _forward(self, leg: CallLeg, other: CallLeg, digits: str,
+                       lock: asyncio.Lock) -> None:
         """Digits that were not a feature go on to the other phone, in order."""
         async with lock:
-            other = call.b if leg is call.a else call.a
-            if other is None or call.state is not CallState.ANSWERED:
+            if other.call.state is not CallState.ANSWERED:
                 return
             try:
                 await self.media.send_digits(other.media, digits)
             except ValueError as exc:  # the other phone negotiated no telephone-event
-                log.info("call %s: digits %s not passed on: %s", call.id, digits, exc)
+                log.info("call %s: digits %s not passed on: %s", leg.call.id, digits, exc)
 
     def _spawn(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(work)

@@ -27,6 +27,7 @@ from functools import partial
 from typing import Any
 
 from media.tones import ToneSpec, tone
+from softswitch.features.incall_keys import InCallKeys
 from softswitch.features.transfer_sip import (
     SIPFRAG,
     TransferError,
@@ -85,9 +86,11 @@ class TransferService:
     """Answers REFER on the B2BUA's dialogs and joins legs across calls."""
 
     def __init__(self, b2bua: B2bua, authenticator: RequestAuthenticator, *,
+                 keys: InCallKeys | None = None,
                  ringback: ToneSpec = tone("cn", "ringback")) -> None:
         self.b2bua = b2bua
         self.auth = authenticator
+        self.keys = keys  # in-call keys follow legs joined here
         self.ringback_tone = ringback
         self._links: dict[CallLeg, CallLeg] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -99,6 +102,13 @@ class TransferService:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def detach(self, leg: CallLeg) -> Call:
+        """`B2bua.detach`, and ``leg`` is no longer joined or watched for keys."""
+        if self.keys is not None:
+            self.keys.unwatch(leg)
+        self.unlink(leg)
+        return self.b2bua.detach(leg)
 
     def partner(self, leg: CallLeg) -> CallLeg | None:
         """The leg ``leg`` talks to: the other leg of its call, or the leg linked to it."""
@@ -185,8 +195,7 @@ class TransferService:
             return
         log.info("call %s: %s replaces its dialog in %s", call.id, call.caller, old.call.id)
         call.callee = party_of(partner)
-        alone = self.b2bua.detach(old)
-        self.unlink(old)
+        alone = self.detach(old)
         leg = await self.b2bua.answer_alone(call)
         self.connect(leg, partner)
         self.b2bua.hang_up(alone, "replaced")
@@ -196,8 +205,7 @@ class TransferService:
                     progress: _Progress | None = None) -> bool:
         """Connect ``transferee`` to ``number`` (the switch calls it); ``leg``, the
         transferor, is detached at once and hung up after success. True when connected."""
-        alone = self.b2bua.detach(leg)
-        self.unlink(leg)
+        alone = self.detach(leg)
         call = transferee.call
         ringing = self.ringback(transferee)
         dialling = asyncio.ensure_future(self.b2bua.originate(
@@ -237,9 +245,7 @@ class TransferService:
         """Join the far ends of the transferor's two calls; hang up its two legs."""
         target = self.partner(replaced)
         assert target is not None
-        alone = [self.b2bua.detach(leg), self.b2bua.detach(replaced)]
-        self.unlink(leg)
-        self.unlink(replaced)
+        alone = [self.detach(leg), self.detach(replaced)]
         self.connect(transferee, target)
         await self._finish(progress, alone)
 
@@ -264,6 +270,8 @@ class TransferService:
             self.unlink(leg)
         bridge = media.bridge(x.media, y.media)
         x.call.bridge = y.call.bridge = bridge
+        if self.keys is not None:
+            self.keys.watch_pair(x, y)
         if x.call is not y.call:
             self._links[x], self._links[y] = y, x
             x.call.on_end.append(partial(self._leg_ended, x))

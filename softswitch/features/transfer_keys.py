@@ -63,8 +63,7 @@ class TransferKeys:
     async def consult(self, leg: CallLeg, transferee: CallLeg, number: str, user: User) -> None:
         """Consultation call from ``leg`` to ``number``, then complete or go back."""
         b2bua, media = self.transfers.b2bua, self.transfers.b2bua.media
-        alone = b2bua.detach(leg)  # its BYE now ends only the transferor's leg
-        self.transfers.unlink(leg)
+        alone = self.transfers.detach(leg)  # its BYE now ends only the transferor's leg
         media.leave(transferee.media)
         held = asyncio.ensure_future(
             media.play(transferee.media, [HOLD_TONE], loop=True, barge_in=False))

@@ -7,12 +7,14 @@ and completes the transfer when 1001 hangs up.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from softswitch.app import Switch
+from softswitch.features import KeyPress
 from tests.calls.harness import Sipp, add_users, caller, calls_config, passed, register
 from tests.features.harness import answered_call, key_phone, scenario, talking_caller
 from tests.features.test_transfer_refer import closed_records
@@ -32,8 +34,16 @@ async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
 
 
 async def test_hash_hash_number_transfers_blind(switch: Switch, tmp_path: Path) -> None:
+    """... and the keys keep working for the joined pair (the transferee presses *9)."""
+    assert switch.incall_keys is not None
+    pressed: asyncio.Queue[KeyPress] = asyncio.Queue()
+
+    async def on_key(press: KeyPress) -> None:
+        await pressed.put(press)
+
+    switch.incall_keys.register("*9", on_key)
     transferee = await Sipp("call_uas_answer.xml").start()
-    target = await Sipp(scenario("uas_ring_answer_bye.xml"), "-d", "1000").start()
+    target = await Sipp(scenario("uas_ring_answer_bye.xml"), "-d", "4000").start()
     uac = caller("call_uac_wait_bye.xml", switch.sip_port, "1001", USERS["1001"], "1002",
                  tmp_path)
     try:
@@ -45,6 +55,12 @@ async def test_hash_hash_number_transfers_blind(switch: Switch, tmp_path: Path) 
         async with key_phone(call.a) as (engine, phone):
             await engine.send_digits(phone, "##1003#")
             await passed(uac)  # the switch hangs up on the transferor
+        assert call.b is not None
+        await answered_call(switch, caller="1002")  # 1003 answered the switch's call
+        async with key_phone(call.b) as (engine, phone):
+            await engine.send_digits(phone, "*9")
+            press = await asyncio.wait_for(pressed.get(), 5)
+            assert press.leg is call.b and press.sequence == "*9"
         await passed(target)
         await passed(transferee)
     finally:
