@@ -346,6 +346,8 @@ class Switch:
         if reg.purge_interval > 0:
             self._background.append(asyncio.create_task(
                 _every(reg.purge_interval, self._purge)))
+        if self.recording is not None:  # recordings past their retention period
+            self._background.append(asyncio.create_task(self.recording.service.run_purges()))
         if reg.qualify_interval > 0:
             host = self.config.sip.advertise or self.config.sip.host
             if host in ("0.0.0.0", "::", ""):

@@ -39,6 +39,7 @@ __all__ = ["RecordingService", "RecordingSettings", "recording_settings_from"]
 log = logging.getLogger(__name__)
 
 PURGE_INTERVAL = 24 * 3600.0
+FIRST_PURGE = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,8 +200,11 @@ class RecordingService:
             log.info("recordings: %d file(s) past retention deleted", len(names))
         return len(names)
 
-    async def run_purges(self, interval: float = PURGE_INTERVAL) -> None:
-        """Purge now and then every ``interval`` seconds (a background task)."""
+    async def run_purges(self, interval: float = PURGE_INTERVAL,
+                         first: float = FIRST_PURGE) -> None:
+        """Purge ``first`` seconds after the start (not while the switch is still starting
+        or about to be stopped again), then every ``interval`` seconds."""
+        await asyncio.sleep(first)
         while True:
             try:
                 await self.purge()

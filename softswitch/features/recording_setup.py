@@ -3,8 +3,6 @@ purge and the /api/recordings routes (one line in `Switch._start_features`)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -26,15 +24,13 @@ RECORDINGS_DIR = "recordings"
 
 @dataclass
 class RecordingFeature:
+    """The service and its routers; `service.run_purges()` is started with the switch's
+    background tasks (once the switch is fully up)."""
+
     service: RecordingService
     routers: list[APIRouter] = field(default_factory=list)
-    purging: asyncio.Task[None] | None = None
 
     async def close(self) -> None:
-        if self.purging is not None:
-            self.purging.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.purging
         await self.service.close()
 
 
@@ -51,5 +47,4 @@ def start_recording(switch: Switch, keys: InCallKeys) -> RecordingFeature:
             await service.toggle(press.call)
 
         keys.register(settings.key, toggle)
-    purging = asyncio.ensure_future(service.run_purges())
-    return RecordingFeature(service, [recordings_router(service, switch.database.cdr)], purging)
+    return RecordingFeature(service, [recordings_router(service, switch.database.cdr)])
