@@ -149,3 +149,21 @@ async def test_a_send_the_kernel_refuses_loses_the_packet_and_nothing_else(
     alice.send(a.stream.local, b"\x03" * 160)
     got = await collect(bob, 1)
     assert [p.payload for p in got] == [b"\x03" * 160]
+
+
+async def test_relay_stops_and_starts_again_with_the_bridge_over_real_sockets(
+    engine: MediaEngine, peers: list[Peer]
+) -> None:
+    alice, bob = peers[:2]
+    a = await engine.open_leg(remote=alice.addr)
+    b = await engine.open_leg(remote=bob.addr)
+    bridge = engine.bridge(a, b)
+    alice.send(a.stream.local, b"\x01" * 160)
+    assert [p.payload for p in await collect(bob, 1)] == [b"\x01" * 160]
+    await engine.close_bridge(bridge)
+    alice.send(a.stream.local, b"\x02" * 160)
+    await until(lambda: a.stream.packets_received == 2)
+    assert await collect(bob, 1, timeout=0.1) == []  # no longer relayed: a's own intake
+    engine.bridge(a, b)
+    alice.send(a.stream.local, b"\x03" * 160)
+    assert [p.payload for p in await collect(bob, 1)] == [b"\x03" * 160]
