@@ -32,6 +32,26 @@ def free_port(kind: int = socket.SOCK_DGRAM) -> int:
     raise RuntimeError("no free port")
 
 
+def free_port_block(size: int = 4) -> int:
+    """The first of ``size`` consecutive UDP ports free on 127.0.0.1 right now: SIPp's media
+    port ``-mp P`` also binds P+1..P+3 (RTCP, video), which a lone free port does not cover."""
+    for _ in range(50):
+        first = free_port()
+        held: list[socket.socket] = []
+        try:
+            for port in range(first, first + size):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                held.append(sock)
+                sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for sock in held:
+                sock.close()
+        return first
+    raise RuntimeError("no free block of ports")
+
+
 class SwitchProcess:
     """`python -m softswitch run ...` in a subprocess; `start()` waits for its listen lines."""
 

@@ -19,7 +19,7 @@ from softswitch.config import Config, HttpConfig, SecurityConfig, SipConfig
 from softswitch.store import Binding, CallRecord
 from softswitch.switch.directory import make_user
 from tests.peers.sipp import sipp_binary
-from tests.process import free_port
+from tests.process import free_port, free_port_block
 
 __all__ = ["Sipp", "add_users", "caller", "calls_config", "closed_record", "passed",
            "place_call", "register", "wait_until"]
@@ -52,7 +52,7 @@ class Sipp:
         self.port = free_port()
         self.args = [sipp_binary(), "-sf", str(SCENARIOS / scenario), "-i", "127.0.0.1",
                      "-p", str(self.port), "-m", "1", "-nostdin", "-timeout", "20s",
-                     "-timeout_error", "-mp", str(free_port()), *args, *_TRACE]
+                     "-timeout_error", "-mp", str(free_port_block()), *args, *_TRACE]
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> Sipp:

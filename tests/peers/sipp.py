@@ -8,7 +8,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.process import free_port
+from tests.process import free_port, free_port_block
 
 __all__ = ["SCENARIOS", "SippResult", "run_sipp", "sipp_binary"]
 
@@ -47,7 +47,7 @@ def run_sipp(
         sipp_binary(), "-sf", str(SCENARIOS / scenario), f"127.0.0.1:{port}",
         "-i", "127.0.0.1", "-p", str(free_port()), "-t", transport,
         "-m", str(calls), "-r", str(rate), "-timeout", f"{int(timeout)}s", "-timeout_error",
-        "-nostdin", "-max_socket", "100", *extra,
+        "-nostdin", "-max_socket", "100", "-mp", str(free_port_block()), *extra,
     ]
     if cpu is not None:
         args = ["taskset", "-c", str(cpu), *args]
