@@ -30,7 +30,7 @@ CALLS_SCENARIOS = Path(__file__).parents[1] / "calls" / "scenarios"
 SCENARIO = str(Path(__file__).parent / "scenarios" / "conf_uac_wait_bye.xml")
 USERS = {"1001": "ward-three-a", "1002": "ward-five-b", "1003": "clinic-c-x"}
 ROOMS = {"9002": {"pin": "1234", "moderator_pin": "9999", "end_when_moderator_leaves": True},
-         "9005": {"listener_pin": "5555"}}
+         "9005": {"listener_pin": "5678"}}
 
 
 @pytest.fixture
@@ -120,6 +120,18 @@ async def member_of(api: httpx.AsyncClient, room: str, extension: str) -> dict[s
         return next((m for m in await members(api, room) if m["caller"] == extension), None)
 
     return dict(await until(found))
+
+
+async def enter_pin(phones: MediaEngine, member: Member, api: httpx.AsyncClient, room: str,
+                    pin: str) -> dict[str, Any]:
+    """Key a PIN and wait to be listed; keyed again once if the room asks again (a digit
+    lost on a loaded machine makes a wrong PIN, and the room asks again, as for a person)."""
+    await phones.send_digits(member.leg, pin + "#")
+    try:
+        return await asyncio.wait_for(member_of(api, room, member.extension), 15)
+    except (TimeoutError, AssertionError):
+        await phones.send_digits(member.leg, pin + "#")
+        return await member_of(api, room, member.extension)
 
 
 async def test_open_room_keys_api_lock_and_kick(
@@ -316,8 +328,7 @@ async def test_music_while_alone_then_the_others_and_a_listener_is_not_heard(
     assert max(share(w, notes) for w in windows(heard(tmp_path / "alone.wav"))) > 0.5
     # a listener joins (its PIN) and plays a tone nobody may hear
     b = await dial(switch, phones, tmp_path, "1002", "9005")
-    await phones.send_digits(b.leg, "5555#")
-    assert (await member_of(api, "9005", "1002"))["role"] == "listener"
+    assert (await enter_pin(phones, b, api, "9005", "5678"))["role"] == "listener"
     quiet = asyncio.ensure_future(phones.play(
         b.leg, [ToneSpec("listener", (1200.0,), (), -12.0)], loop=True, barge_in=False))
     # a participant joins with its own tone: a hears it, the listener's never
