@@ -13,6 +13,12 @@ advance), more than 1.5 frames above it skips (drops one frame, only once the de
 history is warm), at most once every ``adapt_every`` ticks. Late loss costs more than
 delay, hence the asymmetric band.
 
+Talkspurts: a sender whose clock ran through a pause restarts at any timestamp, not on
+the grid of frames counted from its first packet; when the slot due holds nothing and the
+oldest buffered packet is due before the next slot, play-out moves to it. A sender whose
+timestamps stood still through a pause puts every later packet behind play-out: a few late
+packets in a row restart the buffer on the new timeline (``late_run_resync``).
+
 Frames are assumed to be ``frame_ms`` long, the ptime the engine negotiates. Comfort
 noise (RFC 3389, payload type 13) packets are frames like any other: the decoder side
 (:mod:`media.plc`) turns them into noise.
@@ -64,7 +70,7 @@ class JitterBuffer:
 
     def __init__(self, clock_rate: int = 8000, frame_ms: int = 20, min_delay: float = 0.02,
                  initial_delay: float = 0.06, max_delay: float = 0.3, window: int = 200,
-                 adapt_every: int = 5) -> None:
+                 adapt_every: int = 5, late_run_resync: int = 3) -> None:
         if not 0 < min_delay <= initial_delay <= max_delay:
             raise ValueError("need 0 < min_delay <= initial_delay <= max_delay")
         self.clock_rate = clock_rate
@@ -73,6 +79,7 @@ class JitterBuffer:
         self.min_delay = min_delay
         self.max_delay = max_delay
         self.adapt_every = adapt_every
+        self.late_run_resync = late_run_resync
         self._warm = min(50, window)  # delays seen before the delay may shrink
         self._initial = initial_delay
         self._delays: deque[float] = deque(maxlen=window)
@@ -91,6 +98,7 @@ class JitterBuffer:
         self._first_arrival: float | None = None
         self._gap = 0
         self._since_adapt = 0
+        self._late_run = 0  # late packets in a row
 
     @property
     def target_delay(self) -> float:
@@ -122,10 +130,18 @@ class JitterBuffer:
         if ext in self._packets:
             self._counts["duplicate"] += 1
             return PutResult.DUPLICATE
-        self._delays.append(arrival_time - ext / self.clock_rate)  # late ones too: they
-        if self._next is not None and ext < self._next:  # are what the target must cover
-            self._counts["late"] += 1
-            return PutResult.LATE
+        if self._next is not None and ext < self._next:
+            self._late_run += 1
+            if self._late_run < self.late_run_resync:
+                self._delays.append(arrival_time - ext / self.clock_rate)  # late ones too:
+                self._counts["late"] += 1  # they are what the target must cover
+                return PutResult.LATE
+            self._counts["resyncs"] += 1  # the sender's timeline moved back: start over
+            self._reset(packet.ssrc)
+            ext = self._unwrap(packet.timestamp)
+            result = PutResult.RESYNC
+        self._late_run = 0
+        self._delays.append(arrival_time - ext / self.clock_rate)
         self._packets[ext] = packet
         if self._first_arrival is None:
             self._first_arrival = arrival_time
@@ -141,9 +157,14 @@ class JitterBuffer:
             self._counts["stretched"] += 1
             self._gap += 1
             return Loss((self._next - self.frame) & 0xFFFFFFFF, self._gap)
-        packet = self._packets.pop(self._next, None)
         ts = self._next
-        self._next += self.frame
+        packet = self._packets.pop(ts, None)
+        if packet is None and self._packets:
+            oldest = min(self._packets)
+            if oldest < ts + self.frame:  # a talkspurt off the grid: play-out moves to it
+                ts = oldest
+                packet = self._packets.pop(oldest)
+        self._next = ts + self.frame
         if packet is None:
             return self._loss(ts)
         self._gap = 0

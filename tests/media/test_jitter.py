@@ -174,3 +174,31 @@ def test_silence_suppression_gap_is_loss_then_next_talkspurt_plays_in_order() ->
     assert seqs[70:90] == list(range(70, 90))
     assert max(o.consecutive for o in out if isinstance(o, Loss)) == 50
     assert jb.stats().resyncs == 0
+
+
+def test_talkspurt_off_the_frame_grid_still_plays() -> None:
+    """A sender whose clock ran during a pause restarts at any timestamp, not only at a
+    multiple of 160 from the first packet (our own RtpSender does, as does a phone with VAD):
+    the play-out grid moves to the new talkspurt instead of waiting for a slot never filled."""
+    talk1 = [(0.001 + i * TICK, pkt(i)) for i in range(20)]
+    talk2 = [(0.001 + i * TICK, RtpPacket(0, 20 + i - 70, 70 * 160 + 37 + 160 * (i - 70), 1,
+                                         bytes([i]))) for i in range(70, 90)]
+    jb = JitterBuffer(initial_delay=0.02)
+    out = [o for o in drive(jb, talk1 + talk2, 110) if o is not None]
+    played = [o for o in out if isinstance(o, RtpPacket)]
+    assert [p.sequence_number for p in played] == list(range(40))
+    assert jb.stats().buffered == 0 and jb.stats().resyncs == 0
+
+
+def test_timeline_moved_back_resyncs_instead_of_dropping_every_packet() -> None:
+    """Timestamps that stop during a short pause put every later packet behind play-out:
+    after a few late packets in a row the buffer restarts on the sender's new timeline."""
+    talk1 = [(0.001 + i * TICK, pkt(i)) for i in range(20)]
+    # 200 ms of silence on the wire, then timestamps continue as if there was none
+    talk2 = [(0.201 + i * TICK, pkt(i)) for i in range(20, 60)]
+    jb = JitterBuffer(initial_delay=0.02)
+    out = [o for o in drive(jb, talk1 + talk2, 90) if o is not None]
+    played = [o.sequence_number for o in out if isinstance(o, RtpPacket)]
+    assert played[:20] == list(range(20))
+    assert len(played) >= 20 + 30  # all but the few late ones that revealed the shift
+    assert played[20:] == sorted(played[20:]) and jb.stats().resyncs == 1
