@@ -37,6 +37,7 @@ from softswitch.features import (
     pickup_groups_from,
 )
 from softswitch.features.conference_setup import start_conferences
+from softswitch.features.dialing import FlowDialer
 from softswitch.features.followme import FLOW as FOLLOW_ME_FLOW
 from softswitch.features.followme import FollowMe
 from softswitch.features.followme_api import line_settings_router
@@ -300,6 +301,8 @@ class Switch:
         routers += self.voicemail.routers
         self.recording = start_recording(self, self.incall_keys)
         routers += self.recording.routers
+        assert self.flow_runner is not None
+        self.flow_runner.dialer = FlowDialer(self.b2bua, self.users)  # Call.dial/bridge/transfer
         return routers
 
     def add_builtin_flow(self, name: str, func: FlowFunc) -> None:

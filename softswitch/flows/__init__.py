@@ -11,6 +11,7 @@ from softswitch.flows.call import (
     CallEvent,
     CallState,
     ConferenceSeam,
+    DialSeam,
     Prompt,
     RecordResult,
     Timeouts,
@@ -18,6 +19,7 @@ from softswitch.flows.call import (
 from softswitch.flows.clock import Clock, FakeClock, LoopClock
 from softswitch.flows.errors import (
     CallStateError,
+    DialFailed,
     FlowError,
     FlowNotFound,
     FlowRegistrationError,
@@ -40,6 +42,8 @@ __all__ = [
     "CallStateError",
     "Clock",
     "ConferenceSeam",
+    "DialFailed",
+    "DialSeam",
     "EngineMediaPort",
     "FakeClock",
     "FlowError",

@@ -99,6 +99,14 @@ class ConferenceSeam(Protocol):
     async def join(self, call: Call, port: MediaPort, room: str) -> None: ...
 
 
+class DialSeam(Protocol):
+    """What :meth:`Call.dial` asks to ring a number and connect the caller to it
+    (softswitch.features.dialing on the switch): returns when the far end hangs up, raises
+    DialFailed when nobody answers; the caller hanging up cancels it (Hangup)."""
+
+    async def dial(self, call: Call, port: MediaPort, number: str, timeout: float) -> None: ...
+
+
 class Call:
     """One call as a flow sees it. Built by the runner (or the test kit), not by flows."""
 
@@ -117,6 +125,7 @@ class Call:
         timeouts: Timeouts | None = None,
         on_event: Callable[[CallEvent], None] | None = None,
         conferences: ConferenceSeam | None = None,
+        dialer: DialSeam | None = None,
     ) -> None:
         self.caller = caller
         self.dialled = dialled
@@ -132,6 +141,7 @@ class Call:
         self._recordings = recordings
         self._on_event = on_event
         self._conferences = conferences
+        self._dialer = dialer
         self._digits: deque[str] = deque()
         self._wait: Waiting | None = None
         self._caller_gone = False
@@ -446,16 +456,28 @@ class Call:
     # -- later issues -------------------------------------------------------------------
 
     async def dial(self, number: str, *, timeout: float = 30.0) -> None:
-        """Call ``number`` and connect the caller to whoever answers (needs the B2BUA seam)."""
-        raise NotImplementedError("Call.dial arrives with the outbound-leg seam of the B2BUA")
+        """Ring ``number`` (the caller hears ringing) and connect the caller to whoever
+        answers; returns when that party hangs up, with the caller back in the flow.
+        Raises DialFailed when nobody answers within ``timeout``; the caller hanging up
+        raises Hangup (and ends the dialled call). A caller not yet answered is answered
+        when the dialled party answers, so an unanswered dial costs the caller nothing."""
+        if self._dialer is None:
+            raise CallStateError("this switch cannot place calls for flows")
+        self._check_live(answered=False)
+        self._event("dial", number)
+        await self._dialer.dial(self, self._port, number, timeout)
+        self._event("dialled", number)
 
-    async def bridge(self, number: str) -> None:
-        """Connect the caller to ``number`` and end the flow when either side hangs up."""
-        raise NotImplementedError("Call.bridge arrives with the outbound-leg seam of the B2BUA")
+    async def bridge(self, number: str, *, timeout: float = 30.0) -> None:
+        """Connect the caller to ``number`` and end the call when the conversation ends."""
+        await self.dial(number, timeout=timeout)
+        await self.hangup("bridged call ended")
 
-    async def transfer(self, number: str) -> None:
-        """Hand the caller to ``number`` (blind transfer) and leave the call."""
-        raise NotImplementedError("Call.transfer arrives with the B2BUA's transfer support")
+    async def transfer(self, number: str, *, timeout: float = 30.0) -> None:
+        """Hand the caller to ``number``: the flow's part ends here, the call ends with the
+        conversation (a bridge under its usual name; DialFailed leaves the flow in charge)."""
+        self._event("transfer", number)
+        await self.bridge(number, timeout=timeout)
 
     async def conference(self, room: str) -> None:
         """Put the caller into conference ``room`` (answering first, asking the room's PIN)

@@ -7,6 +7,7 @@
     Exception
      └── FlowError
           ├── CallStateError  an operation the call's state does not allow (play after hangup)
+          ├── DialFailed      dial/bridge/transfer: nobody answered (busy, no answer...)
           ├── NoValidInput    a menu or prompt got no usable answer after its retries
           ├── FlowTimeout     an internal await (answer, prompt, recording) overran its limit
           ├── PromptNotFound  no audio file for a prompt name in the call's language
@@ -25,6 +26,7 @@ from softswitch.config import ConfigError
 
 __all__ = [
     "CallStateError",
+    "DialFailed",
     "FlowError",
     "FlowNotFound",
     "FlowRegistrationError",
@@ -45,6 +47,17 @@ class FlowError(Exception):
 
 class CallStateError(FlowError):
     """The call is not in a state that allows this operation (pyVoIP's InvalidStateError)."""
+
+
+class DialFailed(FlowError):
+    """The number a flow dialled did not answer: ``status`` as a caller would hear it
+    (486 busy, 408 no answer, 480 not registered, 403 not allowed, 404 unknown)."""
+
+    def __init__(self, number: str, status: int, reason: str) -> None:
+        super().__init__(f"{number}: {status} {reason}")
+        self.number = number
+        self.status = status
+        self.reason = reason
 
 
 class NoValidInput(FlowError):

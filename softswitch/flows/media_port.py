@@ -85,9 +85,8 @@ class EngineMediaPort:
     """A live call: prompts and recordings through the media engine, SIP through callbacks.
 
     ``answer`` is the B2BUA's coroutine that sends 200 OK and waits for the ACK (for a call the
-    B2BUA already answered it returns at once); ``hangup(cause)`` sends BYE. Silence detection
-    needs a level callback from the media engine that does not exist yet, so only the
-    recording's maximum length and the terminator key end a live recording today.
+    B2BUA already answered it returns at once); ``hangup(cause)`` sends BYE. A recording
+    reports the caller's silence through the engine (media/silence.py).
     """
 
     def __init__(

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from softswitch.flows.call import Call, CallEvent, CallState, ConferenceSeam, Timeouts
+from softswitch.flows.call import (
+    Call,
+    CallEvent,
+    CallState,
+    ConferenceSeam,
+    DialSeam,
+    Timeouts,
+)
 from softswitch.flows.clock import Clock, LoopClock
 from softswitch.flows.errors import Hangup, NoValidInput
 from softswitch.flows.media_port import MediaPort
@@ -120,6 +127,7 @@ class FlowRunner:
         self._clock = clock
         self._on_event = on_event
         self.conferences: ConferenceSeam | None = None  # set by the conference feature
+        self.dialer: DialSeam | None = None  # set by the dialing feature
 
     def start(
         self,
@@ -148,6 +156,7 @@ class FlowRunner:
             timeouts=self.timeouts,
             on_event=(lambda event: on_event(call_id, event)) if on_event else None,
             conferences=self.conferences,
+            dialer=self.dialer,
         )
         task = asyncio.ensure_future(self._run(flow, call, name, port))
         return FlowSession(call, task)

@@ -154,14 +154,17 @@ async def place_call(
     callees: tuple[str, ...] = (),
     caller_args: tuple[str, ...] = (),
     callees_must_pass: bool = True,
+    register_as: str | None = None,
 ) -> None:
     """One call as most tests make it: each ``callees`` scenario becomes a SIPp phone registered
     as a contact of ``dialled`` (forking when several), then the caller scenario runs. Every
-    SIPp must pass (the callees only when ``callees_must_pass``); all are stopped by PID."""
+    SIPp must pass (the callees only when ``callees_must_pass``); all are stopped by PID.
+    ``register_as`` registers the callees as another extension (a flow that dials it)."""
     phones = [await Sipp(name).start() for name in callees]
     try:
         for n, phone in enumerate(phones):
-            await register(switch, dialled, phone.port, key=f"-{n}" if len(phones) > 1 else "")
+            await register(switch, register_as or dialled, phone.port,
+                           key=f"-{n}" if len(phones) > 1 else "")
         uac = caller(scenario, switch.sip_port, *caller_account, dialled, tmp)
         uac.args += list(caller_args)
         await passed(await uac.start())

@@ -218,15 +218,27 @@ async def test_caller_hanging_up_mid_recording_keeps_the_message(tmp_path: Path)
     assert sf.info(str(result.recordings[0])).duration == pytest.approx(1.5)
 
 
-@pytest.mark.parametrize("method", ["dial", "bridge", "transfer", "enqueue"])
-async def test_later_features_are_clear_seams(method: str) -> None:
+async def test_queues_are_a_clear_seam() -> None:
+    async def flow(call: Call) -> None:
+        await call.answer()
+        await call.enqueue("7000")
+
+    result = await run_flow(flow)
+    assert result.ended_by == "error"
+    assert "NotImplementedError" in (result.outcome.error or "")
+
+
+@pytest.mark.parametrize("method", ["dial", "bridge", "transfer"])
+async def test_dialling_without_a_switch_is_a_clear_error(method: str) -> None:
+    """A simulated call has no switch to place calls (tests/calls/test_flow_dial_sipp.py
+    dials over real SIP)."""
     async def flow(call: Call) -> None:
         await call.answer()
         await getattr(call, method)("1001")
 
     result = await run_flow(flow)
     assert result.ended_by == "error"
-    assert "NotImplementedError" in (result.outcome.error or "")
+    assert "cannot place calls" in (result.outcome.error or "")
 
 
 async def test_conference_without_a_conference_service_is_a_clear_error() -> None:
