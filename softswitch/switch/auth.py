@@ -76,15 +76,18 @@ class RequestAuthenticator:
 
     async def authenticate(self, server_request: ServerRequest) -> User | None:
         """Both steps: :meth:`screen`, then :meth:`verify`."""
-        credentials = self.screen(server_request)
-        if credentials is None:
-            return None
-        return await self.verify(server_request, credentials)
+        outcome = self.screen(server_request)
+        if outcome is None or isinstance(outcome, User):
+            return outcome
+        return await self.verify(server_request, outcome)
 
-    def screen(self, server_request: ServerRequest) -> DigestCredentials | None:
-        """The synchronous part: refuse blocked sources and scanners, challenge the rest.
+    def screen(self, server_request: ServerRequest) -> DigestCredentials | User | None:
+        """The synchronous part: refuse blocked sources and scanners, challenge the rest, and
+        check the answer too when the user is in the cache (the usual case).
 
-        Returns the credentials to :meth:`verify`, or None when the request was answered.
+        Returns the accepted user, the credentials to :meth:`verify` (the user must be read
+        first), or None when the request was answered: then it was answered at once, so a
+        stale nonce or a wrong answer is re-challenged without a task.
         """
         now = self._clock()
         request = server_request.request
@@ -103,15 +106,25 @@ class RequestAuthenticator:
             return None
         if credentials is None:
             self.challenge(server_request, now)
-        return credentials
+            return None
+        known, user = self._cached(credentials.username)
+        if not known:
+            return credentials
+        return self._check(server_request, credentials, user, now)
 
     async def verify(
         self, server_request: ServerRequest, credentials: DigestCredentials
     ) -> User | None:
         """Check the answer against the user's HA1 (or a dummy one); answer unless accepted."""
-        request = server_request.request
         user = await self._lookup(credentials.username)
-        now = self._clock()
+        return self._check(server_request, credentials, user, self._clock())
+
+    def _check(
+        self, server_request: ServerRequest, credentials: DigestCredentials, user: User | None,
+        now: float,
+    ) -> User | None:
+        """The verification itself, for ``user`` as :meth:`_lookup` gives it."""
+        request = server_request.request
         if user is not None:
             ha1 = user.ha1_sha256 if credentials.algorithm.value == "SHA-256" else user.ha1_md5
         else:
@@ -141,7 +154,16 @@ class RequestAuthenticator:
         """The user who may authenticate as ``username``, or None (dummy HA1 then)."""
         if not EXTENSION_PATTERN.fullmatch(username):
             return None
-        user = await self.users.get(username)
+        return self._usable(await self.users.get(username))
+
+    def _cached(self, username: str) -> tuple[bool, User | None]:
+        """(known without a read, what :meth:`_lookup` would return)."""
+        if not EXTENSION_PATTERN.fullmatch(username):
+            return True, None
+        known, user = self.users.peek(username)
+        return known, self._usable(user)
+
+    def _usable(self, user: User | None) -> User | None:
         if user is None or not user.enabled or user.realm != self.digest.realm:
             return None
         return user

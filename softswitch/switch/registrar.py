@@ -18,7 +18,7 @@ from typing import Any
 
 from softswitch.sip.digest import DigestCredentials
 from softswitch.store.bindings import BindingRepository
-from softswitch.store.records import Binding
+from softswitch.store.records import Binding, User
 from softswitch.switch.auth import RequestAuthenticator
 from softswitch.switch.core import ServerRequest
 from softswitch.switch.registration import (
@@ -60,17 +60,23 @@ class Registrar:
         self.on_registered: Callable[[str, list[Binding]], None] | None = None
 
     def on_register(self, server_request: ServerRequest) -> Coroutine[Any, Any, None] | None:
-        """Challenge synchronously when there is nothing to verify; else return the work,
+        """Challenge (or refuse) synchronously when that is the answer; else return the work,
         which the core runs in its one guarded task per request (no second task here)."""
-        credentials = self._auth.screen(server_request)
-        if credentials is None:
+        outcome = self._auth.screen(server_request)
+        if outcome is None:
             return None
-        return self._register(server_request, credentials)
+        return self._register(server_request, outcome)
 
-    async def _register(self, server_request: ServerRequest, credentials: DigestCredentials) -> None:
-        user = await self._auth.verify(server_request, credentials)
-        if user is None:
-            return
+    async def _register(
+        self, server_request: ServerRequest, outcome: DigestCredentials | User
+    ) -> None:
+        if isinstance(outcome, User):
+            user = outcome
+        else:
+            verified = await self._auth.verify(server_request, outcome)
+            if verified is None:
+                return
+            user = verified
         request = server_request.request
         try:
             aor = authorised_aor(request, user.extension)

@@ -69,6 +69,17 @@ class UserCache:
                 self._entries.popitem(last=False)
         return user
 
+    def peek(self, extension: str) -> tuple[bool, User | None]:
+        """(found, user) from the cache alone, without waiting: found is False when ``get``
+        would have to read or revalidate first."""
+        now = self._clock()
+        if self._version is not None and now >= self._check_at:
+            return False, None
+        entry = self._entries.get(extension)
+        if entry is None or entry[0] <= now:
+            return False, None
+        return True, entry[1]
+
     async def _revalidate(self, now: float) -> None:
         """Empty the cache if anything changed since the last check; one check at a time
         (requests arriving meanwhile use the entries as they are)."""

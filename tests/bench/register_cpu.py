@@ -14,14 +14,15 @@ this worktree) are measured alternately, and the median per tree is printed as O
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
-from tests.bench.register import fill_directory, write_injection
+from tests.bench.register import write_injection
 from tests.peers.sipp import run_sipp
 from tests.process import ROOT, SwitchProcess
 
@@ -43,7 +44,13 @@ def measure(tree: Path, injection: Path, calls: int, rate: int) -> dict[str, flo
     """One switch from ``tree``, one SIPp run; CPU per completed registration."""
     with tempfile.TemporaryDirectory() as work:
         data = Path(work) / "data"
-        asyncio.run(fill_directory(data))
+        # With the tree's own code, so its schema version is the one its switch expects.
+        subprocess.run(
+            [sys.executable, "-c", "import asyncio, sys; from pathlib import Path; "
+             "from tests.bench.register import fill_directory; "
+             "asyncio.run(fill_directory(Path(sys.argv[1])))", str(data)],
+            cwd=tree, check=True, timeout=120,
+        )
         config = Path(work) / "bench.toml"
         config.write_text(CONFIG)
         proc = SwitchProcess(data, "--config", str(config))

@@ -49,7 +49,9 @@ class FakePeer:
 USER = make_user("1001", "correct-horse-1", "softswitch")
 
 
-def service(clock: Clock, events: list[SecurityEvent]) -> RequestAuthenticator:
+def service(
+    clock: Clock, events: list[SecurityEvent], cache_ttl: float = 5.0
+) -> RequestAuthenticator:
     async def lookup(extension: str) -> User | None:
         return USER if extension == "1001" else None
 
@@ -58,7 +60,7 @@ def service(clock: Clock, events: list[SecurityEvent]) -> RequestAuthenticator:
 
     digest = DigestAuthenticator("softswitch", b"k" * 32, nonce_lifetime=60)
     return RequestAuthenticator(
-        digest, UserCache(lookup, clock), BruteForceGuard(max_failures=3, window=60, block_for=900),
+        digest, UserCache(lookup, clock, ttl=cache_ttl), BruteForceGuard(max_failures=3, window=60, block_for=900),
         SecurityLog(write), clock)
 
 
@@ -128,3 +130,27 @@ async def test_a_digest_uri_other_than_the_request_uri_is_refused() -> None:
     assert await auth.authenticate(register(phone, forged)) is None  # type: ignore[arg-type]
     await auth.security_log.flush()
     assert "Request-URI" in events[0].detail
+
+
+
+async def test_a_cached_user_is_verified_at_once_and_a_stale_nonce_rechallenged_at_once() -> None:
+    """Once the user is cached, screen() decides alone, without awaiting: the registrar gets
+    the accepted user for its work, and a stale nonce is re-challenged with no task at all."""
+    clock, events = Clock(), []
+    auth = service(clock, events, cache_ttl=3600)
+    phone = Phone(FakePeer(), "1001", "correct-horse-1")  # type: ignore[arg-type]
+
+    def answered() -> FakeRequest:
+        first = register(phone)
+        assert auth.screen(first) is None  # type: ignore[arg-type]
+        return register(phone, phone.answer(first_challenge(first)))
+
+    assert isinstance(auth.screen(answered()), DigestCredentials)  # type: ignore[arg-type]
+    assert await auth.users.get("1001") is USER  # read once, now cached
+    assert auth.screen(answered()) is USER  # type: ignore[arg-type]
+    late = answered()
+    clock.now += 120  # past the nonce lifetime (60 s), well within the cache's ttl
+    assert auth.screen(late) is None  # type: ignore[arg-type]
+    assert first_challenge(late).stale
+    await auth.security_log.flush()
+    assert events == []

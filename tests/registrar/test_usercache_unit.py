@@ -84,3 +84,15 @@ async def test_without_a_version_each_entry_lives_for_the_ttl() -> None:
     clock.now += 2.0
     await cache.get("1001")
     assert directory.lookups == 2
+
+
+async def test_peek_answers_from_the_cache_only() -> None:
+    directory, clock = Directory(), Clock()
+    cache = UserCache(directory.lookup, clock, ttl=5.0, version=directory.version)
+    assert cache.peek("1001") == (False, None)
+    await cache.get("1001")
+    await cache.get("9999")
+    assert cache.peek("1001") == (True, directory.users["1001"])
+    assert cache.peek("9999") == (True, None)  # a known miss
+    clock.now += 5.0  # a revalidation is due: only get() may answer now
+    assert cache.peek("1001") == (False, None)
