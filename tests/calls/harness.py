@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from softswitch.app import Switch
@@ -22,7 +23,7 @@ from tests.peers.sipp import sipp_binary
 from tests.process import free_port, free_port_block
 
 __all__ = ["Sipp", "add_users", "caller", "calls_config", "closed_record", "passed",
-           "place_call", "register", "wait_until"]
+           "place_call", "register", "running_switch", "wait_until"]
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 _TRACE = tuple(os.environ.get("SIPP_TRACE", "").split())
@@ -121,6 +122,19 @@ def calls_config(tmp: Path) -> Config:
         data_dir=tmp / "data",
         features={"voicemail": {"enabled": False}},
     )
+
+
+@contextlib.asynccontextmanager
+async def running_switch(tmp: Path, users: dict[str, str]) -> AsyncIterator[Switch]:
+    """A started switch (`calls_config`) with ``users`` added, stopped however the test ends:
+    the usual fixture body of a calls test."""
+    switch = Switch(calls_config(tmp))
+    await switch.start()
+    await add_users(switch, users)
+    try:
+        yield switch
+    finally:
+        await switch.stop()
 
 
 async def closed_record(switch: Switch, dialled: str) -> CallRecord:

@@ -12,20 +12,15 @@ import pytest
 from softswitch.app import Switch
 from softswitch.flows import Call
 from softswitch.store import Disposition, HangupSide
-from tests.calls.harness import add_users, calls_config, closed_record, place_call
+from tests.calls.harness import closed_record, place_call, running_switch
 
 USERS = {"1001": "caller-pass-a"}
 
 
 @pytest.fixture
 async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
-    sw = Switch(calls_config(tmp_path))
-    await sw.start()
-    await add_users(sw, USERS)
-    try:
+    async with running_switch(tmp_path, USERS) as sw:
         yield sw
-    finally:
-        await sw.stop()
 
 
 async def test_flow_answers_runs_and_hangs_up(switch: Switch, tmp_path: Path) -> None:

@@ -12,20 +12,15 @@ import pytest
 from softswitch.app import Switch
 from softswitch.flows import Call, DialFailed
 from softswitch.store import Disposition
-from tests.calls.harness import add_users, calls_config, closed_record, place_call
+from tests.calls.harness import closed_record, place_call, running_switch
 
 USERS = {"1001": "caller-pass-a", "1002": "callee-pass-b"}
 
 
 @pytest.fixture
 async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
-    sw = Switch(calls_config(tmp_path))
-    await sw.start()
-    await add_users(sw, USERS)
-    try:
+    async with running_switch(tmp_path, USERS) as sw:
         yield sw
-    finally:
-        await sw.stop()
 
 
 async def test_bridge_connects_the_caller_to_the_answering_extension(

@@ -17,12 +17,11 @@ from softswitch.app import Switch
 from softswitch.cli import app as cli
 from tests.calls.harness import (
     Sipp,
-    add_users,
     caller,
-    calls_config,
     closed_record,
     passed,
     register,
+    running_switch,
 )
 from tests.features.harness import scenario
 from tests.features.scripted_phone import ScriptedPhone
@@ -32,13 +31,8 @@ USERS = {"1001": "caller-pass-a", "1002": "doctor-pass-b", "1003": "mobile-pass-
 
 @pytest.fixture
 async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
-    sw = Switch(calls_config(tmp_path))
-    await sw.start()
-    await add_users(sw, USERS)
-    try:
+    async with running_switch(tmp_path, USERS) as sw:
         yield sw
-    finally:
-        await sw.stop()
 
 
 def api(switch: Switch) -> httpx.AsyncClient:

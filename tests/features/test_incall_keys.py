@@ -13,7 +13,7 @@ import pytest
 
 from softswitch.app import Switch
 from softswitch.features import KeyPress
-from tests.calls.harness import Sipp, add_users, calls_config, passed, register
+from tests.calls.harness import Sipp, passed, register, running_switch
 from tests.features.harness import answered_call, key_phone, talking_caller
 
 USERS = {"1001": "caller-pass-a", "1002": "callee-pass-b"}
@@ -21,13 +21,8 @@ USERS = {"1001": "caller-pass-a", "1002": "callee-pass-b"}
 
 @pytest.fixture
 async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
-    sw = Switch(calls_config(tmp_path))
-    await sw.start()
-    await add_users(sw, USERS)
-    try:
+    async with running_switch(tmp_path, USERS) as sw:
         yield sw
-    finally:
-        await sw.stop()
 
 
 async def sent_settles(read: object, timeout: float = 5.0) -> int:

@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 
 from softswitch.app import Switch
-from tests.calls.harness import Sipp, add_users, calls_config, passed, register
+from tests.calls.harness import Sipp, passed, register, running_switch
 from tests.features.harness import scenario
 from tests.features.scripted_phone import PhoneCall, ScriptedPhone
 from tests.features.test_transfer_refer import closed_records
@@ -22,13 +22,8 @@ USERS = {"1001": "caller-pass-a", "1002": "callee-pass-b", "1003": "target-pass-
 
 @pytest.fixture
 async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
-    sw = Switch(calls_config(tmp_path))
-    await sw.start()
-    await add_users(sw, USERS)
-    try:
+    async with running_switch(tmp_path, USERS) as sw:
         yield sw
-    finally:
-        await sw.stop()
 
 
 def replaces(call: PhoneCall) -> str:

@@ -15,7 +15,13 @@ import pytest
 
 from softswitch.app import Switch
 from softswitch.features import KeyPress
-from tests.calls.harness import Sipp, add_users, caller, calls_config, passed, register
+from tests.calls.harness import (
+    Sipp,
+    caller,
+    passed,
+    register,
+    running_switch,
+)
 from tests.features.harness import answered_call, key_phone, scenario, talking_caller
 from tests.features.test_transfer_refer import closed_records
 
@@ -24,13 +30,8 @@ USERS = {"1001": "caller-pass-a", "1002": "callee-pass-b", "1003": "target-pass-
 
 @pytest.fixture
 async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
-    sw = Switch(calls_config(tmp_path))
-    await sw.start()
-    await add_users(sw, USERS)
-    try:
+    async with running_switch(tmp_path, USERS) as sw:
         yield sw
-    finally:
-        await sw.stop()
 
 
 async def test_hash_hash_number_transfers_blind(switch: Switch, tmp_path: Path) -> None:

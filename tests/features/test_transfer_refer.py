@@ -14,7 +14,14 @@ import pytest
 
 from softswitch.app import Switch
 from softswitch.store import CallRecord, Disposition
-from tests.calls.harness import Sipp, add_users, caller, calls_config, passed, register, wait_until
+from tests.calls.harness import (
+    Sipp,
+    caller,
+    passed,
+    register,
+    running_switch,
+    wait_until,
+)
 from tests.features.harness import scenario
 from tests.features.scripted_phone import ScriptedPhone
 
@@ -23,13 +30,8 @@ USERS = {"1001": "caller-pass-a", "1002": "callee-pass-b", "1003": "target-pass-
 
 @pytest.fixture
 async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
-    sw = Switch(calls_config(tmp_path))
-    await sw.start()
-    await add_users(sw, USERS)
-    try:
+    async with running_switch(tmp_path, USERS) as sw:
         yield sw
-    finally:
-        await sw.stop()
 
 
 async def closed_records(switch: Switch, count: int) -> list[CallRecord]:

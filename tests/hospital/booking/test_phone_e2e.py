@@ -20,7 +20,7 @@ import pytest
 
 from softswitch.app import Switch
 from softswitch.store import Disposition, HangupSide
-from tests.calls.harness import add_users, caller, calls_config, closed_record
+from tests.calls.harness import caller, calls_config, closed_record, running_switch
 
 USERS = {"1001": "caller-pass-a"}
 SCENARIO = Path(__file__).parent / "scenarios" / "booking_caller.xml"
@@ -94,13 +94,8 @@ async def phone_8000(switch: Switch, tmp_path: Path, account: tuple[str, str],
 
 @pytest.fixture
 async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
-    sw = Switch(calls_config(tmp_path))
-    await sw.start()
-    await add_users(sw, USERS)
-    try:
+    async with running_switch(tmp_path, USERS) as sw:
         yield sw
-    finally:
-        await sw.stop()
 
 
 async def test_the_switch_registers_its_built_in_flows(switch: Switch) -> None:
