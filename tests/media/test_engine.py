@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -100,22 +100,6 @@ def run_ticks(engine: MediaEngine, n: int) -> None:
     start = asyncio.get_running_loop().time() + 0.1
     for i in range(n):
         engine.tick(start + i * 0.02)
-
-
-@pytest.fixture
-async def engine() -> AsyncIterator[MediaEngine]:
-    eng = MediaEngine(port_range=None, rtcp_mux=True, run_clock=False)
-    await eng.start()
-    yield eng
-    await eng.close()
-
-
-@pytest.fixture
-def peers() -> AsyncIterator[list[Peer]]:
-    made = [Peer(ssrc=0x100 + i) for i in range(4)]
-    yield made
-    for p in made:
-        p.close()
 
 
 async def test_same_codec_bridge_relays_payload_untouched_with_our_own_ssrc(

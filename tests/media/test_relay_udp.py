@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -24,22 +23,6 @@ class Collector:
     def datagram_received(self, data: memoryview, addr: tuple[str, int]) -> None:
         assert isinstance(data, memoryview)
         self.got.append((bytes(data), addr))
-
-
-@pytest.fixture
-async def engine() -> AsyncIterator[MediaEngine]:
-    eng = MediaEngine(port_range=None, rtcp_mux=True, run_clock=False)
-    await eng.start()
-    yield eng
-    await eng.close()
-
-
-@pytest.fixture
-def peers() -> AsyncIterator[list[Peer]]:
-    made = [Peer(ssrc=0x200 + i) for i in range(3)]
-    yield made
-    for p in made:
-        p.close()
 
 
 async def test_a_burst_longer_than_one_drain_arrives_whole_and_in_order() -> None:
@@ -106,7 +89,7 @@ async def test_a_lone_leg_keeps_its_own_copy_of_each_payload(
 async def test_a_relayed_leg_drops_strangers_and_malformed_datagrams_over_real_sockets(
     engine: MediaEngine, peers: list[Peer]
 ) -> None:
-    alice, bob, intruder = peers
+    alice, bob, intruder = peers[:3]
     a = await engine.open_leg(MediaFormat("PCMU", 0), remote=alice.addr)
     b = await engine.open_leg(MediaFormat("PCMU", 0), remote=bob.addr)
     assert engine.bridge(a, b).relaying
