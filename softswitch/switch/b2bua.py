@@ -576,16 +576,21 @@ class B2bua:
         call_id_b, tag_b = new_call_id(self.host), new_tag()
         for binding in contacts:
             invite = self._invite_for(call, binding, call_id_b, tag_b, offer_b)
-            trunk = self.trunks.get(call.trunk) if self.trunks and call.trunk else None
-            if trunk is not None:
-                present_caller(invite, trunk, call.caller)
-            destination = destination_of(binding)
-            fork = Fork(invite, destination, self._loop.create_future(),
-                        started_at=self._clock())
-            fork.future = self.core.send_request(
-                invite, destination, on_provisional=partial(self._on_provisional, call, fork))
-            call.forks.append(fork)
+            self.start_fork(call, binding, invite, self._on_provisional)
         await self._await_answer(call, max_seconds)
+
+    def start_fork(self, call: Call, binding: Binding, invite: Request,
+                   on_provisional: Callable[[Call, Fork, Response], None]) -> Fork:
+        """Send one forked INVITE (the trunk's caller presentation applied) and track it."""
+        trunk = self.trunks.get(call.trunk) if self.trunks and call.trunk else None
+        if trunk is not None:
+            present_caller(invite, trunk, call.caller)
+        destination = destination_of(binding)
+        fork = Fork(invite, destination, self._loop.create_future(), started_at=self._clock())
+        fork.future = self.core.send_request(
+            invite, destination, on_provisional=partial(on_provisional, call, fork))
+        call.forks.append(fork)
+        return fork
 
     def _invite_for(
         self, call: Call, binding: Binding, call_id: str, tag: str, body: bytes

@@ -39,7 +39,6 @@ from softswitch.switch.call import best_failure, disposition_for
 from softswitch.switch.dialplan import Extension, Refused, Trunk
 from softswitch.switch.legs import Call, CallLeg, CallState, Fork
 from softswitch.switch.location import destination_of
-from softswitch.switch.trunks import present_caller
 
 if TYPE_CHECKING:
     from softswitch.switch.b2bua import B2bua
@@ -184,22 +183,13 @@ class Originator:
         caller = Address(SipURI(b2bua.host, call.caller), display_name)
         offer = call.b.sdp.create_offer().serialize()
         tag = new_tag()
-        trunk = b2bua.trunks.get(call.trunk) if b2bua.trunks and call.trunk else None
         bindings: dict[Fork, Binding] = {}
         for binding in contacts:
             callee = Address(SipURI(b2bua.host, call.callee))
             extra = headers(binding) if callable(headers) else headers
             invite = b2bua.new_invite(binding, caller, callee, call.id, tag, offer,
                                       [(k, v.replace("HOST", host)) for k, v in extra])
-            if trunk is not None:
-                present_caller(invite, trunk, call.caller)
-            destination = destination_of(binding)
-            fork = Fork(invite, destination, b2bua._loop.create_future(),
-                        started_at=b2bua._clock())
-            fork.future = b2bua.core.send_request(
-                invite, destination, on_provisional=partial(self._on_provisional, call, fork))
-            call.forks.append(fork)
-            bindings[fork] = binding
+            bindings[b2bua.start_fork(call, binding, invite, self._on_provisional)] = binding
         return bindings
 
     def _on_provisional(self, call: Call, fork: Fork, response: Response) -> None:
