@@ -18,6 +18,7 @@ from pathlib import Path
 from softswitch.app import Switch
 from softswitch.config import Config, HttpConfig, SecurityConfig, SipConfig
 from softswitch.store import Binding, CallRecord
+from softswitch.switch.call_settings import CallSettings
 from softswitch.switch.directory import make_user
 from tests.peers.sipp import sipp_binary
 from tests.process import free_port, free_port_block
@@ -125,10 +126,13 @@ def calls_config(tmp: Path) -> Config:
 
 
 @contextlib.asynccontextmanager
-async def running_switch(tmp: Path, users: dict[str, str]) -> AsyncIterator[Switch]:
-    """A started switch (`calls_config`) with ``users`` added, stopped however the test ends:
-    the usual fixture body of a calls test."""
+async def running_switch(tmp: Path, users: dict[str, str],
+                         settings: CallSettings | None = None) -> AsyncIterator[Switch]:
+    """A started switch (`calls_config`, ``settings`` if given) with ``users`` added, stopped
+    however the test ends: the usual fixture body of a calls test."""
     switch = Switch(calls_config(tmp))
+    if settings is not None:
+        switch.call_settings = settings
     await switch.start()
     await add_users(switch, users)
     try:

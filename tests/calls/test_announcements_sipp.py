@@ -18,12 +18,11 @@ from softswitch.switch.b2bua import CallSettings
 from softswitch.switch.dialplan import ClassOfService, DialPlan
 from tests.calls.harness import (
     Sipp,
-    add_users,
     caller,
-    calls_config,
     closed_record,
     passed,
     register,
+    running_switch,
 )
 
 USERS = {"1001": "caller-pass-a", "1002": "callee-pass-b"}
@@ -31,14 +30,8 @@ USERS = {"1001": "caller-pass-a", "1002": "callee-pass-b"}
 
 @pytest.fixture
 async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
-    sw = Switch(calls_config(tmp_path))
-    sw.call_settings = CallSettings(no_answer_timeout=5.0)
-    await sw.start()
-    await add_users(sw, USERS)
-    try:
+    async with running_switch(tmp_path, USERS, CallSettings(no_answer_timeout=5.0)) as sw:
         yield sw
-    finally:
-        await sw.stop()
 
 
 def _prompt_seconds(switch: Switch, name: str) -> float:

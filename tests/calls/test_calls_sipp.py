@@ -14,12 +14,11 @@ from softswitch.switch.b2bua import CallSettings
 from softswitch.switch.dialplan import ClassOfService, DialPlan
 from tests.calls.harness import (
     Sipp,
-    add_users,
     caller,
-    calls_config,
     closed_record,
     place_call,
     register,
+    running_switch,
     wait_until,
 )
 
@@ -29,14 +28,8 @@ CALLER = ("1001", USERS["1001"])
 
 @pytest.fixture
 async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
-    sw = Switch(calls_config(tmp_path))
-    sw.call_settings = CallSettings(no_answer_timeout=2.0)
-    await sw.start()
-    await add_users(sw, USERS)
-    try:
+    async with running_switch(tmp_path, USERS, CallSettings(no_answer_timeout=2.0)) as sw:
         yield sw
-    finally:
-        await sw.stop()
 
 
 

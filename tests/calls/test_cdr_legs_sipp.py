@@ -14,7 +14,7 @@ from softswitch.app import Switch
 from softswitch.cli import app as cli_app
 from softswitch.store import Disposition
 from softswitch.switch.b2bua import CallSettings
-from tests.calls.harness import add_users, calls_config, closed_record, place_call
+from tests.calls.harness import closed_record, place_call, running_switch
 
 USERS = {"1001": "caller-pass-a", "1002": "callee-pass-b"}
 CALLER = ("1001", USERS["1001"])
@@ -22,14 +22,8 @@ CALLER = ("1001", USERS["1001"])
 
 @pytest.fixture
 async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
-    sw = Switch(calls_config(tmp_path))
-    sw.call_settings = CallSettings(no_answer_timeout=2.0)
-    await sw.start()
-    await add_users(sw, USERS)
-    try:
+    async with running_switch(tmp_path, USERS, CallSettings(no_answer_timeout=2.0)) as sw:
         yield sw
-    finally:
-        await sw.stop()
 
 
 async def _legs(switch: Switch, call_id: str) -> httpx.Response:

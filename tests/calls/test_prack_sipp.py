@@ -10,7 +10,7 @@ import pytest
 from softswitch.app import Switch
 from softswitch.store import Disposition, HangupSide
 from softswitch.switch.b2bua import CallSettings
-from tests.calls.harness import add_users, calls_config, closed_record, place_call
+from tests.calls.harness import closed_record, place_call, running_switch
 
 USERS = {"1001": "caller-pass-a", "1002": "callee-pass-b"}
 CALLER = ("1001", USERS["1001"])
@@ -18,14 +18,8 @@ CALLER = ("1001", USERS["1001"])
 
 @pytest.fixture
 async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
-    sw = Switch(calls_config(tmp_path))
-    sw.call_settings = CallSettings(no_answer_timeout=5.0)
-    await sw.start()
-    await add_users(sw, USERS)
-    try:
+    async with running_switch(tmp_path, USERS, CallSettings(no_answer_timeout=5.0)) as sw:
         yield sw
-    finally:
-        await sw.stop()
 
 
 async def test_callee_reliable_183_is_pracked_and_relayed_reliably_to_a_caller_requiring_it(

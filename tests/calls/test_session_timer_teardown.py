@@ -15,23 +15,17 @@ from softswitch.app import Switch
 from softswitch.sip.session_timer import SessionTimerPolicy
 from softswitch.store import Disposition, HangupSide
 from softswitch.switch.b2bua import CallSettings
-from tests.calls.harness import add_users, calls_config, closed_record, place_call
+from tests.calls.harness import closed_record, place_call, running_switch
 
 USERS = {"1001": "caller-pass-a", "1002": "callee-pass-b"}
 
 
 @pytest.fixture
 async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
-    sw = Switch(calls_config(tmp_path))
-    sw.call_settings = CallSettings(
+    async with running_switch(tmp_path, USERS, CallSettings(
         no_answer_timeout=5.0,
-        session_timer=SessionTimerPolicy(session_expires=3, min_se=3, floor=3))
-    await sw.start()
-    await add_users(sw, USERS)
-    try:
+        session_timer=SessionTimerPolicy(session_expires=3, min_se=3, floor=3))) as sw:
         yield sw
-    finally:
-        await sw.stop()
 
 
 def test_the_floor_is_the_rfcs_unless_lowered() -> None:
