@@ -42,11 +42,6 @@ class SilenceWatch:
         self._quiet_samples = 0
         self.fired = False
 
-    @property
-    def quiet_seconds(self) -> float:
-        """How long the audio has been quiet so far."""
-        return self._quiet_samples / self.sample_rate
-
     def feed(self, frame: np.ndarray) -> bool:
         """Account one frame; True exactly when the silence first reaches the timeout."""
         if self.fired:
