@@ -707,10 +707,12 @@ class B2bua:
             retry, fork.destination, on_provisional=partial(self._on_provisional, call, fork))
         return fork.future
 
-    def _on_provisional(self, call: Call, fork: Fork, response: Response) -> None:
-        """180/183 from a fork: an early dialog for it, ringing (or early media) to A."""
+    def track_early(self, call: Call, fork: Fork, response: Response) -> bool:
+        """A fork's 18x: its early dialog (made or advanced), a PRACK if it is reliable.
+        False when there is nothing more to do with it: a 100, no To tag, the call ended, a
+        response the dialog refuses, or a retransmitted (or out of order) reliable one."""
         if response.status == 100 or not response.to.tag or call.state is CallState.ENDED:
-            return
+            return False
         try:
             if fork.dialog is None or fork.dialog.id.remote_tag != response.to.tag:
                 fork.dialog, fork.rseq = self._uac_dialog(fork, response), None
@@ -718,9 +720,13 @@ class B2bua:
                 fork.dialog.receive_response(response)
         except (DialogError, DialogStateError) as exc:
             log.info("call %s: ignoring %s: %s", call.id, response.status, exc.reason)
+            return False
+        return not requires_100rel(response) or self._prack(fork, response)
+
+    def _on_provisional(self, call: Call, fork: Fork, response: Response) -> None:
+        """180/183 from a fork: an early dialog for it, ringing (or early media) to A."""
+        if not self.track_early(call, fork, response):
             return
-        if requires_100rel(response) and not self._prack(fork, response):
-            return  # a retransmission (or out of order): acknowledged and relayed already
         assert call.a is not None and call.b is not None
         sdp = _sdp_of(response)
         if sdp is not None and call.answer_a is None:

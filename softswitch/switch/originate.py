@@ -193,18 +193,10 @@ class Originator:
         return bindings
 
     def _on_provisional(self, call: Call, fork: Fork, response: Response) -> None:
-        """180/183: an early dialog for the fork (its 2xx then confirms it), call ringing."""
-        if response.status == 100 or not response.to.tag or call.state is CallState.ENDED:
-            return
-        try:
-            if fork.dialog is None or fork.dialog.id.remote_tag != response.to.tag:
-                fork.dialog = self.b2bua._uac_dialog(fork, response)
-            else:
-                fork.dialog.receive_response(response)
-        except (DialogError, DialogStateError) as exc:
-            log.info("originated %s: ignoring %s: %s", call.id, response.status, exc.reason)
-            return
-        call.state = CallState.RINGING
+        """180/183: an early dialog for the fork (its 2xx then confirms it; a reliable 18x
+        gets its PRACK, as the INVITE says Supported: 100rel), call ringing."""
+        if self.b2bua.track_early(call, fork, response):
+            call.state = CallState.RINGING
 
     async def _await_answer(self, call: Call, timeout: float) -> tuple[Fork, Response]:
         """The first 2xx wins; the other forks are CANCELled, late 2xx get ACK + BYE."""
