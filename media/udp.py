@@ -21,7 +21,8 @@ from typing import Any, Protocol
 
 __all__ = ["DatagramReceiver", "UdpSocket", "open_udp"]
 
-_BUFFER = 2048  # larger than any RTP packet we accept from a LAN phone or a trunk
+_MAX_DATAGRAM = 2048  # larger than any RTP packet we accept from a LAN phone or a trunk
+_BUFFER = _MAX_DATAGRAM + 1  # one byte more: a datagram that fills it was cut by the kernel
 _DRAIN = 64  # datagrams per wake-up at most, so one flooded port cannot starve the rest
 
 
@@ -59,7 +60,8 @@ class UdpSocket:
                     return
                 except OSError:
                     continue  # e.g. a queued ICMP error; the next datagram may be fine
-                deliver(view[:n], addr)
+                # a cut datagram is handed on empty: the stream counts it as malformed
+                deliver(view[:n] if n <= _MAX_DATAGRAM else view[:0], addr)
 
         loop.add_reader(sock.fileno(), readable)
 

@@ -98,13 +98,15 @@ async def test_a_relayed_leg_drops_strangers_and_malformed_datagrams_over_real_s
     intruder.send(a.stream.local, b"\x66" * 160)  # RTP bleed attempt
     alice.sock.sendto(b"\x80\x00", a.stream.local)  # shorter than a header
     alice.sock.sendto(b"\x40" + bytes(171), a.stream.local)  # RTP version 1
+    oversized = RtpPacket(0, 7, 7, alice.ssrc, b"\x33" * 4000).serialize()
+    alice.sock.sendto(oversized, a.stream.local)  # cut by the receive buffer: never relayed
     alice.send(a.stream.local, b"\x22" * 160)
     await until(lambda: a.stream.packets_received == 2)
     rest = await collect(bob, 1)
     assert [p.payload for p in first + rest] == [b"\x11" * 160, b"\x22" * 160]
     assert await collect(bob, 1, timeout=0.1) == []  # nothing else got through
     stats = engine.stats(a)
-    assert (stats.foreign, stats.malformed, stats.packets_received) == (1, 2, 2)
+    assert (stats.foreign, stats.malformed, stats.packets_received) == (1, 3, 2)
     out = first + rest
     assert {p.ssrc for p in out} == {b.stream.sender.ssrc}
     assert out[1].sequence_number == (out[0].sequence_number + 1) & 0xFFFF
