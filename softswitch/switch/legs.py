@@ -104,8 +104,8 @@ class Call:
     taken: bool = False  # answered by the switch for a feature while ringing (pickup)
     # told (cause, side) once when the call ends: features that hold on to a call (paging)
     on_end: list[Callable[[str, HangupSide], None]] = field(default_factory=list)
-    cost_class: str | None = None
-    reliable: ReliableLeg | None = None  # our 18x to a caller that requires 100rel  # the number class the call was routed as (statistics)
+    cost_class: str | None = None  # the number class the call was routed as (statistics)
+    reliable: ReliableLeg | None = None  # our 18x to a caller that requires 100rel
 
     def summary(self) -> dict[str, Any]:
         """The call as `/api/calls` and `softswitch calls` show it."""
