@@ -249,7 +249,8 @@ class Originator:
                 dialog = fork.dialog
             else:
                 dialog = b2bua._uac_dialog(fork, ok)
-            terms = negotiate_as_uac(ok) if b2bua.settings.session_timer else None
+            policy = b2bua.settings.session_timer
+            terms = negotiate_as_uac(ok, policy.floor) if policy else None
         except (DialogError, DialogStateError, RemoteProtocolError) as exc:
             b2bua._hangup(call, None, "bad 2xx", HangupSide.CALLEE,
                           disposition=Disposition.FAILED)
