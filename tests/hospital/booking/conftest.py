@@ -10,9 +10,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
+from playwright.async_api import Browser
 
 from softswitch.hospital.booking import BookingService, Session
 from softswitch.store import Database, open_database
+from tests.hospital.booking.web_harness import Hospital, chromium, hospital_switch
 
 TODAY = datetime.date(2026, 11, 26)
 
@@ -65,3 +68,18 @@ async def clinic(db: Database, clock: FakeClock) -> Clinic:
     await service.add_card("10001", "123456", "张三", phones=["13800000001"],
                            insurance="urban-employee", balance=Decimal("100.00"))
     return Clinic(service, clock, general, expert_session, exam)
+
+
+# The browser pages (test_web_kiosk, test_web_patient, test_web_staff): one chromium per
+# module, a fresh switch per test, both on the module's event loop (those modules mark
+# their tests loop_scope="module"). test_phone_flow defines its own `hospital`.
+@pytest_asyncio.fixture(loop_scope="module")
+async def hospital(tmp_path: Path) -> AsyncIterator[Hospital]:
+    async with hospital_switch(tmp_path) as running:
+        yield running
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as running:
+        yield running

@@ -3,37 +3,21 @@ ticket (checked under the print media type) and back to the start screen."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
-import pytest_asyncio
 from playwright.async_api import Browser
 
 from tests.hospital.booking.web_harness import (
     Hospital,
-    chromium,
-    hospital_switch,
     log_in,
     new_page,
 )
 
 # One chromium for the module (starting it is the slow part), a new switch and browser
-# context (own cookies) for each test; all on the module's event loop. Each test may take
-# longer than the suite's default on a loaded machine.
+# context (own cookies) for each test (fixtures `browser` and `hospital` in conftest.py);
+# all on the module's event loop. Each test may take longer than the suite's default on a
+# loaded machine.
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(300)]
 
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def hospital(tmp_path: Path) -> AsyncIterator[Hospital]:
-    async with hospital_switch(tmp_path) as running:
-        yield running
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as running:
-        yield running
 
 
 async def test_kiosk_lists_bookings_and_prints_a_ticket_without_page_chrome(

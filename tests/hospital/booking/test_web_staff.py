@@ -5,38 +5,23 @@ a change on the patient page at once."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from playwright.async_api import Browser, Page
 
 from tests.hospital.booking.web_harness import (
     STAFF_PASSWORD,
     Hospital,
-    chromium,
-    hospital_switch,
     log_in,
     new_page,
 )
 
 # One chromium for the module (starting it is the slow part), a new switch and browser
-# context (own cookies) for each test; all on the module's event loop. Each test may take
-# longer than the suite's default on a loaded machine.
+# context (own cookies) for each test (fixtures `browser` and `hospital` in conftest.py);
+# all on the module's event loop. Each test may take longer than the suite's default on a
+# loaded machine.
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(300)]
 
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def hospital(tmp_path: Path) -> AsyncIterator[Hospital]:
-    async with hospital_switch(tmp_path) as running:
-        yield running
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as running:
-        yield running
 
 
 async def staff_login(page: Page, password: str) -> None:
