@@ -81,12 +81,11 @@ def kiosk_router(ctx: PageContext) -> APIRouter:
         card_number = logged_in(request)
         if card_number is None:
             return redirect("/kiosk")
-        for booking in await ctx.service.appointments(card_number):
-            if booking.ticket == ticket:
-                return ctx.page(request, "kiosk_ticket.html", booking=booking,
-                                idle=IDLE_SECONDS,
-                                names=await ctx.department_names(request))
-        return redirect("/kiosk/tickets")
+        booking = await ctx.service.booking(ticket)
+        if booking is None or booking.card != card_number:
+            return redirect("/kiosk/tickets")
+        return ctx.page(request, "kiosk_ticket.html", booking=booking, idle=IDLE_SECONDS,
+                        names=await ctx.department_names(request))
 
     @router.get("/end")
     async def end_get() -> Response:

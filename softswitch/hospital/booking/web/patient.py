@@ -170,12 +170,12 @@ def patient_router(ctx: PageContext) -> APIRouter:
         card_number = logged_in(request)
         if card_number is None:
             return redirect("/book")
-        for booking in await ctx.service.appointments(card_number):
-            if booking.ticket == ticket:
-                return ctx.page(request, "patient_ticket.html", booking=booking,
-                                names=await ctx.department_names(request))
-        return await home(request, card_number, error="No such ticket on this card.",
-                          status_code=404)
+        booking = await ctx.service.booking(ticket)
+        if booking is None or booking.card != card_number:
+            return await home(request, card_number, error="No such ticket on this card.",
+                              status_code=404)
+        return ctx.page(request, "patient_ticket.html", booking=booking,
+                        names=await ctx.department_names(request))
 
     return router
 
