@@ -37,6 +37,7 @@ from media.dtmf import (
 from media.player import Player, PromptCache
 from media.recorder import Recorder
 from media.silence import SilenceWatch
+from media.socketpool import SocketPool
 from media.stream import Address, Direction, PortPool, StreamStats, open_stream, rtp_payload
 from media.tones import ToneGenerator, ToneSpec
 
@@ -125,6 +126,8 @@ class MediaEngine:
     lets the OS choose (tests). ``on_digit`` and ``on_talker`` receive DTMF digits and
     talker changes from every leg and bridge. ``run_clock=False`` leaves ticking to the
     caller through :meth:`tick`, the seam tests use instead of waiting on real time.
+    ``socket_pool`` closed legs' socket pairs are kept bound for later legs
+    (:mod:`media.socketpool`); 0 closes them at once.
     """
 
     def __init__(
@@ -138,6 +141,7 @@ class MediaEngine:
         on_digit: DigitCallback | None = None,
         on_talker: TalkerCallback | None = None,
         run_clock: bool = True,
+        socket_pool: int = 0,
     ) -> None:
         self.host = host
         self.run_clock = run_clock
@@ -149,6 +153,8 @@ class MediaEngine:
         # process's sockets linger) would otherwise all try the first ports of the range.
         self._pool = (PortPool(*port_range, start=random.randrange(1 << 16))
                       if port_range is not None else None)
+        self._sockets = SocketPool(
+            socket_pool, on_close=self._pool.release if self._pool is not None else None)
         self._rtcp_ticks = max(1, round(rtcp_interval * _TICKS_PER_SECOND))
         self._legs: dict[str, Leg] = {}
         self._bridges: list[Bridge] = []
@@ -182,6 +188,7 @@ class MediaEngine:
             await self.close_leg(leg)
         for bridge in list(self._bridges):
             await self.close_bridge(bridge)
+        self._sockets.close()
         if self._driver is not None:
             self._driver.stop()
 
@@ -205,7 +212,8 @@ class MediaEngine:
         leg_id = leg_id or f"leg-{next(self._ids)}"
         if leg_id in self._legs:
             raise ValueError(f"leg id {leg_id!r} already in use")
-        stream = await open_stream(self.host, pool=self._pool, rtcp_mux=self.rtcp_mux)
+        stream = await open_stream(self.host, pool=self._pool, rtcp_mux=self.rtcp_mux,
+                                   sockets=self._sockets)
         leg = Leg(leg_id, stream, fmt or MediaFormat(), self._time)
         leg.on_digit = self._emit_digit
         stream.on_audio = leg.take_audio
@@ -264,8 +272,10 @@ class MediaEngine:
         for legs in self._rtcp_slots.values():
             if leg in legs:
                 legs.remove(leg)
-        leg.stream.close()
-        if self._pool is not None:
+        idle = leg.stream.close_keeping_sockets()
+        if idle is not None:
+            self._sockets.give(idle)  # the pool closes it (and frees the port) when full
+        elif self._pool is not None:
             self._pool.release(leg.stream.local[1])
 
     def stats(self, leg: Leg) -> StreamStats:

@@ -18,10 +18,8 @@ import asyncio
 import contextlib
 import enum
 import errno
-import functools
 import random
 import secrets
-import socket
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,8 +36,9 @@ from media.rtcp import (
     serialize_rtcp,
 )
 from media.rtp import RtpPacket, RtpParseError
+from media.socketpool import IdlePair, SocketPool
 from media.stats import ReceiverSnapshot, ReceiverStats
-from media.udp import open_udp
+from media.udp import UdpSocket, open_udp
 
 __all__ = [
     "Address",
@@ -236,6 +235,7 @@ class RtpStream(asyncio.DatagramProtocol):
         self.remote: Address | None = None
         self.remote_rtcp: Address | None = None
         self._source: Address | None = None  # latched peer
+        self._refused: set[Address] = set()  # a reused port's previous peers: never latched
         self._time = time
         self._rx: ReceiverStats | None = None
         self._remote_report: ReportBlock | None = None
@@ -254,6 +254,8 @@ class RtpStream(asyncio.DatagramProtocol):
         """Where signalling says the peer is; a new offer also unlatches the old source."""
         self.remote = addr
         self._source = None
+        if self._refused:  # signalling names the peer: it is not a stale one
+            self._refused.difference_update((addr, rtcp))
         if rtcp is not None:
             self.remote_rtcp = rtcp
         elif addr is not None:
@@ -317,6 +319,9 @@ class RtpStream(asyncio.DatagramProtocol):
                 self.malformed += 1
                 return
         if source is None:
+            if addr in self._refused:  # the previous call's peer on this reused port
+                self.foreign += 1
+                return
             self._latch(addr)
         self.packets_received += 1
         self.octets_received += len(data)
@@ -463,10 +468,40 @@ class RtpStream(asyncio.DatagramProtocol):
             remote_report=self._remote_report,
         )
 
+    def refuse(self, peers: frozenset[Address]) -> None:
+        """Never latch onto these addresses (a reused port's previous call's peers) unless
+        :meth:`set_remote` names one."""
+        self._refused.update(peers)
+
     def close(self, *, bye: bool = True) -> None:
         """Send RTCP BYE (RFC 3550 section 6.6) and close both sockets."""
+        if self._finish(bye):
+            for t in (self.transport, self.rtcp_transport):
+                if t is not None:
+                    t.close()
+
+    def close_keeping_sockets(self, *, bye: bool = True) -> IdlePair | None:
+        """Like :meth:`close`, but hand the still-bound sockets over for another leg, with
+        the addresses this call's peer used (None when already closed or not pooled)."""
+        if not self._finish(bye):
+            return None
+        rtp, rtcp = self.transport, self.rtcp_transport
+        if not isinstance(rtp, UdpSocket) or not isinstance(rtcp, UdpSocket | None):
+            for t in (rtp, rtcp):
+                if t is not None:
+                    t.close()
+            return None
+        rtp_sock = rtp.detach()
+        rtcp_sock = rtcp.detach() if rtcp is not None else None
+        if rtp_sock is None:
+            return None
+        peers = frozenset(a for a in (self._source, self.remote, self.remote_rtcp) if a)
+        return IdlePair(self.local[1], rtp_sock, rtcp_sock, peers)
+
+    def _finish(self, bye: bool) -> bool:
+        """The BYE and the end of delivery; False when already closed."""
         if self.closed:
-            return
+            return False
         transport = self.transport if self.rtcp_mux else self.rtcp_transport
         if bye and transport is not None and self.remote_rtcp is not None and self.sender.packets:
             report = ReceiverReport(self.sender.ssrc)
@@ -475,19 +510,17 @@ class RtpStream(asyncio.DatagramProtocol):
                 transport.sendto(bye_packet, self.remote_rtcp)
         self.closed = True
         self.on_audio = self.on_event = None
-        for t in (self.transport, self.rtcp_transport):
-            if t is not None:
-                t.close()
+        return True
 
 
-class _RtcpPort(asyncio.DatagramProtocol):
+class _RtcpPort:
     """The RTCP socket at port+1: forwards every datagram to its stream."""
 
     def __init__(self, stream: RtpStream) -> None:
         self._stream = stream
 
-    def datagram_received(self, data: bytes, addr: Address) -> None:
-        self._stream.rtcp_received_from(data, addr)
+    def datagram_received(self, data: bytes | memoryview, addr: Address) -> None:
+        self._stream.rtcp_received_from(bytes(data), addr)
 
 
 async def open_stream(
@@ -497,14 +530,26 @@ async def open_stream(
     rtcp_mux: bool = False,
     clock_rate: int = 8000,
     cname: str = "softswitch",
+    sockets: SocketPool | None = None,
 ) -> RtpStream:
-    """Bind a new stream on ``host``: an even port from ``pool`` (or any free port).
+    """A new stream on ``host``: an idle pair from ``sockets`` if there is one, else an even
+    port from ``pool`` (or any free port) bound now.
 
     Without RTCP mux the odd port above must be free too; taken pairs are skipped, up to
-    a bounded number of attempts. The RTP socket is a bare :class:`~media.udp.UdpSocket`
-    (the hot path); the RTCP port, a few packets a second, an ordinary asyncio endpoint.
+    a bounded number of attempts. Both sockets are bare :class:`~media.udp.UdpSocket`s.
     """
     loop = asyncio.get_running_loop()
+    idle = sockets.take() if sockets is not None else None
+    if idle is not None and (idle.rtcp is None) == rtcp_mux:
+        stream = RtpStream(clock_rate=clock_rate, rtcp_mux=rtcp_mux, cname=cname, time=loop.time)
+        stream.connection_made(UdpSocket(loop, idle.rtp, stream))  # type: ignore[arg-type]
+        if idle.rtcp is not None:
+            stream.rtcp_transport = UdpSocket(  # type: ignore[assignment]
+                loop, idle.rtcp, _RtcpPort(stream))
+        stream.refuse(idle.peers)
+        return stream
+    if idle is not None and sockets is not None:  # of the other mux mode: not for us
+        sockets.close_pair(idle)
     last_error: OSError | None = None
     for _ in range(_BIND_ATTEMPTS):
         port = pool.take() if pool is not None else 0
@@ -512,13 +557,8 @@ async def open_stream(
         try:
             stream.connection_made(open_udp(loop, stream, host, port))  # type: ignore[arg-type]
             if not rtcp_mux:
-                rtcp_port = stream.local[1] + 1
-                rtcp_transport, _ = await loop.create_datagram_endpoint(
-                    functools.partial(_RtcpPort, stream),
-                    local_addr=(host, rtcp_port),
-                    family=socket.AF_INET,
-                )
-                stream.rtcp_transport = rtcp_transport  # type: ignore[assignment]
+                stream.rtcp_transport = open_udp(  # type: ignore[assignment]
+                    loop, _RtcpPort(stream), host, stream.local[1] + 1)
         except OSError as exc:
             last_error = exc
             stream.close(bye=False)

@@ -78,12 +78,18 @@ class UdpSocket:
 
     def close(self) -> None:
         """Stop reading and close the socket; idempotent."""
+        if self.detach() is not None:
+            self._sock.close()
+
+    def detach(self) -> socket.socket | None:
+        """Stop reading and hand the still-bound socket over (to a
+        :class:`~media.socketpool.SocketPool`); None when already closed or detached."""
         if self.closed:
-            return
+            return None
         self.closed = True
         if not self._loop.is_closed():
             self._loop.remove_reader(self._sock.fileno())
-        self._sock.close()
+        return self._sock
 
 
 def open_udp(

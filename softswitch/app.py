@@ -240,7 +240,8 @@ class Switch:
                         interrupted)
         wildcard = sip.host in ("0.0.0.0", "::", "")
         advertise = sip.advertise or (_primary_address() if wildcard else sip.host)
-        self.media = MediaEngine(host="0.0.0.0" if wildcard else sip.host)
+        self.media = MediaEngine(host="0.0.0.0" if wildcard else sip.host,
+                                 socket_pool=self.config.media.socket_pool)
         await self.media.start()
         self.trunks = Trunks(self.trunk_configs, self.core.send_request,
                              contact_host=advertise, contact_port=self.transports.port)

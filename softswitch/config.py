@@ -91,11 +91,24 @@ class SecurityConfig:
 
 
 @dataclass(frozen=True)
+class MediaConfig:
+    """RTP ports: how many closed legs' socket pairs stay bound for the next calls
+    (media/socketpool.py; 0: every leg binds and closes its own)."""
+
+    socket_pool: int = 256
+
+    def __post_init__(self) -> None:
+        if self.socket_pool < 0:
+            raise ConfigError(f"[media] socket_pool must be 0 or more, not {self.socket_pool}")
+
+
+@dataclass(frozen=True)
 class Config:
     sip: SipConfig = field(default_factory=SipConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
     registrar: RegistrarConfig = field(default_factory=RegistrarConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
+    media: MediaConfig = field(default_factory=MediaConfig)
     data_dir: Path = Path("./var")
     log_level: str = "info"
     demo: bool = False
@@ -140,7 +153,7 @@ def load_config(path: Path | None) -> Config:
     base_dir = path.parent
     sections = {
         "sip": SipConfig, "http": HttpConfig, "registrar": RegistrarConfig,
-        "security": SecurityConfig,
+        "security": SecurityConfig, "media": MediaConfig,
     }
     values: dict[str, Any] = {}
     features: dict[str, Any] = {}

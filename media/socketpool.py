@@ -1,0 +1,99 @@
+"""Bound RTP/RTCP socket pairs kept open between calls and handed to the next call.
+
+Why: binding and closing two UDP sockets per leg (four per relayed call, each a few
+syscalls plus the event loop's reader registration) was a large share of a call set-up's
+CPU (docs/benchmarks.md, issue 5). A closed leg's sockets come here instead; the next leg
+takes the pair that has been idle longest (first in, first out), so a port is not reused at
+once, as :class:`~media.stream.PortPool`'s round robin intends.
+
+Nothing of the old call survives a reuse: the stream that takes a pair is a new
+:class:`~media.stream.RtpStream` (no latched source, fresh statistics, a new SSRC and
+sequence space); datagrams that queued in the kernel while the pair was idle are drained
+unread; and the old call's peer addresses are handed to the new stream as *refused*: it
+will not latch onto them (a phone still streaming to a port whose call ended cannot take
+over the next call on that port), unless signalling names one as the new peer.
+
+The pool is bounded (``size`` pairs): a pair given back to a full pool is closed and its
+port returned to the port range. Pairs stay bound to ports of the engine's range, so the
+range is respected; ports held by another process were already skipped when first bound.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["IdlePair", "SocketPool"]
+
+Address = tuple[str, int]
+_DRAIN_LIMIT = 4096  # datagrams read at most when a pair is reused (a socket buffer's worth)
+
+
+@dataclass(frozen=True, slots=True)
+class IdlePair:
+    """An RTP socket (and its RTCP socket, unless muxed) waiting for the next leg."""
+
+    port: int  # the RTP socket's
+    rtp: socket.socket
+    rtcp: socket.socket | None
+    peers: frozenset[Address]  # the previous call's peer addresses (RTP and RTCP)
+
+
+def drain(sock: socket.socket) -> int:
+    """Read and drop what queued on a non-blocking socket; how many datagrams that was."""
+    for count in range(_DRAIN_LIMIT):
+        try:
+            sock.recv(1)
+        except (BlockingIOError, InterruptedError):
+            return count
+        except OSError:
+            continue  # a queued ICMP error; the datagrams behind it still need reading
+    return _DRAIN_LIMIT
+
+
+class SocketPool:
+    """Up to ``size`` idle socket pairs; ``on_close(port)`` is told when one is closed for
+    good (the engine returns the port to its range)."""
+
+    def __init__(self, size: int, on_close: Callable[[int], None] | None = None) -> None:
+        if size < 0:
+            raise ValueError(f"socket pool size {size} is negative")
+        self.size = size
+        self._on_close = on_close
+        self._idle: deque[IdlePair] = deque()
+
+    def __len__(self) -> int:
+        return len(self._idle)
+
+    def take(self) -> IdlePair | None:
+        """The longest idle pair, drained; None when the pool is empty."""
+        if not self._idle:
+            return None
+        pair = self._idle.popleft()
+        drain(pair.rtp)
+        if pair.rtcp is not None:
+            drain(pair.rtcp)
+        return pair
+
+    def give(self, pair: IdlePair) -> None:
+        """Keep a closed leg's sockets for a later leg (or close them: the pool is full)."""
+        if len(self._idle) >= self.size:
+            self.close_pair(pair)
+            return
+        self._idle.append(pair)
+
+    def close(self) -> None:
+        """Close every idle pair (the engine stops)."""
+        while self._idle:
+            self.close_pair(self._idle.popleft())
+
+    def close_pair(self, pair: IdlePair) -> None:
+        """Close a pair for good and give its port back."""
+        port = pair.port
+        pair.rtp.close()
+        if pair.rtcp is not None:
+            pair.rtcp.close()
+        if self._on_close is not None:
+            self._on_close(port)
