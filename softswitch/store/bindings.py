@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 
 from softswitch.store.records import Binding
-from softswitch.store.sqlite import SqliteConnection
+from softswitch.store.sqlite import SqliteConnection, SqliteReader
 
 __all__ = ["BindingRepository"]
 
@@ -59,8 +59,9 @@ def _to_binding(row: sqlite3.Row) -> Binding:
 class BindingRepository:
     """Bindings per address-of-record. Expired rows are invisible to reads even before a purge."""
 
-    def __init__(self, db: SqliteConnection) -> None:
+    def __init__(self, db: SqliteConnection, reader: SqliteReader | None = None) -> None:
         self._db = db
+        self._reader = reader
 
     async def update(
         self, aor: str, upserts: Sequence[Binding] = (), removals: Iterable[str] = ()
@@ -90,6 +91,16 @@ class BindingRepository:
     async def for_aor(self, aor: str, now: float) -> list[Binding]:
         """Live bindings of one AOR, highest q first (the order to fork or try them in)."""
         rows = await self._db.fetch_all(
+            f"{_SELECT} WHERE aor = ? AND expires_at > ? {_ORDER}", (aor, now)
+        )
+        return [_to_binding(row) for row in rows]
+
+    async def committed_for_aor(self, aor: str, now: float) -> list[Binding]:
+        """Like :meth:`for_aor`, through the read-only connection when there is one: sees
+        every acknowledged REGISTER and never waits behind a group commit (the INVITE path)."""
+        if self._reader is None:
+            return await self.for_aor(aor, now)
+        rows = await self._reader.fetch_all(
             f"{_SELECT} WHERE aor = ? AND expires_at > ? {_ORDER}", (aor, now)
         )
         return [_to_binding(row) for row in rows]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from softswitch.store.cdr_stats import CallStats, GroupBy, call_stats
-from softswitch.store.sqlite import SqliteConnection, Transaction
+from softswitch.store.sqlite import SqliteConnection
 
 __all__ = ["CallRecord", "CdrRepository", "Disposition", "HangupSide", "LegRecord"]
 
@@ -100,6 +100,11 @@ _LEG_COLUMNS = (
     "leg_id, call_id, side, direction, sip_call_id, peer, address, started_at, answered_at, "
     "ended_at, disposition, cause"
 )
+_OPEN = (
+    "INSERT INTO cdr (call_id, caller, callee, dialled, route, started_at, cost_class) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_ANSWERED = "UPDATE cdr SET answered_at = ? WHERE call_id = ? AND answered_at IS NULL"
 _CLOSE = (
     "UPDATE cdr SET ended_at = ?, disposition = ?, cause = ?, hangup_side = ?, "
     "duration = ROUND(? - started_at, 3), billable = CASE WHEN answered_at IS NULL "
@@ -146,21 +151,12 @@ class CdrRepository:
             record.call_id, record.caller, record.callee, record.dialled, record.route,
             record.started_at, record.cost_class,
         )
-
-        async def op(tx: Transaction) -> None:
-            await tx.execute(
-                "INSERT INTO cdr (call_id, caller, callee, dialled, route, started_at, "
-                "cost_class) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                values,
-            )
-
-        await self._db.write(op)
+        # plain statements (as every write of a call): batched with the others of the group
+        # commit in one trip to the database thread
+        await self._db.write_statements([(_OPEN, [values])])
 
     async def answered(self, call_id: str, at: float) -> None:
-        await self._db.write(lambda tx: tx.execute(
-            "UPDATE cdr SET answered_at = ? WHERE call_id = ? AND answered_at IS NULL",
-            (at, call_id),
-        ))
+        await self._db.write_statements([(_ANSWERED, [(at, call_id)])])
 
     async def close(
         self,

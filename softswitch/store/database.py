@@ -16,7 +16,7 @@ from softswitch.store.errors import StoreError
 from softswitch.store.migrations import migrate
 from softswitch.store.security_events import SecurityEventRepository
 from softswitch.store.settings import SettingsRepository
-from softswitch.store.sqlite import SqliteConnection
+from softswitch.store.sqlite import SqliteConnection, SqliteReader
 from softswitch.store.users import UserRepository
 from softswitch.store.voicemail import VoicemailRepository
 
@@ -38,20 +38,24 @@ _PRAGMAS = (
 class Database:
     """The repositories over one connection. Use :func:`open_database` to get one."""
 
-    def __init__(self, conn: SqliteConnection, path: Path, clock: Callable[[], float]) -> None:
+    def __init__(self, conn: SqliteConnection, path: Path, clock: Callable[[], float],
+                 reader: SqliteReader | None = None) -> None:
         self.path = path
         self._conn = conn
+        self._reader = reader
         self.connection = conn  # for modules above the store that keep their own tables
         self.users = UserRepository(conn, clock)
-        self.bindings = BindingRepository(conn)
+        self.bindings = BindingRepository(conn, reader)
         self.security_events = SecurityEventRepository(conn)
         self.settings = SettingsRepository(conn)
         self.cdr = CdrRepository(conn)
         self.voicemail = VoicemailRepository(conn)
 
     async def close(self) -> None:
-        """Close the connection (committed data is already on disk)."""
+        """Close the connections (committed data is already on disk)."""
         await self._conn.close()
+        if self._reader is not None:
+            await self._reader.close()
 
     async def __aenter__(self) -> Database:
         return self
@@ -78,18 +82,26 @@ async def open_database(data_dir: Path, *, clock: Callable[[], float] = time.tim
     except OSError as error:
         raise StoreError(f"cannot create {path}: {error.strerror or error}") from None
     conn: aiosqlite.Connection | None = None
+    reader: aiosqlite.Connection | None = None
     try:
         conn = await aiosqlite.connect(path, isolation_level=None)
         conn.row_factory = sqlite3.Row
         for pragma in _PRAGMAS:
             await conn.execute(pragma)
         await migrate(conn)
+        # After the migrations, which the reader must not see half done.
+        reader = await aiosqlite.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                                         isolation_level=None)
+        reader.row_factory = sqlite3.Row
+        await reader.execute("PRAGMA busy_timeout = 5000")
     except sqlite3.Error as error:
-        if conn is not None:
-            await conn.close()
+        for opened in (reader, conn):
+            if opened is not None:
+                await opened.close()
         raise StoreError(f"cannot open {path}: {error}") from None
     except BaseException:
-        if conn is not None:
-            await conn.close()
+        for opened in (reader, conn):
+            if opened is not None:
+                await opened.close()
         raise
-    return Database(SqliteConnection(conn), path, clock)
+    return Database(SqliteConnection(conn), path, clock, SqliteReader(reader))

@@ -27,7 +27,7 @@ import aiosqlite
 
 from softswitch.store.errors import StoreError
 
-__all__ = ["Params", "SqliteConnection", "Statements", "Transaction"]
+__all__ = ["Params", "SqliteConnection", "SqliteReader", "Statements", "Transaction"]
 
 Params = Sequence[Any]
 Statements = Sequence[tuple[str, Sequence[Params]]]  # (sql, rows) run with executemany
@@ -188,6 +188,27 @@ class SqliteConnection:
         """Wait for any transaction in flight, then close."""
         async with self._lock:
             await self._conn.close()
+
+
+class SqliteReader:
+    """A second, read-only connection for reads on the call path (the callee's contacts).
+
+    Why: the writer's lock is held across each group commit's fsync (1-100 ms on a busy
+    disk), so a read through :class:`SqliteConnection` waits for other calls' CDR writes.
+    In WAL mode this connection reads beside the writer and sees every *committed* write
+    (not one still in flight: use it only where that is enough, e.g. bindings that a
+    REGISTER's 200 OK already acknowledged). One trip to its own thread per read.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """All rows of one query, as committed."""
+        return list(await self._conn.execute_fetchall(sql, params))
+
+    async def close(self) -> None:
+        await self._conn.close()
 
 
 class _OperationFailed(Exception):

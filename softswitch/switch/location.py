@@ -40,7 +40,7 @@ class Location:
         Unreachable ones (failed keep-alive) are kept at the end rather than dropped: a phone
         that missed one OPTIONS may still ring, and the caller decides whether to try it.
         """
-        bindings = await self._bindings.for_aor(extension, self._clock())
+        bindings = await self._bindings.committed_for_aor(extension, self._clock())
         return sorted(bindings, key=lambda b: not b.reachable)  # stable: q order is kept
 
     async def registered(self) -> list[Binding]:

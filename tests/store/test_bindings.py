@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from dataclasses import replace
 
 import pytest
@@ -108,3 +110,36 @@ async def test_mark_seen_records_qualify_results(db: Database) -> None:
 def test_expires_in_never_goes_negative() -> None:
     assert binding(expires_at=NOW + 59.9).expires_in(NOW) == 59
     assert binding(expires_at=NOW - 5).expires_in(NOW) == 0
+
+
+async def test_the_call_path_lookup_reads_committed_bindings_beside_a_commit(
+    db: Database,
+) -> None:
+    """`committed_for_aor` (the INVITE's contact lookup) goes through the read-only
+    connection: it answers while the writer holds its lock (a group commit in progress),
+    sees every acknowledged write, and not the one still in flight."""
+    await db.bindings.update("2001", [binding()])
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(tx: object) -> None:
+        await tx.execute("DELETE FROM bindings WHERE aor = ?", ("2001",))  # type: ignore[attr-defined]
+        entered.set()
+        await release.wait()  # the writer's lock stays held, as across a commit's fsync
+
+    writer = asyncio.ensure_future(db.connection.write(slow))
+    await asyncio.wait_for(entered.wait(), 10)
+    try:
+        seen = await asyncio.wait_for(db.bindings.committed_for_aor("2001", NOW), 10)
+        assert seen == [binding()]  # the acknowledged one; the DELETE is not committed yet
+        assert not writer.done()
+    finally:
+        release.set()
+        await asyncio.wait_for(writer, 10)
+    assert await db.bindings.committed_for_aor("2001", NOW) == []
+
+
+async def test_the_read_only_connection_cannot_write(db: Database) -> None:
+    reader = db.bindings._reader
+    assert reader is not None
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        await reader.fetch_all("DELETE FROM bindings")
