@@ -23,8 +23,7 @@ class CallWaiting:
         b2bua.busy_when(self.busy)
 
     def in_call(self, extension: str) -> bool:
-        return any(call["state"] == "answered" and extension in (call["caller"], call["callee"])
-                   for call in self.b2bua.calls())
+        return self.b2bua.in_answered_call(extension)
 
     async def busy(self, extension: str) -> bool:
         """In a call, and call waiting off: refuse instead of ringing."""

@@ -235,6 +235,12 @@ class B2bua:
         """The calls in progress, oldest first."""
         return [call.summary() for call in self._calls.values()]
 
+    def in_answered_call(self, extension: str) -> bool:
+        """Whether ``extension`` is a party of an answered call (checked on every INVITE:
+        no summaries built)."""
+        return any(call.state is CallState.ANSWERED and extension in (call.caller, call.callee)
+                   for call in self._calls.values())
+
     def find(self, call_id: str) -> Call | None:
         """A call in progress by its leg A Call-ID (monitoring, tests, later transfer)."""
         return self._calls.get(call_id)
