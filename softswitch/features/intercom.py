@@ -50,7 +50,7 @@ class IntercomService:
             await caller.refuse(403, "Intercom Not Allowed", f"no {right} right",
                                 "intercom_not_allowed", self.paging.settings.language)
             return
-        if not isinstance(self.b2bua._route(target, "internal"), Extension):
+        if not isinstance(self.b2bua.route(target, "internal"), Extension):
             caller.fail(404, "No Such Extension", f"intercom to {target!r}: not an extension")
             return
         if target == call.caller:

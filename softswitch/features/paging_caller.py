@@ -61,7 +61,7 @@ class CallerSide:
             await b2bua.media.close_leg(media)
             call.a = None
             raise
-        b2bua._calls[call.id] = call
+        b2bua.track(call)
         await b2bua.cdr.open(CallRecord(call.id, call.caller, call.callee, call.dialled,
                                         call.route, call.started_at))
 
@@ -92,11 +92,10 @@ class CallerSide:
             self._answer = a.sdp.create_offer().serialize()
         call.answer_a = self._answer
         b2bua._send_to_a(call, 200, self._answer)
-        call.state, call.answered_at = CallState.ANSWERED, b2bua._clock()
-        b2bua._spawn(b2bua.cdr.answered(call.id, call.answered_at))
+        b2bua.mark_answered(call)
         if max_seconds:
-            call.limit = b2bua._loop.call_later(max_seconds, b2bua._hangup, call, None,
-                                                "maximum call duration", HangupSide.SWITCH)
+            call.limit = asyncio.get_running_loop().call_later(
+                max_seconds, b2bua.hang_up, call, "maximum call duration", HangupSide.SWITCH)
 
     def fail(self, status: int, reason: str, cause: str,
              disposition: Disposition = Disposition.FAILED) -> None:
@@ -110,7 +109,7 @@ class CallerSide:
     def hangup(self, cause: str) -> None:
         """BYE the answered caller (or fail an unanswered call with 480)."""
         if self.call.state is CallState.ANSWERED:
-            self.b2bua._hangup(self.call, None, cause, HangupSide.SWITCH)
+            self.b2bua.hang_up(self.call, cause, HangupSide.SWITCH)
         else:
             self.fail(480, "Temporarily Unavailable", cause)
 

@@ -75,6 +75,7 @@ from softswitch.switch.call import best_failure, disposition_for
 from softswitch.switch.call_settings import CallSettings
 from softswitch.switch.core import ServerRequest, SipCore
 from softswitch.switch.dialplan import DialPlan, Extension, Feature, Flow, Refused, Route, Trunk
+from softswitch.switch.fork_answer import ForkOutcome, first_answer
 from softswitch.switch.leg_records import leg_records
 from softswitch.switch.legs import Call, CallLeg, CallState, FlowSessionLike, Fork
 from softswitch.switch.location import Location, destination_of
@@ -273,9 +274,11 @@ class B2bua:
         self.media.leave(leg.media)
         return alone
 
-    def hang_up(self, call: Call, cause: str, side: HangupSide = HangupSide.SWITCH) -> None:
-        """End ``call``: BYE its legs, free its media, close its record (once)."""
-        self._hangup(call, None, cause, side)
+    def hang_up(self, call: Call, cause: str, side: HangupSide = HangupSide.SWITCH, *,
+                disposition: Disposition = Disposition.ANSWERED) -> None:
+        """End ``call``: BYE its legs, free its media, close its record (once); a call never
+        answered is recorded FAILED unless ``disposition`` says why."""
+        self._hangup(call, None, cause, side, disposition=disposition)
 
     async def answer_alone(self, call: Call) -> CallLeg:
         """Answer a new call on a media leg of its own, with nobody bridged yet: a feature
@@ -296,10 +299,7 @@ class B2bua:
         a, b = call.a, call.b
         assert a is not None and call.state in (CallState.ROUTING, CallState.RINGING)
         call.taken = True
-        for fork in call.forks:
-            if not fork.future.done():
-                self.core.cancel(fork.future)
-                fork.future.add_done_callback(partial(self._after_cancel, fork))
+        self.cancel_forks(fork for fork in call.forks if not fork.future.done())
         if b is not None:
             call.b, call.bridge = None, None
             await self.media.close_leg(b.media)
@@ -307,8 +307,7 @@ class B2bua:
             await self._answer_flow(call)
         else:  # early media already gave A our answer: the 200 repeats it
             self._send_to_a(call, 200, call.answer_a)
-            call.state, call.answered_at = CallState.ANSWERED, self._clock()
-            self._spawn(self.cdr.answered(call.id, call.answered_at))
+            self.mark_answered(call)
         return a
 
     async def on_invite(self, server: ServerRequest) -> None:
@@ -345,7 +344,7 @@ class B2bua:
         target = trunk_in.did_target(dialled or "") if trunk_in else dialled  # DID map
         if self._rewrite is not None and trunk_in is None and target:
             target = await self._rewrite(caller, target) or target  # speed dial
-        route = self._route(target or "", cos)
+        route = self.route(target or "", cos)
         call = Call(
             id=request.call_id, caller=caller, callee=_callee_of(route),
             dialled=dialled or "", route=_describe(route), started_at=self._clock(),
@@ -358,7 +357,7 @@ class B2bua:
                      call.dialled, route.reason, route.prompt)
             await self._refuse_spoken(call, route)
             return
-        trunk_target = self._trunk_target(route)
+        trunk_target = self.trunk_target(route)
         if trunk_target is not None:
             assert isinstance(route, Trunk)
             call.trunk, contacts = route.trunk, [trunk_target]
@@ -407,7 +406,8 @@ class B2bua:
         policy = self.settings.session_timer
         return negotiate_as_uas(request, policy) if policy is not None else None
 
-    def _route(self, dialled: str, cos: str) -> Route:
+    def route(self, dialled: str, cos: str) -> Route:
+        """Where ``dialled`` goes for class of service ``cos`` (the dial plan's answer)."""
         try:
             return self.plan.route(dialled, cos)
         except Exception as exc:  # an unknown class of service is a configuration slip
@@ -633,45 +633,16 @@ class B2bua:
     async def _await_answer(self, call: Call, max_seconds: int | None) -> None:
         """Wait for the first 2xx, every fork failing, the caller's CANCEL or the timeout."""
         assert call.server.cancelled is not None
-        cancelled = asyncio.ensure_future(call.server.cancelled.wait())
-        pending = {fork.future: fork for fork in call.forks}
-        deadline = self._loop.time() + self.settings.no_answer_timeout
-        failures: list[int] = []
-        winner: tuple[Fork, Response] | None = None
-        try:
-            while pending and winner is None and not cancelled.done():
-                left = deadline - self._loop.time()
-                if left <= 0:
-                    break
-                done, _ = await asyncio.wait([*pending, cancelled], timeout=left,
-                                             return_when=asyncio.FIRST_COMPLETED)
-                for future in done:
-                    fork = pending.pop(future, None) if future is not cancelled else None
-                    if fork is None:
-                        continue
-                    response = future.result()
-                    retry = self._trunk_retry(call, fork, response)
-                    if retry is not None:
-                        pending[retry] = fork
-                        continue
-                    if response.status >= 300:
-                        failures.append(response.status)
-                        fork.status = response.status
-                    elif winner is None:
-                        winner = (fork, response)
-                    else:
-                        self._drop_late_answer(fork, response)
-        finally:
-            cancelled.cancel()
+        outcome = await self.first_answer(call, self.settings.no_answer_timeout,
+                                          stop=call.server.cancelled)
+        winner, pending, failures = outcome.winner, outcome.pending, outcome.failures
         if call.taken:  # picked up (take_over): the forks are CANCELled already
             if winner is not None:
-                self._drop_late_answer(*winner)
+                self.drop_late_answer(*winner)
             return
-        for future, fork in pending.items():
-            self.core.cancel(future)
-            future.add_done_callback(partial(self._after_cancel, fork))
+        self.cancel_forks(pending.values())
         if call.server.cancelled.is_set() and winner is not None:
-            self._drop_late_answer(*winner)  # the CANCEL crossed the 2xx: the caller left
+            self.drop_late_answer(*winner)  # the CANCEL crossed the 2xx: the caller left
             winner = None
         if winner is not None:
             self._connect(call, *winner, max_seconds)
@@ -689,8 +660,59 @@ class B2bua:
                 self._fail(call, status, None, disposition_for(status), HangupSide.CALLEE,
                            f"{status} from callee")
 
+    # -- leg B's forks, for the B2BUA's calls and the switch's own (originate.py) ---------
+    def track(self, call: Call) -> None:
+        """Count ``call`` among the calls in progress (one the switch places itself)."""
+        self._calls[call.id] = call
+
+    def now(self) -> float:
+        """The wall-clock time of the switch's records (the CDR's clock)."""
+        return self._clock()
+
+    async def first_answer(self, call: Call, timeout: float,
+                           stop: asyncio.Event | None = None) -> ForkOutcome:
+        """Wait for the first 2xx among ``call.forks`` (see fork_answer.py); a trunk's
+        challenge is answered on the way, a second 2xx dropped."""
+        return await first_answer(call, timeout, retry=self._trunk_retry,
+                                  drop_late=self.drop_late_answer, stop=stop)
+
+    def cancel_forks(self, forks: Iterable[Fork]) -> None:
+        """CANCEL forks still ringing; a 2xx crossing the CANCEL gets ACK + BYE."""
+        for fork in forks:
+            self.core.cancel(fork.future)
+            fork.future.add_done_callback(partial(self._after_cancel, fork))
+
+    def confirm_answer(self, call: Call, fork: Fork, ok: Response) -> None:
+        """The winning fork's 2xx: leg B's dialog confirmed (its session timer negotiated
+        with our floor) and ACKed. Raises DialogError, DialogStateError or
+        RemoteProtocolError for a 2xx we cannot take (nothing is sent then)."""
+        b = call.b
+        assert b is not None
+        if fork.dialog is not None and fork.dialog.id.remote_tag == ok.to.tag:
+            fork.dialog.receive_response(ok)
+            dialog = fork.dialog
+        else:
+            dialog = self._uac_dialog(fork, ok)
+        policy = self.settings.session_timer
+        terms = negotiate_as_uac(ok, policy.floor) if policy else None
+        b.dialog, b.destination = dialog, fork.destination
+        fork.won = True
+        b.ack = dialog.create_ack()
+        self.core.send_ack(b.ack, fork.destination)
+        self._legs[dialog.id] = b
+        if terms is not None:
+            dialog.start_session_timer(terms, self._loop.time())
+            self._arm(b)
+
+    def mark_answered(self, call: Call) -> None:
+        """The call is answered: its record starts billing now."""
+        call.state = CallState.ANSWERED
+        call.answered_at = self._clock()
+        self._spawn(self.cdr.answered(call.id, call.answered_at))
+
     # -- trunks (trunks.py): where a Trunk route goes, the provider's challenge ------------
-    def _trunk_target(self, route: Route) -> Binding | None:
+    def trunk_target(self, route: Route) -> Binding | None:
+        """The trunk's contact a Trunk route goes to (None: not a trunk route, no trunk)."""
         if not isinstance(route, Trunk) or self.trunks is None:
             return None
         return self.trunks.target(route.trunk, route.number)
@@ -737,7 +759,7 @@ class B2bua:
         sdp = _sdp_of(response)
         if sdp is not None and call.answer_a is None:
             try:
-                self._take_answer_b(call, sdp)
+                self.take_answer_b(call, sdp)
                 body = self._answer_a(call)
             except SdpError as exc:
                 log.info("call %s: unusable early media SDP: %s", call.id, exc.reason)
@@ -767,34 +789,19 @@ class B2bua:
 
     def _connect(self, call: Call, fork: Fork, ok: Response, max_seconds: int | None) -> None:
         """The first 2xx: ACK it, answer A, bridge the media, start the CDR's billing."""
-        a, b = call.a, call.b
-        assert a is not None and b is not None
+        assert call.a is not None and call.b is not None
         try:
-            if fork.dialog is not None and fork.dialog.id.remote_tag == ok.to.tag:
-                fork.dialog.receive_response(ok)
-                dialog = fork.dialog
-            else:
-                dialog = self._uac_dialog(fork, ok)
-            policy = self.settings.session_timer
-            terms_b = negotiate_as_uac(ok, policy.floor) if policy else None
+            self.confirm_answer(call, fork, ok)
         except (DialogError, DialogStateError, RemoteProtocolError) as exc:
             log.warning("call %s: bad 2xx from callee: %s", call.id, exc)
             self._fail(call, 502, "Bad Gateway", Disposition.FAILED, HangupSide.CALLEE, "bad 2xx")
             return
-        b.dialog, b.destination = dialog, fork.destination
-        fork.won = True
-        b.ack = dialog.create_ack()
-        self.core.send_ack(b.ack, fork.destination)
-        self._legs[dialog.id] = b
-        if terms_b is not None:
-            dialog.start_session_timer(terms_b, self._loop.time())
-            self._arm(b)
         try:
             if call.answer_a is None:
                 sdp = _sdp_of(ok)
                 if sdp is None:
                     raise SdpError("the callee's 2xx has no SDP answer", 488)
-                self._take_answer_b(call, sdp)
+                self.take_answer_b(call, sdp)
             body = self._answer_a(call)
         except SdpError as exc:
             log.info("call %s: %s", call.id, exc.reason)
@@ -803,9 +810,7 @@ class B2bua:
             return
         self._send_to_a(call, 200, body)
         self._ensure_bridge(call)
-        call.state = CallState.ANSWERED
-        call.answered_at = self._clock()
-        self._spawn(self.cdr.answered(call.id, call.answered_at))
+        self.mark_answered(call)
         if max_seconds:
             call.limit = self._loop.call_later(max_seconds, self._time_up, call)
         if self.settings.rtp_timeout > 0:
@@ -837,7 +842,7 @@ class B2bua:
             return None
         return self.media.stats(leg.media).packets_received
 
-    def _take_answer_b(self, call: Call, sdp: SessionDescription) -> None:
+    def take_answer_b(self, call: Call, sdp: SessionDescription) -> None:
         """Leg B's answer to our offer (first one through the session, other forks' too)."""
         b = call.b
         assert b is not None
@@ -908,9 +913,9 @@ class B2bua:
     # -- forks that lost --------------------------------------------------------------------
     def _after_cancel(self, fork: Fork, future: asyncio.Future[Response]) -> None:
         if not future.cancelled() and 200 <= future.result().status < 300:
-            self._drop_late_answer(fork, future.result())
+            self.drop_late_answer(fork, future.result())
 
-    def _drop_late_answer(self, fork: Fork, ok: Response) -> None:
+    def drop_late_answer(self, fork: Fork, ok: Response) -> None:
         """A fork answered after another won (or after a CANCEL): ACK it, then BYE it."""
         try:
             dialog = self._uac_dialog(fork, ok)

@@ -8,8 +8,9 @@ API connects to a bridge, a mixer or a flow; `on_end` reports the phone's BYE (o
 end) and `hangup()` ends it. A failure raises `OriginateError` with the SIP status.
 
 An originated call is a `Call` whose leg A is missing: leg B is built by the B2BUA's own fork,
-dialog and hang-up code (`new_invite`, `_uac_dialog`, `_take_answer_b`, `_hangup`), so BYE,
-session refresh, late 2xx and CDR handling are the ones every call gets. Cancelling the
+answer, dialog and hang-up code (its public `new_invite`, `start_fork`, `first_answer`,
+`confirm_answer`, `take_answer_b`, `hang_up`), so BYE, session refresh, late 2xx and CDR
+handling are the ones every call gets. Cancelling the
 `originate()` coroutine CANCELs the forks still ringing.
 """
 
@@ -30,7 +31,6 @@ from softswitch.sip.errors import RemoteProtocolError
 from softswitch.sip.message import Response
 from softswitch.sip.sdp import SdpError, SessionDescription, parse_sdp
 from softswitch.sip.sdp_negotiation import SdpSession
-from softswitch.sip.session_timer import negotiate_as_uac
 from softswitch.sip.uri import SipURI, format_host
 from softswitch.sip.values import Address
 from softswitch.store.cdr import CallRecord, Disposition, HangupSide
@@ -92,11 +92,11 @@ class OriginatedLeg:
 
     def hangup(self, cause: str = "hung up by the switch") -> None:
         """BYE the phone, free the media leg, close the CDR (a no-op once ended)."""
-        self._originator.b2bua._hangup(self.call, None, cause, HangupSide.SWITCH)
+        self._originator.b2bua.hang_up(self.call, cause, HangupSide.SWITCH)
 
 
 class Originator:
-    """Places calls from the switch through a B2BUA (its friend: it reuses leg B's code)."""
+    """Places calls from the switch through a B2BUA (reusing leg B's code)."""
 
     def __init__(self, b2bua: B2bua) -> None:
         self.b2bua = b2bua
@@ -132,12 +132,12 @@ class Originator:
         except OSError as exc:  # no free RTP port
             raise OriginateError(503, f"no media port: {exc}") from None
         call = Call(id=new_call_id(b2bua.host), caller=caller_id, callee=number, dialled=number,
-                    route=purpose, started_at=b2bua._clock(), server=None, offer=None,
+                    route=purpose, started_at=b2bua.now(), server=None, offer=None,
                     trunk=trunk)
         caps = b2bua.settings.capabilities
         call.b = CallLeg("b", call, media, SdpSession(caps, b2bua.host, media.stream.local[1]),
                          destination_of(contacts[0]))
-        b2bua._calls[call.id] = call
+        b2bua.track(call)
         # The record is written while the phones ring (a page opens 100 at once: waiting for
         # each commit before its INVITE would delay the last phone by 100 commits).
         opening = asyncio.ensure_future(b2bua.cdr.open(
@@ -146,31 +146,31 @@ class Originator:
             bindings = self._send_invites(call, contacts, headers, display_name)
             fork, ok = await self._await_answer(call, timeout or b2bua.settings.no_answer_timeout)
         except OriginateError as failure:
-            _after(opening, partial(b2bua._hangup, call, None, failure.reason,
-                                    HangupSide.CALLEE, disposition=failure.disposition))
+            _after(opening, partial(b2bua.hang_up, call, failure.reason, HangupSide.CALLEE,
+                                    disposition=failure.disposition))
             raise
         except BaseException:
-            self._cancel_forks(call, [f for f in call.forks if not f.future.done()])
-            _after(opening, partial(b2bua._hangup, call, None, "originate cancelled",
+            b2bua.cancel_forks(f for f in call.forks if not f.future.done())
+            _after(opening, partial(b2bua.hang_up, call, "originate cancelled",
                                     HangupSide.SWITCH, disposition=Disposition.CANCELLED))
             raise
         try:
             await asyncio.shield(opening)
         except BaseException:  # no record (or cancelled meanwhile): the answer is undone
-            b2bua._drop_late_answer(fork, ok)
-            _after(opening, partial(b2bua._hangup, call, None, "originate cancelled",
+            b2bua.drop_late_answer(fork, ok)
+            _after(opening, partial(b2bua.hang_up, call, "originate cancelled",
                                     HangupSide.SWITCH, disposition=Disposition.CANCELLED))
             raise
         return self._connect(call, fork, ok, bindings[fork], max_seconds)
 
     async def _targets(self, number: str, cos: str) -> tuple[list[Binding], str | None]:
         b2bua = self.b2bua
-        route = b2bua._route(number, cos)
+        route = b2bua.route(number, cos)
         if isinstance(route, Extension):
             return await b2bua.location.contacts_for(route.number), None
         if isinstance(route, Refused):  # the class of service may not, or no such number
             raise OriginateError(route.status, route.reason)
-        target = b2bua._trunk_target(route)
+        target = b2bua.trunk_target(route)
         if target is not None and isinstance(route, Trunk):
             return [target], route.trunk
         raise OriginateError(404, f"{number} is not an extension or outside number")
@@ -200,43 +200,14 @@ class Originator:
 
     async def _await_answer(self, call: Call, timeout: float) -> tuple[Fork, Response]:
         """The first 2xx wins; the other forks are CANCELled, late 2xx get ACK + BYE."""
-        b2bua = self.b2bua
-        pending = {fork.future: fork for fork in call.forks}
-        deadline = b2bua._loop.time() + timeout
-        failures: list[int] = []
-        winner: tuple[Fork, Response] | None = None
-        while pending and winner is None:
-            left = deadline - b2bua._loop.time()
-            if left <= 0:
-                break
-            done, _ = await asyncio.wait(list(pending), timeout=left,
-                                         return_when=asyncio.FIRST_COMPLETED)
-            for future in done:
-                fork = pending.pop(future)
-                response = future.result()
-                retry = b2bua._trunk_retry(call, fork, response)
-                if retry is not None:
-                    pending[retry] = fork
-                elif response.status >= 300:
-                    failures.append(response.status)
-                    fork.status = response.status
-                elif winner is None:
-                    winner = (fork, response)
-                    fork.won = True
-                else:
-                    b2bua._drop_late_answer(fork, response)
-        self._cancel_forks(call, list(pending.values()))
-        if winner is not None:
-            return winner
-        if pending:
+        outcome = await self.b2bua.first_answer(call, timeout)
+        self.b2bua.cancel_forks(outcome.pending.values())
+        if outcome.winner is not None:
+            return outcome.winner
+        if outcome.pending:
             raise OriginateError(408, "No Answer", Disposition.NO_ANSWER)
-        status = best_failure(failures)
+        status = best_failure(outcome.failures)
         raise OriginateError(status, f"{status} from {call.callee}", disposition_for(status))
-
-    def _cancel_forks(self, call: Call, forks: Iterable[Fork]) -> None:
-        for fork in forks:
-            self.b2bua.core.cancel(fork.future)
-            fork.future.add_done_callback(partial(self.b2bua._after_cancel, fork))
 
     def _connect(self, call: Call, fork: Fork, ok: Response, binding: Binding,
                  max_seconds: int | None) -> OriginatedLeg:
@@ -244,39 +215,21 @@ class Originator:
         b2bua, b = self.b2bua, call.b
         assert b is not None
         try:
-            if fork.dialog is not None and fork.dialog.id.remote_tag == ok.to.tag:
-                fork.dialog.receive_response(ok)
-                dialog = fork.dialog
-            else:
-                dialog = b2bua._uac_dialog(fork, ok)
-            policy = b2bua.settings.session_timer
-            terms = negotiate_as_uac(ok, policy.floor) if policy else None
+            b2bua.confirm_answer(call, fork, ok)
         except (DialogError, DialogStateError, RemoteProtocolError) as exc:
-            b2bua._hangup(call, None, "bad 2xx", HangupSide.CALLEE,
-                          disposition=Disposition.FAILED)
+            b2bua.hang_up(call, "bad 2xx", HangupSide.CALLEE, disposition=Disposition.FAILED)
             raise OriginateError(502, f"bad 2xx from {call.callee}: {exc}") from None
-        b.dialog, b.destination = dialog, fork.destination
-        b.ack = dialog.create_ack()
-        b2bua.core.send_ack(b.ack, fork.destination)
-        b2bua._legs[dialog.id] = b
-        call.state = CallState.ANSWERED
-        if terms is not None:
-            dialog.start_session_timer(terms, b2bua._loop.time())
-            b2bua._arm(b)
         try:
-            b2bua._take_answer_b(call, _answer_of(ok))
+            b2bua.take_answer_b(call, _answer_of(ok))
         except SdpError as exc:
-            b2bua._hangup(call, None, exc.reason, HangupSide.SWITCH,
-                          disposition=Disposition.FAILED)
+            b2bua.hang_up(call, exc.reason, HangupSide.SWITCH, disposition=Disposition.FAILED)
             raise OriginateError(488, exc.reason) from None
-        call.answered_at = b2bua._clock()
-        b2bua._spawn(b2bua.cdr.answered(call.id, call.answered_at))
+        b2bua.mark_answered(call)
         if max_seconds:
-            call.limit = b2bua._loop.call_later(max_seconds, b2bua._hangup, call, None,
-                                                "maximum call duration", HangupSide.SWITCH)
+            call.limit = asyncio.get_running_loop().call_later(
+                max_seconds, b2bua.hang_up, call, "maximum call duration", HangupSide.SWITCH)
         log.info("originated %s: %s -> %s answered", call.id, call.caller, call.callee)
         return OriginatedLeg(call, b.media, binding, self)
-
 
 
 def _answer_of(response: Response) -> SessionDescription:
