@@ -55,7 +55,6 @@ from softswitch.flows import (
     FlowRegistry,
     FlowRunner,
     FlowSession,
-    PromptNotFound,
 )
 from softswitch.flows.tts import TextToSpeech
 from softswitch.hospital.booking import BookingService
@@ -125,6 +124,7 @@ class Switch:
         self.dial_plan = DialPlan.from_config(config.features)  # raises ConfigError
         self.flow_registry = FlowRegistry.from_config(config.features.get("flows"))
         self.flow_runner: FlowRunner | None = None
+        self._prompt_files: dict[str, Path] = {}
         self.call_settings = call_settings_from(config.features)  # raises ConfigError
         self.paging_settings = paging_settings_from(  # raises ConfigError
             config.features, tuple(self.dial_plan.paging.values()))
@@ -248,6 +248,9 @@ class Switch:
         self.trunks.start()
         self.flow_runner = FlowRunner(self.flow_registry,
                                       recordings=self.config.data_dir / "recordings")
+        # The B2BUA's announcements (refusals, time limit), found once off the event loop.
+        self._prompt_files = await asyncio.to_thread(self.flow_runner.prompts.files,
+                                                     self.flow_runner.language)
         self.b2bua = B2bua(
             self.core, self.authenticator, self.location, self.dial_plan, self.media,
             self.database.cdr, host=advertise, port=self.transports.port,
@@ -316,12 +319,9 @@ class Switch:
         self.flow_registry.add(func, name=name, source="builtin")
 
     def _prompt_file(self, name: str) -> Path | None:
-        """The B2BUA's announcements (refusals, time limit) from the flows' prompt library."""
-        assert self.flow_runner is not None
-        try:
-            return self.flow_runner.prompts.path(name, self.flow_runner.language)
-        except PromptNotFound:
-            return None
+        """The B2BUA's announcements (refusals, time limit) from the flows' prompt library,
+        as resolved at start-up."""
+        return self._prompt_files.get(name)
 
     def _start_flow(self, name: str, leg: MediaLeg, answer: Callable[[], Awaitable[None]],
                     hangup: Callable[[str], None], call: Call,

@@ -39,6 +39,23 @@ class PromptLibrary:
         where = ", ".join(str(r) for r in self.roots)
         raise PromptNotFound(f"no prompt {name!r} for {'/'.join(languages)} under {where}")
 
+    def files(self, language: str) -> dict[str, Path]:
+        """Every prompt name to the file `path` would give for ``language``, read from the
+        disk once: code on the event loop looks names up here instead (blocking file
+        system calls there would stall every call's media)."""
+        languages = [language] if language == self.fallback else [language, self.fallback]
+        found: dict[str, Path] = {}
+        for lang in reversed(languages):  # lowest priority first: later finds replace it
+            for root in reversed(self.roots):
+                for suffix in reversed(_SUFFIXES):
+                    folder = root / lang
+                    if not folder.is_dir():
+                        continue
+                    for candidate in folder.glob(f"*{suffix}"):
+                        if candidate.is_file() and not candidate.name.startswith("."):
+                            found[candidate.stem] = candidate
+        return found
+
     def text(self, language: str) -> dict[str, str]:
         """The ``name<TAB>text`` lines of ``<root>/<language>.txt`` (later roots first)."""
         texts: dict[str, str] = {}

@@ -63,6 +63,27 @@ def test_library_prefers_hospital_recordings_then_falls_back_to_chinese(tmp_path
         library.path("../zh/welcome", "en")
 
 
+def test_files_resolves_every_name_as_path_does(tmp_path: Path) -> None:
+    """The start-up snapshot the B2BUA's announcements use gives the file `path` gives:
+    the hospital's own recording first, .wav before .flac, then the fallback language."""
+    (tmp_path / "en").mkdir()
+    own = tmp_path / "en" / "welcome.wav"
+    sf.write(str(own), [0.0] * 800, 8000, subtype="PCM_16")
+    sf.write(str(tmp_path / "en" / "goodbye.flac"), [0.0] * 800, 8000, subtype="PCM_16")
+    (tmp_path / "en" / ".hidden.wav").write_bytes(b"")
+    library = PromptLibrary([tmp_path, DEFAULT_PROMPTS])
+    files = library.files("en")
+    assert files["welcome"] == own
+    assert files["goodbye"] == tmp_path / "en" / "goodbye.flac"  # own root beats ours
+    assert ".hidden" not in files
+    names = {p.stem for p in (DEFAULT_PROMPTS / "zh").glob("*.wav")}
+    names |= {p.stem for p in (DEFAULT_PROMPTS / "en").glob("*.wav")}
+    assert names <= files.keys()
+    for name in sorted(names):
+        assert files[name] == library.path(name, "en"), name
+    assert "nothing" not in files
+
+
 def test_prompt_text_lines_are_checked() -> None:
     assert parse_prompt_text("# c\n\nhi\tHello\n") == {"hi": "Hello"}
     with pytest.raises(ValueError, match="line 1"):
