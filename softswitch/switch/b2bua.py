@@ -211,7 +211,10 @@ class B2bua:
         registered (voicemail) instead of failing them; the first diversion that names a
         flow wins (``first``: ask this one before the others, e.g. follow-me before
         voicemail)."""
-        self._diversions.insert(0, diversion) if first else self._diversions.append(diversion)
+        if first:
+            self._diversions.insert(0, diversion)
+        else:
+            self._diversions.append(diversion)
 
     def busy_when(self, busy: Callable[[str], Awaitable[bool]]) -> None:
         """``await busy(extension)`` before ringing an extension: True refuses the call 486
