@@ -135,3 +135,24 @@ def test_cdr_stats_command_prints_a_table_json_and_clear_errors(tmp_path: Path) 
     assert backwards.exit_code == 2 and "--until must be after --since" in backwards.output
     wrong_group = runner.invoke(cli_app, ["cdr", "stats", "--data", str(tmp_path), "--by", "x"])
     assert wrong_group.exit_code == 2
+
+
+def test_cdr_stats_internal_counts_calls_between_extensions(tmp_path: Path) -> None:
+    """`softswitch cdr stats --internal`: the call 1001 -> 1002 (300 s: 5 min) is counted
+    with the outbound ones; without the flag it is left out."""
+    asyncio.run(_seed(tmp_path))
+    runner = CliRunner()
+    args = ["cdr", "stats", "--json", "--data", str(tmp_path), "--until", "5000"]
+    without = runner.invoke(cli_app, args)
+    with_internal = runner.invoke(cli_app, [*args, "--internal"])
+    assert without.exit_code == 0 and with_internal.exit_code == 0, with_internal.output
+    outbound = {g["key"]: g for g in json.loads(without.output)["groups"]}["1001"]
+    everything = {g["key"]: g for g in json.loads(with_internal.output)["groups"]}["1001"]
+    assert "internal" not in outbound["by_class"] and outbound["calls"] == 2
+    assert everything["by_class"]["internal"] == {"calls": 1, "minutes": 5}
+    assert everything["calls"] == 3 and everything["minutes"] == outbound["minutes"] + 5
+    table = runner.invoke(cli_app, ["cdr", "stats", "--data", str(tmp_path), "--until", "5000",
+                                    "--internal"])
+    assert table.exit_code == 0
+    row = next(line for line in table.output.splitlines() if line.startswith("1001"))
+    assert "internal 1/5m" in row
