@@ -418,3 +418,125 @@ async def test_an_invited_member_uses_the_in_call_keys(
         return (await api.get("/conferences/9006")).status_code == 404
 
     await until(closed)
+
+
+async def test_cli_invites_by_role_and_unmutes_unlocks_records_and_ends_a_room(
+    switch: Switch, phones: MediaEngine, api: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    a = await dial(switch, phones, tmp_path, "1001", "9007")
+    await member_of(api, "9007", "1001")
+    answer = str(CALLS_SCENARIOS / "call_uas_answer.xml")
+    listener = await Sipp(answer, *LONG).start()
+    moderator = await Sipp(answer, *LONG).start()
+    try:
+        await register(switch, "1002", listener.port)
+        await register(switch, "1003", moderator.port)
+        heard_only = await asyncio.to_thread(cli, switch, "invite", "9007", "1002", "--listener")
+        assert heard_only.exit_code == 0, heard_only.output
+        assert "1002 joined as member 2 (listener)" in heard_only.output
+        chair = await asyncio.to_thread(cli, switch, "invite", "9007", "1003", "--moderator")
+        assert chair.exit_code == 0, chair.output
+        assert "1003 joined as member 3 (moderator)" in chair.output
+        roles = {m["caller"]: m["role"] for m in await members(api, "9007")}
+        assert roles == {"1001": "participant", "1002": "listener", "1003": "moderator"}
+
+        assert (await asyncio.to_thread(cli, switch, "mute", "9007", "1")).exit_code == 0
+        assert (await member_of(api, "9007", "1001"))["muted"] is True
+        unmuted = await asyncio.to_thread(cli, switch, "unmute", "9007", "1")
+        assert unmuted.exit_code == 0 and "member 1 unmuted" in unmuted.output
+        assert (await member_of(api, "9007", "1001"))["muted"] is False
+
+        assert (await asyncio.to_thread(cli, switch, "lock", "9007")).exit_code == 0
+        assert (await api.get("/conferences/9007")).json()["locked"] is True
+        unlocked = await asyncio.to_thread(cli, switch, "unlock", "9007")
+        assert unlocked.exit_code == 0 and "room 9007 unlocked" in unlocked.output
+        assert (await api.get("/conferences/9007")).json()["locked"] is False
+
+        recording = await asyncio.to_thread(cli, switch, "record", "9007")
+        assert recording.exit_code == 0, recording.output
+        path = Path(recording.output.strip().rsplit("recording into ", 1)[1])
+        assert path.parent == switch.config.data_dir / "recordings"
+        assert path.name.startswith("conference-9007-")
+        tone = ToneSpec("test", (700.0,), (), -12.0)
+        playing = asyncio.ensure_future(phones.play(a.leg, [tone], loop=True, barge_in=False))
+        await asyncio.sleep(1.5)
+        playing.cancel()
+        saved = await asyncio.to_thread(cli, switch, "stop-recording", "9007")
+        assert saved.exit_code == 0 and f"recording saved as {path}" in saved.output
+        samples, rate = sf.read(path, dtype="int16")
+        assert rate == 8000 and len(samples) >= 8000 and abs(samples).max() > 1000
+        again = await asyncio.to_thread(cli, switch, "stop-recording", "9007")
+        assert again.exit_code == 1 and "error:" in again.output
+
+        ended = await asyncio.to_thread(cli, switch, "end", "9007")
+        assert ended.exit_code == 0 and "room 9007 ended (3 member(s))" in ended.output
+        await passed(listener)  # every member got its BYE
+        await passed(moderator)
+    finally:
+        listener.stop()
+        moderator.stop()
+    await passed(a.sipp)
+    assert (await api.get("/conferences/9007")).status_code == 404
+    gone = await asyncio.to_thread(cli, switch, "end", "9007")
+    assert gone.exit_code == 1 and "error:" in gone.output
+
+
+def best_match(received: Any, prompt: Any) -> float:
+    """The highest normalized correlation of a quarter-second piece of ``prompt`` anywhere in
+    ``received``: about 1.0 where the prompt itself arrived (G.711 keeps its shape; short
+    pieces, so a late packet does not break the alignment), far lower for tones."""
+    size = 2000
+    best = 0.0
+    energy = np.sqrt(np.convolve(received ** 2, np.ones(size), mode="valid"))
+    for start in range(4000, len(prompt) - size, 4000):  # every half second from 0.5 s
+        piece = prompt[start:start + size]
+        if len(received) < size or np.linalg.norm(piece) == 0:
+            continue
+        corr = np.correlate(received, piece, mode="valid")
+        best = max(best, float(np.max(np.abs(corr) / (energy * np.linalg.norm(piece) + 1e-9))))
+    return best
+
+
+async def joining_alone_hears(switch: Switch, phones: MediaEngine, api: httpx.AsyncClient,
+                              tmp: Path, room: str) -> Any:
+    """What a lone member hears in its first seconds in ``room``; then it is removed."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    a = await dial(switch, phones, tmp, "1001", room)
+    recording = await phones.record(a.leg, tmp / f"join-{room}.wav")
+    await asyncio.sleep(4.0)
+    await phones.stop_recording(recording)
+    member = await member_of(api, room, "1001")
+    await api.delete(f"/conferences/{room}/members/{member['id']}")
+    await passed(a.sipp)
+    return heard(tmp / f"join-{room}.wav")
+
+
+async def test_announce_count_off_skips_the_count_prompt(
+    switch: Switch, phones: MediaEngine, api: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """`[conference] announce_count`: on (the default) a lone member hears "you are the only
+    one" (the conf_alone prompt, found in the received audio); off, only the join tone and
+    the music."""
+    runner = switch.flow_runner
+    assert runner is not None
+    prompt, rate = sf.read(runner.prompts.path("conf_alone", runner.language), dtype="float64")
+    assert rate == 8000 and len(prompt) > 2 * 8000
+    told = await joining_alone_hears(switch, phones, api, tmp_path / "on", "9008")
+    assert best_match(told, prompt) > 0.8
+    base = calls_config(tmp_path / "off")
+    quiet = Switch(Config(sip=base.sip, http=base.http, security=base.security,
+                          data_dir=base.data_dir,
+                          features={"conference": {"announce_count": False}}))
+    await quiet.start()
+    try:
+        await add_users(quiet, USERS)
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{quiet.http_port}/api",
+            headers={"Authorization": f"Bearer {quiet.admin_token}"}, timeout=10,
+        ) as quiet_api:
+            untold = await joining_alone_hears(quiet, phones, quiet_api, tmp_path / "off",
+                                               "9008")
+    finally:
+        await quiet.stop()
+    assert np.abs(untold).max() > 0.01  # the join tone and the music did arrive
+    assert best_match(untold, prompt) < 0.5

@@ -5,6 +5,7 @@ ringing is CANCELled. Nothing ringing in the group is a 404."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,9 +24,23 @@ PASSWORDS = {"1001": "caller-pass-a", "1002": "callee-pass-b", "1003": "nurse-pa
 DEPARTMENTS = {"1001": "admin", "1002": "ward3", "1003": "ward3", "1004": "porters"}
 
 
+# `[pickup.groups]`: 1002 and 1004 pick up each other's calls across their departments;
+# 1003, alone in its group, no longer picks up its department's (ward3) calls.
+GROUPS = {"station": ["1002", "1004"], "desk": ["1003"]}
+
+
+@pytest.fixture(params=[False, True], ids=["departments", "groups"])
+def grouped(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
 @pytest.fixture
-async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
-    sw = Switch(calls_config(tmp_path))
+async def switch(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Switch]:
+    config = calls_config(tmp_path)
+    if "grouped" in request.fixturenames and request.getfixturevalue("grouped"):
+        config = dataclasses.replace(
+            config, features={**config.features, "pickup": {"groups": GROUPS}})
+    sw = Switch(config)
     await sw.start()
     assert sw.database is not None
     await sw.database.users.add_many([
@@ -96,20 +111,48 @@ async def test_group_pickup_does_not_reach_another_department(
         switch: Switch, tmp_path: Path) -> None:
     """1004 (porters) dials *8 while a ward3 phone rings: nothing of its group rings, 404;
     the ringing call goes on ringing (its caller then gives up)."""
+    await refused_pickup(switch, tmp_path, "1004")
+
+
+async def refused_pickup(switch: Switch, tmp: Path, picker: str) -> None:
+    """1001 calls 1002 (ringing); ``picker`` dials *8 and gets 404; the call rings on."""
     rung = await Sipp("call_uas_ring.xml").start()
     uac = caller(scenario("uac_ring_then_cancel.xml"), switch.sip_port, "1001",
-                 PASSWORDS["1001"], "1002", tmp_path)
+                 PASSWORDS["1001"], "1002", tmp)
     uac.args += ["-d", "4000"]
-    porter = caller("call_uac_404.xml", switch.sip_port, "1004", PASSWORDS["1004"], "*8",
-                    tmp_path)
+    other = caller("call_uac_404.xml", switch.sip_port, picker, PASSWORDS[picker], "*8", tmp)
     try:
         await register(switch, "1002", rung.port)
         await uac.start()
         await ringing(switch)
-        await passed(await porter.start())
+        await passed(await other.start())
         await passed(uac)
         await passed(rung)
     finally:
-        for peer in (uac, porter, rung):
+        for peer in (uac, other, rung):
             peer.stop()
     assert (await closed_record(switch, "*8")).cause == "404 no ringing call"
+
+
+async def test_configured_pickup_group_replaces_the_departments(
+        switch: Switch, tmp_path: Path, grouped: bool) -> None:
+    """1004 (porters) dials *8 while 1002 (ward3) rings: refused by department, picked up
+    once `[pickup.groups]` puts both phones in one group."""
+    if grouped:
+        await pick_up(switch, tmp_path, "1004", "*8")
+        records = {r.dialled: r for r in await closed_records(switch, 2)}
+        assert records["*8"].disposition is Disposition.ANSWERED
+        assert records["1002"].disposition is Disposition.ANSWERED
+    else:
+        await refused_pickup(switch, tmp_path, "1004")
+
+
+async def test_a_phone_in_a_configured_group_leaves_its_department(
+        switch: Switch, tmp_path: Path, grouped: bool) -> None:
+    """1003 and 1002 share ward3: 1003 picks 1002's call up by department, but not once
+    `[pickup.groups]` puts 1003 in a group of its own."""
+    if grouped:
+        await refused_pickup(switch, tmp_path, "1003")
+    else:
+        await pick_up(switch, tmp_path, "1003", "*8")
+        assert (await closed_record(switch, "*8")).disposition is Disposition.ANSWERED
