@@ -13,6 +13,7 @@ frame from its jitter buffer, decodes, forms each leg's N-1 sum with
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -51,6 +52,12 @@ class MediaFormat:
             if pt is not None and not 0 <= pt <= 127:
                 raise ValueError(f"payload type {pt} outside 0..127")
         get_codec(self.codec)  # raises UnknownCodecError early, at negotiation time
+
+
+@functools.cache
+def _frame_bytes(codec: str, samples: int) -> int:
+    """Encoded size of one frame (worked out once per codec: every leg configures it)."""
+    return len(get_codec(codec).encode(np.zeros(samples, np.int16)))
 
 
 def convert_rate(frame: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
@@ -97,7 +104,7 @@ class Leg:
         batchable = self.encoder.name in _STATELESS and self.sample_rate == BRIDGE_RATE
         self.batch_key = self.codec_key if batchable else None
         self.audio_pt = fmt.payload_type
-        self.frame_bytes = len(self.encoder.encode(np.zeros(self.frame_samples, np.int16)))
+        self.frame_bytes = _frame_bytes(fmt.codec, self.frame_samples)
         self.stream.set_clock_rate(self.encoder.clock_rate)
         self.stream.event_payload_type = (
             fmt.event_payload_type if fmt.event_payload_type is not None else -1

@@ -269,9 +269,9 @@ class MediaEngine:
         self._dtmf_rx.pop(leg, None)
         self._dtmf_open.discard(leg)
         self._digit_queues.pop(leg, None)
-        for legs in self._rtcp_slots.values():
-            if leg in legs:
-                legs.remove(leg)
+        slot = self._rtcp_slots.get(hash(leg.id) % self._rtcp_ticks)  # as open_leg put it
+        if slot is not None and leg in slot:
+            slot.remove(leg)
         idle = leg.stream.close_keeping_sockets()
         if idle is not None:
             self._sockets.give(idle)  # the pool closes it (and frees the port) when full

@@ -74,13 +74,14 @@ class Mixer:
         self._keys: list[Hashable] = []
         self.key_tuple: tuple[Hashable, ...] = ()
         self._index: dict[Hashable, int] = {}
-        self._gain = np.zeros(0, dtype=np.float32)
-        self._muted = np.zeros(0, dtype=bool)
-        self._deaf = np.zeros(0, dtype=bool)
-        self.weights = np.zeros(0, dtype=np.float32)  # gain, 0 when muted
-        self.hears = np.zeros(0, dtype=np.float32)  # 1, 0 when deaf
-        self.quiet_ticks = np.zeros(0, dtype=np.int32)
-        self.talking_rows = np.zeros(0, dtype=bool)
+        # Plain lists: a relayed call's bridge adds and removes two participants and never
+        # mixes, so the arrays mixing needs are built only when it first asks for them.
+        self._gain: list[float] = []
+        self._muted: list[bool] = []
+        self._deaf: list[bool] = []
+        self._derived: tuple[np.ndarray, np.ndarray] | None = None  # weights, hears
+        self._quiet: np.ndarray | None = None  # talker state per row, once mixed
+        self._talking: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -98,6 +99,38 @@ class Mixer:
         """Participants currently detected as talking (muted ones included)."""
         return frozenset(k for k, t in zip(self._keys, self.talking_rows, strict=True) if t)
 
+    @property
+    def weights(self) -> np.ndarray:
+        """Per row: the gain, 0 when muted (float32)."""
+        return self._derive()[0]
+
+    @property
+    def hears(self) -> np.ndarray:
+        """Per row: 1, 0 when deaf (float32)."""
+        return self._derive()[1]
+
+    @property
+    def quiet_ticks(self) -> np.ndarray:
+        """Per row: ticks since the voice was last above the threshold."""
+        if self._quiet is None:
+            self._quiet = np.full(len(self._keys), self.hangover_ticks + 1, dtype=np.int32)
+        return self._quiet
+
+    @quiet_ticks.setter
+    def quiet_ticks(self, value: np.ndarray) -> None:
+        self._quiet = value
+
+    @property
+    def talking_rows(self) -> np.ndarray:
+        """Per row: detected as talking."""
+        if self._talking is None:
+            self._talking = np.zeros(len(self._keys), dtype=bool)
+        return self._talking
+
+    @talking_rows.setter
+    def talking_rows(self, value: np.ndarray) -> None:
+        self._talking = value
+
     def add(
         self, key: Hashable, *, gain: float = 1.0, muted: bool = False, deaf: bool = False
     ) -> None:
@@ -107,48 +140,52 @@ class Mixer:
         self._check_gain(gain)
         self._index[key] = len(self._keys)
         self._keys.append(key)
-        self._gain = np.append(self._gain, np.float32(gain))
-        self._muted = np.append(self._muted, muted)
-        self._deaf = np.append(self._deaf, deaf)
-        self.quiet_ticks = np.append(self.quiet_ticks, np.int32(self.hangover_ticks + 1))
-        self.talking_rows = np.append(self.talking_rows, False)
-        self._derive()
+        self.key_tuple = tuple(self._keys)
+        self._gain.append(float(np.float32(gain)))
+        self._muted.append(bool(muted))
+        self._deaf.append(bool(deaf))
+        self._derived = None
+        if self._quiet is not None:
+            self._quiet = np.append(self._quiet, np.int32(self.hangover_ticks + 1))
+        if self._talking is not None:
+            self._talking = np.append(self._talking, False)
 
     def remove(self, key: Hashable) -> None:
         """Remove a participant; the rows after it move up by one."""
         row = self._row(key)
         del self._keys[row]
+        self.key_tuple = tuple(self._keys)
         self._index = {k: i for i, k in enumerate(self._keys)}
-        self._gain = np.delete(self._gain, row)
-        self._muted = np.delete(self._muted, row)
-        self._deaf = np.delete(self._deaf, row)
-        self.quiet_ticks = np.delete(self.quiet_ticks, row)
-        self.talking_rows = np.delete(self.talking_rows, row)
-        self._derive()
+        del self._gain[row], self._muted[row], self._deaf[row]
+        self._derived = None
+        if self._quiet is not None:
+            self._quiet = np.delete(self._quiet, row)
+        if self._talking is not None:
+            self._talking = np.delete(self._talking, row)
 
     def set_muted(self, key: Hashable, muted: bool) -> None:
         """A muted participant is not heard by the others (but still hears them)."""
-        self._muted[self._row(key)] = muted
-        self._derive()
+        self._muted[self._row(key)] = bool(muted)
+        self._derived = None
 
     def set_deaf(self, key: Hashable, deaf: bool) -> None:
         """A deaf participant receives silence (listen-only is the opposite: muted)."""
-        self._deaf[self._row(key)] = deaf
-        self._derive()
+        self._deaf[self._row(key)] = bool(deaf)
+        self._derived = None
 
     def set_gain(self, key: Hashable, gain: float) -> None:
         """Linear gain applied to what this participant says, 0..8."""
         self._check_gain(gain)
-        self._gain[self._row(key)] = gain
-        self._derive()
+        self._gain[self._row(key)] = float(np.float32(gain))
+        self._derived = None
 
     def is_muted(self, key: Hashable) -> bool:
         """Whether ``key`` is muted."""
-        return bool(self._muted[self._row(key)])
+        return self._muted[self._row(key)]
 
     def is_deaf(self, key: Hashable) -> bool:
         """Whether ``key`` is deaf."""
-        return bool(self._deaf[self._row(key)])
+        return self._deaf[self._row(key)]
 
     def mix(self, frames: np.ndarray) -> MixResult:
         """Mix this bridge alone: ``frames`` is int16 ``(len(self), frame_samples)``."""
@@ -165,10 +202,14 @@ class Mixer:
         if not 0.0 <= gain <= _MAX_GAIN:
             raise ValueError(f"gain {gain} outside 0..{_MAX_GAIN}")
 
-    def _derive(self) -> None:
-        self.key_tuple = tuple(self._keys)
-        self.weights = np.where(self._muted, np.float32(0), self._gain).astype(np.float32)
-        self.hears = (~self._deaf).astype(np.float32)
+    def _derive(self) -> tuple[np.ndarray, np.ndarray]:
+        derived = self._derived
+        if derived is None:
+            weights = np.array([0.0 if m else g for g, m in zip(self._gain, self._muted,
+                                                                  strict=True)], np.float32)
+            hears = np.array([0.0 if d else 1.0 for d in self._deaf], np.float32)
+            derived = self._derived = (weights, hears)
+        return derived
 
 
 def _room_totals(contrib: np.ndarray, sizes: list[int]) -> np.ndarray:

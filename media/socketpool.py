@@ -8,8 +8,9 @@ once, as :class:`~media.stream.PortPool`'s round robin intends.
 
 Nothing of the old call survives a reuse: the stream that takes a pair is a new
 :class:`~media.stream.RtpStream` (no latched source, fresh statistics, a new SSRC and
-sequence space); datagrams that queued in the kernel while the pair was idle are drained
-unread; and the old call's peer addresses are handed to the new stream as *refused*: it
+sequence space); datagrams that arrive while the pair is idle are read and dropped (the
+loop keeps reading it, into a sink that discards) and what is still queued is drained at
+reuse; and the old call's peer addresses are handed to the new stream as *refused*: it
 will not latch onto them (a phone still streaming to a port whose call ended cannot take
 over the next call on that port), unless signalling names one as the new peer.
 
@@ -20,37 +21,26 @@ range is respected; ports held by another process were already skipped when firs
 
 from __future__ import annotations
 
-import socket
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from media.udp import UdpSocket
+
 __all__ = ["IdlePair", "SocketPool"]
 
 Address = tuple[str, int]
-_DRAIN_LIMIT = 4096  # datagrams read at most when a pair is reused (a socket buffer's worth)
 
 
 @dataclass(frozen=True, slots=True)
 class IdlePair:
-    """An RTP socket (and its RTCP socket, unless muxed) waiting for the next leg."""
+    """An RTP socket (and its RTCP socket, unless muxed) waiting for the next leg; both
+    still read by the event loop, into :data:`~media.udp.DISCARD`."""
 
     port: int  # the RTP socket's
-    rtp: socket.socket
-    rtcp: socket.socket | None
+    rtp: UdpSocket
+    rtcp: UdpSocket | None
     peers: frozenset[Address]  # the previous call's peer addresses (RTP and RTCP)
-
-
-def drain(sock: socket.socket) -> int:
-    """Read and drop what queued on a non-blocking socket; how many datagrams that was."""
-    for count in range(_DRAIN_LIMIT):
-        try:
-            sock.recv(1)
-        except (BlockingIOError, InterruptedError):
-            return count
-        except OSError:
-            continue  # a queued ICMP error; the datagrams behind it still need reading
-    return _DRAIN_LIMIT
 
 
 class SocketPool:
@@ -68,13 +58,13 @@ class SocketPool:
         return len(self._idle)
 
     def take(self) -> IdlePair | None:
-        """The longest idle pair, drained; None when the pool is empty."""
+        """The longest idle pair, with nothing left queued on it; None when empty."""
         if not self._idle:
             return None
         pair = self._idle.popleft()
-        drain(pair.rtp)
+        pair.rtp.drain()  # what arrived since the loop last read it
         if pair.rtcp is not None:
-            drain(pair.rtcp)
+            pair.rtcp.drain()
         return pair
 
     def give(self, pair: IdlePair) -> None:
@@ -91,9 +81,8 @@ class SocketPool:
 
     def close_pair(self, pair: IdlePair) -> None:
         """Close a pair for good and give its port back."""
-        port = pair.port
         pair.rtp.close()
         if pair.rtcp is not None:
             pair.rtcp.close()
         if self._on_close is not None:
-            self._on_close(port)
+            self._on_close(pair.port)

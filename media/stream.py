@@ -38,7 +38,7 @@ from media.rtcp import (
 from media.rtp import RtpPacket, RtpParseError
 from media.socketpool import IdlePair, SocketPool
 from media.stats import ReceiverSnapshot, ReceiverStats
-from media.udp import UdpSocket, open_udp
+from media.udp import DISCARD, UdpSocket, open_udp
 
 __all__ = [
     "Address",
@@ -481,22 +481,23 @@ class RtpStream(asyncio.DatagramProtocol):
                     t.close()
 
     def close_keeping_sockets(self, *, bye: bool = True) -> IdlePair | None:
-        """Like :meth:`close`, but hand the still-bound sockets over for another leg, with
-        the addresses this call's peer used (None when already closed or not pooled)."""
+        """Like :meth:`close`, but hand the still-bound sockets over for another leg (what
+        arrives meanwhile is dropped), with the addresses this call's peer used; None when
+        already closed or not made of :class:`~media.udp.UdpSocket`s (then closed)."""
         if not self._finish(bye):
             return None
         rtp, rtcp = self.transport, self.rtcp_transport
-        if not isinstance(rtp, UdpSocket) or not isinstance(rtcp, UdpSocket | None):
+        if (not isinstance(rtp, UdpSocket) or rtp.closed
+                or not (rtcp is None or isinstance(rtcp, UdpSocket) and not rtcp.closed)):
             for t in (rtp, rtcp):
                 if t is not None:
                     t.close()
             return None
-        rtp_sock = rtp.detach()
-        rtcp_sock = rtcp.detach() if rtcp is not None else None
-        if rtp_sock is None:
-            return None
+        rtp.retarget(DISCARD)
+        if rtcp is not None:
+            rtcp.retarget(DISCARD)
         peers = frozenset(a for a in (self._source, self.remote, self.remote_rtcp) if a)
-        return IdlePair(self.local[1], rtp_sock, rtcp_sock, peers)
+        return IdlePair(self.local[1], rtp, rtcp, peers)
 
     def _finish(self, bye: bool) -> bool:
         """The BYE and the end of delivery; False when already closed."""
@@ -542,11 +543,12 @@ async def open_stream(
     idle = sockets.take() if sockets is not None else None
     if idle is not None and (idle.rtcp is None) == rtcp_mux:
         stream = RtpStream(clock_rate=clock_rate, rtcp_mux=rtcp_mux, cname=cname, time=loop.time)
-        stream.connection_made(UdpSocket(loop, idle.rtp, stream))  # type: ignore[arg-type]
-        if idle.rtcp is not None:
-            stream.rtcp_transport = UdpSocket(  # type: ignore[assignment]
-                loop, idle.rtcp, _RtcpPort(stream))
         stream.refuse(idle.peers)
+        idle.rtp.retarget(stream)
+        stream.connection_made(idle.rtp)  # type: ignore[arg-type]
+        if idle.rtcp is not None:
+            idle.rtcp.retarget(_RtcpPort(stream))
+            stream.rtcp_transport = idle.rtcp  # type: ignore[assignment]
         return stream
     if idle is not None and sockets is not None:  # of the other mux mode: not for us
         sockets.close_pair(idle)

@@ -19,7 +19,7 @@ import asyncio
 import socket
 from typing import Any, Protocol
 
-__all__ = ["DatagramReceiver", "UdpSocket", "open_udp"]
+__all__ = ["DISCARD", "DatagramReceiver", "UdpSocket", "open_udp"]
 
 _MAX_DATAGRAM = 2048  # larger than any RTP packet we accept from a LAN phone or a trunk
 _BUFFER = _MAX_DATAGRAM + 1  # one byte more: a datagram that fills it was cut by the kernel
@@ -32,11 +32,23 @@ class DatagramReceiver(Protocol):
     def datagram_received(self, data: memoryview, addr: tuple[str, int]) -> None: ...
 
 
+class _Discard:
+    """The receiver of an idle pooled socket: what arrives is read and dropped."""
+
+    def datagram_received(self, data: memoryview, addr: tuple[str, int]) -> None:
+        return None
+
+
+DISCARD = _Discard()
+
+
 class UdpSocket:
     """The transport-like face of one bound UDP socket: ``sendto`` (raises OSError),
-    ``get_extra_info``, ``close``; reading is registered with the loop until :meth:`close`."""
+    ``get_extra_info``, ``close``; reading is registered with the loop until :meth:`close`.
+    :meth:`retarget` hands it to another receiver (a pooled socket's next call) without
+    leaving the loop's readers (registering a reader costs more than binding a socket)."""
 
-    __slots__ = ("_loop", "_sock", "closed", "sendto")
+    __slots__ = ("_loop", "_sock", "_target", "closed", "sendto")
 
     def __init__(
         self, loop: asyncio.AbstractEventLoop, sock: socket.socket, receiver: DatagramReceiver
@@ -50,9 +62,10 @@ class UdpSocket:
         buf = bytearray(_BUFFER)
         view = memoryview(buf)
         recv = sock.recvfrom_into
-        deliver = receiver.datagram_received
+        target = self._target = [receiver.datagram_received]
 
         def readable() -> None:
+            deliver = target[0]
             for _ in range(_DRAIN):
                 try:
                     n, addr = recv(buf)
@@ -76,20 +89,29 @@ class UdpSocket:
     def is_closing(self) -> bool:
         return self.closed
 
+    def retarget(self, receiver: DatagramReceiver) -> None:
+        """Deliver to ``receiver`` from the next datagram on."""
+        self._target[0] = receiver.datagram_received
+
+    def drain(self, limit: int = 4096) -> int:
+        """Read and drop what is queued now (at most ``limit``); how many that was."""
+        for count in range(limit):
+            try:
+                self._sock.recv(1)
+            except (BlockingIOError, InterruptedError):
+                return count
+            except OSError:
+                continue  # a queued ICMP error; the datagrams behind it still need reading
+        return limit
+
     def close(self) -> None:
         """Stop reading and close the socket; idempotent."""
-        if self.detach() is not None:
-            self._sock.close()
-
-    def detach(self) -> socket.socket | None:
-        """Stop reading and hand the still-bound socket over (to a
-        :class:`~media.socketpool.SocketPool`); None when already closed or detached."""
         if self.closed:
-            return None
+            return
         self.closed = True
         if not self._loop.is_closed():
             self._loop.remove_reader(self._sock.fileno())
-        return self._sock
+        self._sock.close()
 
 
 def open_udp(

@@ -24,7 +24,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -1209,11 +1209,10 @@ class B2bua:
             call.bridge = self.media.bridge(call.a.media, call.b.media)
 
     def _via(self, transport: str) -> Via:
-        return parse_via(f"SIP/2.0/{transport.upper()} {format_host(self.host)}:{self.port};rport")
+        return _our_via(transport.upper(), self.host, self.port)
 
     def _contact(self, transport: str) -> URI:
-        suffix = "" if transport.upper() == "UDP" else f";transport={transport.lower()}"
-        return parse_uri(f"sip:switch@{format_host(self.host)}:{self.port}{suffix}")
+        return _our_contact(transport.upper(), self.host, self.port)
 
     def _spawn(self, work: Any) -> asyncio.Future[Any]:
         task = asyncio.ensure_future(work)
@@ -1237,6 +1236,19 @@ def _refuse_session_terms(server: ServerRequest, exc: RemoteProtocolError) -> No
         server.reply(422, "Session Interval Too Small", headers=exc.response_headers())
     else:
         server.reply(exc.status, exc.reason[:120])
+
+
+@cache
+def _our_via(transport: str, host: str, port: int) -> Via:
+    """Our Via (without branch) on ``transport``: parsed once, it is immutable."""
+    return parse_via(f"SIP/2.0/{transport} {format_host(host)}:{port};rport")
+
+
+@cache
+def _our_contact(transport: str, host: str, port: int) -> URI:
+    """Our Contact URI on ``transport``: parsed once, it is immutable."""
+    suffix = "" if transport == "UDP" else f";transport={transport.lower()}"
+    return parse_uri(f"sip:switch@{format_host(host)}:{port}{suffix}")
 
 
 def _sdp_of(message: Request | Response) -> SessionDescription | None:

@@ -46,7 +46,7 @@ from pathlib import Path
 from softswitch.store import Binding, open_database
 from tests.bench.kamailio import Kamailio
 from tests.peers.sipp import sipp_binary
-from tests.process import SwitchProcess, free_port
+from tests.process import SwitchProcess, free_port, free_port_block
 
 CALLEE = "1002"
 BENCH_SCENARIOS = Path(__file__).parent / "scenarios"
@@ -124,7 +124,7 @@ class Uas:
     def start(self) -> Uas:
         self.proc = subprocess.Popen(
             [*_pin(1), sipp_binary(), "-sn", "uas", "-i", "127.0.0.1", "-p", str(self.port),
-             "-nostdin", "-mp", str(free_port())],
+             "-nostdin", "-mp", str(free_port_block())],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         time.sleep(0.5)
         if self.proc.poll() is not None:
@@ -143,7 +143,7 @@ def run_step(server_port: int, rate: int, seconds: float) -> Step:
     with tempfile.TemporaryDirectory() as work:
         args = [*_pin(1), sipp_binary(), "-sn", "uac", f"127.0.0.1:{server_port}",
                 "-s", CALLEE, "-i", "127.0.0.1", "-p", str(free_port()),
-                "-mp", str(free_port()), "-d", "1000", "-r", str(rate), "-m", str(calls),
+                "-mp", str(free_port_block()), "-d", "1000", "-r", str(rate), "-m", str(calls),
                 "-l", str(max(50, rate * 4)), "-recv_timeout", "10s",
                 "-timeout", f"{int(seconds) + 40}s", "-nostdin", "-trace_rtt",
                 "-rtt_freq", "1", "-trace_err"]
@@ -291,7 +291,7 @@ def hold(calls: int, rate: int, window: float = 10.0) -> dict[str, object]:
     uas_port = free_port()
     uas = subprocess.Popen(
         [*_pin(1), sipp_binary(), "-sf", str(BENCH_SCENARIOS / "rtp_uas.xml"), "-i",
-         "127.0.0.1", "-p", str(uas_port), "-mp", str(free_port()), "-rtp_echo", "-nostdin"],
+         "127.0.0.1", "-p", str(uas_port), "-mp", str(free_port_block()), "-rtp_echo", "-nostdin"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         time.sleep(0.5)
@@ -299,7 +299,7 @@ def hold(calls: int, rate: int, window: float = 10.0) -> dict[str, object]:
             uac = subprocess.Popen(
                 [*_pin(1), sipp_binary(), "-sf", str(BENCH_SCENARIOS / "rtp_uac.xml"),
                  f"127.0.0.1:{port}", "-s", CALLEE, "-i", "127.0.0.1", "-p", str(free_port()),
-                 "-mp", str(free_port()), "-r", str(rate),
+                 "-mp", str(free_port_block()), "-r", str(rate),
                  "-m", str(calls), "-l", str(calls), "-recv_timeout", "20s",
                  "-timeout", "180s", "-nostdin", "-trace_err"],
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=work,
