@@ -195,6 +195,7 @@ class StreamStats:
     local: Address
     remote: Address | None
     latched: bool
+    clock_rate: int  # RTP timestamp units per second (report blocks' jitter is in them)
     packets_received: int
     octets_received: int
     packets_sent: int
@@ -457,6 +458,7 @@ class RtpStream(asyncio.DatagramProtocol):
             local=self.local,
             remote=self.remote,
             latched=self.latched,
+            clock_rate=self.clock_rate,
             packets_received=self.packets_received,
             octets_received=self.octets_received,
             packets_sent=self.sender.packets,

@@ -196,9 +196,11 @@ def calls(
         "http://127.0.0.1:8080"
     ),
     as_json: Annotated[bool, typer.Option("--json", help="One JSON array.")] = False,
+    media: Annotated[bool, typer.Option(
+        "--media", help="One line per leg: RTP ports, packets, loss, jitter.")] = False,
     data: DataOption = Path("var"),
 ) -> None:
-    """Calls in progress, asked of the running switch."""
+    """Calls in progress, asked of the running switch (--json always has each leg's media)."""
     try:
         token = (data / TOKEN_FILE).read_text(encoding="utf-8").strip()
     except OSError as exc:
@@ -212,6 +214,9 @@ def calls(
     except (urllib.error.URLError, OSError, ValueError) as exc:
         typer.echo(f"error: cannot reach the switch at {url}: {exc}", err=True)
         raise typer.Exit(code=1) from None
+    if media and not as_json:
+        print_rows(_media_rows(rows), MEDIA_COLUMNS, as_json=False, empty="no calls in progress")
+        return
     if not as_json:
         for row in rows:
             row["started_at"] = _stamp(row["started_at"])
@@ -219,3 +224,34 @@ def calls(
                       "codec_caller": "CODEC A", "codec_callee": "CODEC B",
                       "relayed": "RELAYED"},
                as_json=as_json, empty="no calls in progress")
+
+
+MEDIA_COLUMNS = {
+    "call": "CALL", "leg": "LEG", "local": "LOCAL", "remote": "REMOTE", "latched": "LATCHED",
+    "packets_in": "PKTS IN", "packets_out": "PKTS OUT", "loss": "LOSS %",
+    "jitter_ms": "JITTER ms", "remote_loss": "PEER LOSS %", "remote_jitter_ms": "PEER JITTER ms",
+    "dropped": "DROPPED",
+}
+
+
+def _media_rows(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per leg of each call in `/api/calls`: what an engineer checks first."""
+    rows = []
+    for call in calls:
+        for side, leg in (call.get("media") or {}).items():
+            if leg is None:
+                continue
+            remote = (f"{leg['remote_address']}:{leg['remote_port']}"
+                      if leg["remote_address"] else None)
+            peer_loss = leg["remote_loss"]
+            rows.append({
+                "call": f"{call['caller']}->{call['dialled']}", "leg": side,
+                "local": f"{leg['local_address']}:{leg['local_port']}", "remote": remote,
+                "latched": "yes" if leg["latched"] else "no",
+                "packets_in": leg["packets_in"], "packets_out": leg["packets_out"],
+                "loss": f"{leg['loss'] * 100:.2f}", "jitter_ms": leg["jitter_ms"],
+                "remote_loss": None if peer_loss is None else f"{peer_loss * 100:.2f}",
+                "remote_jitter_ms": leg["remote_jitter_ms"],
+                "dropped": leg["malformed"] + leg["foreign"],
+            })
+    return rows

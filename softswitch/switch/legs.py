@@ -24,6 +24,7 @@ from softswitch.sip.sdp_negotiation import Negotiated, SdpSession
 from softswitch.sip.session_timer import SessionTimerTerms
 from softswitch.store.cdr import HangupSide
 from softswitch.switch.core import ServerRequest
+from softswitch.switch.leg_media import leg_media
 from softswitch.switch.prack import ReliableLeg
 from softswitch.switch.rtp_watch import RtpWatch
 
@@ -123,4 +124,8 @@ class Call:
             "codec_caller": a.codec if a else None,
             "codec_callee": b.codec if b else None,
             "relayed": bool(self.bridge and self.bridge.relaying),
+            "media": {
+                "caller": leg_media(self.a.media.stream.stats()) if self.a else None,
+                "callee": leg_media(self.b.media.stream.stats()) if self.b else None,
+            },
         }

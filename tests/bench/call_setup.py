@@ -16,12 +16,7 @@ go out as ONE JSON line at the end (the machine is shared and noisy: compare wit
 
     .venv/bin/python -m tests.bench.call_setup [--rates 100,200,300] [--seconds 5] [--rounds 1]
 
-``--hold N`` measures concurrent calls with media instead: N calls set up at ``--hold-rate``
-through `softswitch run` (the other two do not carry media), each streaming the G.711 A-law
-pcap SIPp ships for about 32 s, the callee echoing it (SIPp -rtp_echo), so every call's RTP
-crosses the switch's relay both ways. Once all are up, the switch's CPU is sampled for 10 s.
-
-    .venv/bin/python -m tests.bench.call_setup --hold 500 [--hold-rate 100]
+Concurrent calls with media are tests/bench/call_hold.py's (it starts the switch as here).
 """
 
 from __future__ import annotations
@@ -49,7 +44,6 @@ from tests.peers.sipp import sipp_binary
 from tests.process import SwitchProcess, free_port, free_port_block
 
 CALLEE = "1002"
-BENCH_SCENARIOS = Path(__file__).parent / "scenarios"
 PASS_FAILED = 0.001
 PASS_P95_MS = 500.0
 
@@ -214,7 +208,9 @@ async def _bind_callee(data: Path, uas_port: int) -> None:
 
 
 @contextmanager
-def softswitch(uas_port: int) -> Iterator[tuple[int, Callable[[], float]]]:
+def bench_switch(uas_port: int) -> Iterator[tuple[SwitchProcess, Path]]:
+    """`softswitch run` pinned to core 0 with its data directory: the callee extension bound
+    to the SIPp UAS at ``uas_port``, a trunk admitting SIPp callers from 127.0.0.1 by IP."""
     with tempfile.TemporaryDirectory() as work:
         data = Path(work) / "data"
         asyncio.run(_bind_callee(data, uas_port))
@@ -226,12 +222,18 @@ def softswitch(uas_port: int) -> Iterator[tuple[int, Callable[[], float]]]:
         proc = SwitchProcess(data, "--config", str(config))
         proc.args = [*_pin(0), *proc.args]
         proc.start()
-        assert proc.proc is not None
-        pid = proc.proc.pid
         try:
-            yield proc.sip_port, lambda: cpu_seconds(pid, group=False)
+            yield proc, data
         finally:
             proc.stop()
+
+
+@contextmanager
+def softswitch(uas_port: int) -> Iterator[tuple[int, Callable[[], float]]]:
+    with bench_switch(uas_port) as (proc, _):
+        assert proc.proc is not None
+        pid = proc.proc.pid
+        yield proc.sip_port, lambda: cpu_seconds(pid, group=False)
 
 
 @contextmanager
@@ -286,60 +288,13 @@ def measure(name: str, rates: list[int], seconds: float) -> tuple[int, list[Step
         uas.stop()
 
 
-def hold(calls: int, rate: int, window: float = 10.0) -> dict[str, object]:
-    """N concurrent calls with RTP both ways through the switch; its CPU while all are up."""
-    uas_port = free_port()
-    uas = subprocess.Popen(
-        [*_pin(1), sipp_binary(), "-sf", str(BENCH_SCENARIOS / "rtp_uas.xml"), "-i",
-         "127.0.0.1", "-p", str(uas_port), "-mp", str(free_port_block()), "-rtp_echo", "-nostdin"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        time.sleep(0.5)
-        with softswitch(uas_port) as (port, cpu), tempfile.TemporaryDirectory() as work:
-            uac = subprocess.Popen(
-                [*_pin(1), sipp_binary(), "-sf", str(BENCH_SCENARIOS / "rtp_uac.xml"),
-                 f"127.0.0.1:{port}", "-s", CALLEE, "-i", "127.0.0.1", "-p", str(free_port()),
-                 "-mp", str(free_port_block()), "-r", str(rate),
-                 "-m", str(calls), "-l", str(calls), "-recv_timeout", "20s",
-                 "-timeout", "180s", "-nostdin", "-trace_err"],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=work,
-                start_new_session=True)
-            time.sleep(calls / rate + 3)  # every call placed and streaming
-            before, started = cpu(), time.monotonic()
-            time.sleep(window)
-            used = cpu() - before
-            elapsed = time.monotonic() - started
-            try:
-                out, _ = uac.communicate(timeout=240)
-            except subprocess.TimeoutExpired:
-                os.killpg(uac.pid, signal.SIGKILL)
-                out, _ = uac.communicate()
-    finally:
-        os.killpg(uas.pid, signal.SIGKILL)
-        uas.wait(5)
-    cpu_share = used / elapsed
-    return {
-        "benchmark": "concurrent_calls_with_rtp",
-        "calls": calls, "setup_rate": rate,
-        "successful": _count(out, "Successful call"), "failed": _count(out, "Failed call"),
-        "switch_cpu_percent_all_up": round(cpu_share * 100, 1),
-        "cpu_us_per_call_second": round(cpu_share * 1e6 / calls),
-        "relayed_packets_per_s": calls * 100,  # 50/s each way per call, through the relay
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rates", default="100,200,300,400,500,600,800,1000,1500,2000,3000")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of one step")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--servers", default="softswitch,kamailio,sippy")
-    parser.add_argument("--hold", type=int, default=0, help="concurrent calls with RTP")
-    parser.add_argument("--hold-rate", type=int, default=100, help="their setup rate")
     args = parser.parse_args()
-    if args.hold:
-        print(json.dumps(hold(args.hold, args.hold_rate)))
-        return
     rates = [int(r) for r in args.rates.split(",")]
     names = args.servers.split(",")
     best: dict[str, list[int]] = {name: [] for name in names}

@@ -31,6 +31,7 @@ _SLOTS = 10
 _POLL_SLEEP = 0.001
 _HEADER = struct.Struct("!BBHII")
 _SENT_AT = struct.Struct("!d")
+LATE_SECONDS = 0.05  # a packet this long across the switch is too late for any jitter buffer
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class LoadReport:
     generator_cpu: float  # fraction of one core
     latency_p50_ms: float | None
     latency_p99_ms: float | None
+    late_packets: int = 0  # relay mode: received more than LATE_SECONDS after being sent
 
     @property
     def generator_late_fraction(self) -> float:
@@ -102,6 +104,7 @@ class _Endpoints:
     def __init__(self) -> None:
         self.socks: list[socket.socket] = []
         self.gaps = 0
+        self.late_packets = 0
         self.last_seq: list[int] = []
         self.selector = (
             selectors.EpollSelector()
@@ -134,7 +137,7 @@ class _Endpoints:
         end = window[1]
         latencies: list[float] = []
         received = sent = late = slots_counted = 0
-        self.gaps = 0
+        self.gaps = self.late_packets = 0
         self.last_seq = [-1] * len(self.socks)
         tick = 0
         cpu0 = cpu_seconds()
@@ -194,6 +197,7 @@ class _Endpoints:
             round(cpu, 3),
             pct(0.5),
             pct(0.99),
+            self.late_packets,
         )
 
     def _receive_until(
@@ -228,8 +232,11 @@ class _Endpoints:
                         (sent_at,) = unpack(data, 12)
                         if window[0] <= sent_at < window[1]:
                             count += 1
+                            latency = time.monotonic() - sent_at
+                            if latency > LATE_SECONDS:
+                                self.late_packets += 1
                             if count % 8 == 0:
-                                latencies.append(time.monotonic() - sent_at)
+                                latencies.append(latency)
                     elif window[0] <= time.monotonic() < window[1]:
                         count += 1
                         seq = (data[2] << 8) | data[3]
