@@ -8,8 +8,9 @@ answered, the generator learns each leg's switch-side RTP port from ``GET /api/c
 leg whose remote is its port) and plays both phones of every call: G.711 at 50 packets/s each
 way, every packet across the switch's relay, measuring loss, one-way latency and late packets
 (over 50 ms), while the switch's CPU (pinned to core 0) is read from /proc. A step passes with
-no failed call, loss under 0.1 % and p99 latency under 50 ms; the climb stops at the first
-failing step. Prints ONE JSON line.
+no failed call, loss under 0.1 % and p99 latency under 50 ms; every step runs (on a shared
+machine a neighbour's burst can fail a small step that a larger one then passes). Prints ONE
+JSON line.
 
     .venv/bin/python -m tests.bench.call_hold [--steps 100,200,300,400,500] [--rate 50]
 
@@ -104,7 +105,7 @@ async def run_step(calls: int, rate: int, *, sip_port: int, uas_port: int,
                 "-l", str(calls), "-d", str(hold_ms), "-recv_timeout", "20s",
                 "-timeout", f"{hold_ms // 1000 + 60}s")
     report: LoadReport | None = None
-    cpu_share = cpu_used = 0.0
+    cpu_share = 0.0
     answered = 0
     try:
         deadline = time.monotonic() + setup_limit
@@ -120,8 +121,7 @@ async def run_step(calls: int, rate: int, *, sip_port: int, uas_port: int,
             await asyncio.sleep(_SETTLE)
             before, started = cpu(), time.monotonic()
             report = await generator.run(dests, warmup=warmup, seconds=seconds, mode="relay")
-            cpu_used = cpu() - before
-            cpu_share = cpu_used / (time.monotonic() - started)
+            cpu_share = (cpu() - before) / (time.monotonic() - started)
     finally:
         out = _stop(uac, hold_ms / 1000 + 90)
         _stop(uas, 10)
@@ -138,7 +138,8 @@ async def run_step(calls: int, rate: int, *, sip_port: int, uas_port: int,
         "failed": failed,
         "switch_cpu": round(cpu_share, 3),
         "cpu_us_per_call_second": round(cpu_share * 1e6 / calls),
-        "cpu_us_per_packet": round(cpu_used * 1e6 / relayed, 2) if relayed else None,
+        # the switch's CPU per second over the packets it relayed per second in the window
+        "cpu_us_per_packet": round(cpu_share * 1e6 * seconds / relayed, 2) if relayed else None,
         "packets_per_second": round(report.sent / seconds),
         "loss": round(report.loss, 5),
         "latency_p50_ms": report.latency_p50_ms,
@@ -184,8 +185,6 @@ async def measure(proc: SwitchProcess, data: Path, uas_port: int, steps: list[in
                         cpu=lambda: cpu_seconds(pid, group=False), warmup=warmup,
                         seconds=seconds, work=Path(work))
                     results.append(step)
-                    if not step["ok"]:
-                        break
                     await _wait_idle(http)
     finally:
         await generator.close()
