@@ -21,6 +21,8 @@ when the PIN was wrong, and never carries a stack trace or SQL.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "AlreadyBooked",
     "BookingError",
@@ -44,6 +46,14 @@ class BookingError(Exception):
     code = "booking_error"
     default_message = "The booking could not be completed."
 
+    def __init_subclass__(cls, *, code: str = "", message: str = "", **kwargs: Any) -> None:
+        """A kind of refusal is declared in one line: its code and its default message."""
+        super().__init_subclass__(**kwargs)
+        if code:
+            cls.code = code
+        if message:
+            cls.default_message = message
+
     def __init__(self, message: str | None = None) -> None:
         # Messages may quote what was sent: keep them printable and encodable everywhere.
         self.message = "".join("?" if ord(ch) < 32 or 0xD800 <= ord(ch) <= 0xDFFF else ch
@@ -51,57 +61,51 @@ class BookingError(Exception):
         super().__init__(self.message)
 
 
-class CardNotFound(BookingError):
-    code = "card_not_found"
-    default_message = _CARD_OR_PIN
+class CardNotFound(BookingError, code="card_not_found", message=_CARD_OR_PIN):
+    """Unknown card (the same message as WrongPin: a PIN guess learns nothing)."""
 
 
-class WrongPin(BookingError):
-    code = "wrong_pin"
-    default_message = _CARD_OR_PIN
+class WrongPin(BookingError, code="wrong_pin", message=_CARD_OR_PIN):
+    """Wrong PIN (counted toward CardLocked)."""
 
 
-class CardLocked(BookingError):
-    code = "card_locked"
-    default_message = ("Too many wrong PINs for this card. Please try again later "
-                       "or ask at the registration desk.")
+class CardLocked(BookingError, code="card_locked",
+                 message="Too many wrong PINs for this card. Please try again later or ask "
+                         "at the registration desk."):
+    """Too many wrong PINs for this card recently."""
 
 
-class InsufficientBalance(BookingError):
-    code = "insufficient_balance"
-    default_message = "The balance on the card is not enough for this fee."
+class InsufficientBalance(BookingError, code="insufficient_balance",
+                          message="The balance on the card is not enough for this fee."):
+    """The card cannot pay the fee."""
 
 
-class SlotFull(BookingError):
-    code = "slot_full"
-    default_message = "This session is fully booked."
+class SlotFull(BookingError, code="slot_full", message="This session is fully booked."):
+    """No capacity left in that session."""
 
 
-class AlreadyBooked(BookingError):
-    code = "already_booked"
-    default_message = "This card already has a booking for this session."
+class AlreadyBooked(BookingError, code="already_booked",
+                    message="This card already has a booking for this session."):
+    """This card already holds that session."""
 
 
-class NotFound(BookingError):
-    code = "not_found"
-    default_message = "That choice is not available."
+class NotFound(BookingError, code="not_found", message="That choice is not available."):
+    """Unknown department, expert, session or exam type."""
 
 
-class InvalidInput(BookingError):
+class InvalidInput(BookingError, code="invalid_input"):
     """``field`` names the offending input (for the API's 422)."""
-
-    code = "invalid_input"
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
         super().__init__(f"{field}: {message}")
 
 
-class Conflict(BookingError):
-    code = "conflict"
-    default_message = "That change clashes with stored data."
+class Conflict(BookingError, code="conflict", message="That change clashes with stored data."):
+    """A change that clashes with stored data."""
 
 
-class CapacityBelowBooked(Conflict):
-    code = "capacity_below_booked"
-    default_message = "The capacity cannot be lower than the number already booked."
+class CapacityBelowBooked(Conflict, code="capacity_below_booked",
+                          message="The capacity cannot be lower than the number already "
+                                  "booked."):
+    """Capacity lowered below what is already booked."""
