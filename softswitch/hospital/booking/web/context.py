@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from softswitch.hospital.booking import BookingError
+from softswitch.hospital.booking import BookingError, CardLocked
+from softswitch.hospital.booking.web.forms import FormError
 from softswitch.hospital.booking.web.i18n import (
     CODES_ZH,
     LANG_COOKIE,
@@ -18,11 +19,11 @@ from softswitch.hospital.booking.web.i18n import (
     pick_language,
     translator,
 )
-from softswitch.hospital.booking.web.logins import LoginGuard
+from softswitch.hospital.booking.web.logins import LoginGuard, TooManyTries, card_login
 from softswitch.hospital.booking.web.render import Renderer
-from softswitch.hospital.booking.web.sessions import Sessions
+from softswitch.hospital.booking.web.sessions import CsrfError, SessionKind, Sessions
 
-__all__ = ["PageContext", "redirect"]
+__all__ = ["LoginRefused", "PageContext", "redirect"]
 
 # How far ahead patients may look and book, in days including today.
 BOOKING_DAYS = 7
@@ -31,6 +32,14 @@ BOOKING_DAYS = 7
 def redirect(url: str) -> RedirectResponse:
     """POST-redirect-GET: a reload never posts a form twice."""
     return RedirectResponse(url, status_code=303)
+
+
+@dataclass(frozen=True)
+class LoginRefused:
+    """Why a card login failed, and the status to show the login form again with."""
+
+    error: str | BookingError
+    status: int
 
 
 @dataclass
@@ -69,6 +78,29 @@ class PageContext:
         if request.query_params.get("lang") in LANGUAGES:
             response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, path="/",
                                 samesite="lax")
+        return response
+
+    def card_of(self, request: Request, kind: SessionKind) -> str | None:
+        """The card number a ``kind`` session (the patient page, the kiosk) is logged in with."""
+        data = self.sessions.read(request, kind)
+        card = data.get("card") if data else None
+        return card if isinstance(card, str) else None
+
+    async def log_card_in(self, request: Request, kind: SessionKind, *, source: str,
+                          then: str) -> Response | LoginRefused:
+        """The posted card + PIN: a redirect to ``then`` with a ``kind`` session started, or
+        why not (the patient page and the kiosk show it on their own login form)."""
+        try:
+            card = await card_login(self.service, self.sessions, self.card_guard, request,
+                                    source=source)
+        except (FormError, CsrfError) as error:
+            return LoginRefused(str(error), 400)
+        except TooManyTries as error:
+            return LoginRefused(str(error), 429)
+        except BookingError as error:
+            return LoginRefused(error, 423 if isinstance(error, CardLocked) else 403)
+        response = redirect(then)
+        self.sessions.start(request, response, kind, {"card": card.number})
         return response
 
     def days(self) -> list[datetime.date]:

@@ -10,12 +10,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from softswitch.hospital.booking import BookingError, CardLocked
-from softswitch.hospital.booking.web.context import PageContext, redirect
-from softswitch.hospital.booking.web.forms import FormError
+from softswitch.hospital.booking import BookingError
+from softswitch.hospital.booking.web.context import LoginRefused, PageContext, redirect
 from softswitch.hospital.booking.web.guard import GuardedRoute
-from softswitch.hospital.booking.web.logins import TooManyTries, card_login
-from softswitch.hospital.booking.web.sessions import CsrfError, SessionKind
+from softswitch.hospital.booking.web.sessions import SessionKind
 
 __all__ = ["KIOSK", "kiosk_router"]
 
@@ -26,36 +24,22 @@ IDLE_SECONDS = 90
 def kiosk_router(ctx: PageContext) -> APIRouter:
     router = APIRouter(prefix="/kiosk", include_in_schema=False, route_class=GuardedRoute)
 
-    def logged_in(request: Request) -> str | None:
-        data = ctx.sessions.read(request, KIOSK)
-        card = data.get("card") if data else None
-        return card if isinstance(card, str) else None
-
     def start_screen(request: Request, error: str | BookingError = "",
                      status_code: int = 200) -> HTMLResponse:
         return ctx.page(request, "kiosk_start.html", status_code, error=error)
 
     @router.get("")
     async def start(request: Request) -> Response:
-        if logged_in(request) is not None:
+        if ctx.card_of(request, KIOSK) is not None:
             return redirect("/kiosk/tickets")
         return start_screen(request)
 
     @router.post("/login")
     async def login(request: Request) -> Response:
-        try:
-            card = await card_login(ctx.service, ctx.sessions, ctx.card_guard, request,
-                                    source="kiosk")
-        except (FormError, CsrfError) as error:
-            return start_screen(request, str(error), 400)
-        except TooManyTries as error:
-            return start_screen(request, str(error), 429)
-        except BookingError as error:
-            return start_screen(request, error, 423 if isinstance(error, CardLocked)
-                                else 403)
-        response = redirect("/kiosk/tickets")
-        ctx.sessions.start(request, response, KIOSK, {"card": card.number})
-        return response
+        outcome = await ctx.log_card_in(request, KIOSK, source="kiosk", then="/kiosk/tickets")
+        if isinstance(outcome, LoginRefused):
+            return start_screen(request, outcome.error, outcome.status)
+        return outcome
 
     @router.get("/login")
     async def login_target() -> Response:
@@ -64,7 +48,7 @@ def kiosk_router(ctx: PageContext) -> APIRouter:
 
     @router.get("/tickets")
     async def tickets(request: Request) -> Response:
-        card_number = logged_in(request)
+        card_number = ctx.card_of(request, KIOSK)
         card = await ctx.service.card(card_number) if card_number else None
         if card is None:
             return redirect("/kiosk")
@@ -78,7 +62,7 @@ def kiosk_router(ctx: PageContext) -> APIRouter:
 
     @router.get("/ticket/{ticket}")
     async def ticket(request: Request, ticket: str) -> Response:
-        card_number = logged_in(request)
+        card_number = ctx.card_of(request, KIOSK)
         if card_number is None:
             return redirect("/kiosk")
         booking = await ctx.service.booking(ticket)

@@ -13,8 +13,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from softswitch.hospital.booking import KINDS, BookingError, CardLocked
-from softswitch.hospital.booking.web.context import PageContext, redirect
+from softswitch.hospital.booking import KINDS, BookingError
+from softswitch.hospital.booking.web.context import LoginRefused, PageContext, redirect
 from softswitch.hospital.booking.web.forms import (
     FormError,
     choice,
@@ -23,7 +23,6 @@ from softswitch.hospital.booking.web.forms import (
     read_form,
 )
 from softswitch.hospital.booking.web.guard import GuardedRoute
-from softswitch.hospital.booking.web.logins import TooManyTries, card_login
 from softswitch.hospital.booking.web.sessions import CsrfError, SessionKind
 
 __all__ = ["PATIENT", "patient_router"]
@@ -33,11 +32,6 @@ PATIENT = SessionKind(cookie="ss_patient", path="/book", max_age=15 * 60)
 
 def patient_router(ctx: PageContext) -> APIRouter:
     router = APIRouter(prefix="/book", include_in_schema=False, route_class=GuardedRoute)
-
-    def logged_in(request: Request) -> str | None:
-        data = ctx.sessions.read(request, PATIENT)
-        card = data.get("card") if data else None
-        return card if isinstance(card, str) else None
 
     async def login_page(request: Request, error: str | BookingError = "", status_code: int = 200,
                          card: str = "") -> HTMLResponse:
@@ -58,26 +52,18 @@ def patient_router(ctx: PageContext) -> APIRouter:
 
     @router.get("")
     async def book(request: Request) -> Response:
-        card = logged_in(request)
+        card = ctx.card_of(request, PATIENT)
         if card is None:
             return await login_page(request)
         return await home(request, card)
 
     @router.post("/login")
     async def login(request: Request) -> Response:
-        try:
-            card = await card_login(ctx.service, ctx.sessions, ctx.card_guard, request,
-                                    source="web")
-        except (FormError, CsrfError) as error:
-            return await login_page(request, str(error), 400, await _typed_card(request))
-        except TooManyTries as error:
-            return await login_page(request, str(error), 429)
-        except BookingError as error:
-            status = 423 if isinstance(error, CardLocked) else 403
-            return await login_page(request, error, status, await _typed_card(request))
-        response = redirect("/book")
-        ctx.sessions.start(request, response, PATIENT, {"card": card.number})
-        return response
+        outcome = await ctx.log_card_in(request, PATIENT, source="web", then="/book")
+        if isinstance(outcome, LoginRefused):
+            typed = await _typed_card(request) if outcome.status != 429 else ""
+            return await login_page(request, outcome.error, outcome.status, typed)
+        return outcome
 
     @router.get("/login")
     @router.get("/logout")
@@ -94,7 +80,7 @@ def patient_router(ctx: PageContext) -> APIRouter:
     @router.get("/choose")
     async def choose(request: Request) -> Response:
         """Pick the kind, then department (or exam type) and day, then a session."""
-        card_number = logged_in(request)
+        card_number = ctx.card_of(request, PATIENT)
         if card_number is None:
             return redirect("/book")
         query = dict(request.query_params)
@@ -134,7 +120,7 @@ def patient_router(ctx: PageContext) -> APIRouter:
 
     @router.get("/confirm")
     async def confirm_page(request: Request) -> Response:
-        card_number = logged_in(request)
+        card_number = ctx.card_of(request, PATIENT)
         if card_number is None:
             return redirect("/book")
         card = await ctx.service.card(card_number)
@@ -146,7 +132,7 @@ def patient_router(ctx: PageContext) -> APIRouter:
 
     @router.post("/confirm")
     async def confirm(request: Request) -> Response:
-        card_number = logged_in(request)
+        card_number = ctx.card_of(request, PATIENT)
         if card_number is None:
             return await login_page(request, "Your session has ended; please log in again.",
                                     401)
@@ -167,7 +153,7 @@ def patient_router(ctx: PageContext) -> APIRouter:
 
     @router.get("/ticket/{ticket}")
     async def ticket(request: Request, ticket: str) -> Response:
-        card_number = logged_in(request)
+        card_number = ctx.card_of(request, PATIENT)
         if card_number is None:
             return redirect("/book")
         booking = await ctx.service.booking(ticket)
