@@ -4,7 +4,8 @@ users with rights, answering phones registered as contacts, tone analysis of rec
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from tests.calls.harness import calls_config
 from tests.features.caller import CallingPhone
 from tests.features.phone import AnsweringPhone
 
-__all__ = ["PASSWORD", "PhoneBook", "start_switch", "tone_share"]
+__all__ = ["PASSWORD", "PhoneBook", "feature_switch", "start_switch", "tone_share"]
 
 PASSWORD = "feature-pass-1"
 
@@ -39,6 +40,18 @@ async def start_switch(tmp: Path, features: Mapping[str, Any] | None = None,
         make_user(str(n), PASSWORD, switch.realm, rights=rights.get(str(n), ()))
         for n in range(1001, 1010)])
     return switch
+
+
+@asynccontextmanager
+async def feature_switch(tmp: Path, features: Mapping[str, Any] | None = None,
+                         rights: Mapping[str, tuple[str, ...]] | None = None,
+                         digest: tuple[str, ...] = ("MD5", "SHA-256")) -> AsyncIterator[Switch]:
+    """`start_switch`, stopped at the end."""
+    switch = await start_switch(tmp, features, rights, digest)
+    try:
+        yield switch
+    finally:
+        await switch.stop()
 
 
 class PhoneBook:
@@ -76,6 +89,12 @@ class PhoneBook:
     def close(self) -> None:
         for phone in self.phones:
             phone.close()
+
+    def __enter__(self) -> PhoneBook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def tone_share(payloads: list[bytes], freq: float, width: float = 40.0) -> float:

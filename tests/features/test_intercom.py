@@ -14,23 +14,13 @@ import pytest
 from softswitch.app import Switch
 from softswitch.store import Disposition
 from tests.calls.harness import closed_record, wait_until
-from tests.features.paging_kit import PhoneBook, start_switch, tone_share
+from tests.features.paging_kit import PhoneBook, feature_switch, tone_share
 
 
 @pytest.fixture
 async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
-    sw = await start_switch(tmp_path, rights={"1001": ("intercom",)})
-    try:
-        yield sw
-    finally:
-        await sw.stop()
-
-
-@pytest.fixture
-async def book(switch: Switch) -> AsyncIterator[PhoneBook]:
-    phones = PhoneBook(switch)
-    yield phones
-    phones.close()
+    async with feature_switch(tmp_path, rights={"1001": ("intercom",)}) as running:
+        yield running
 
 
 async def test_intercom_auto_answers_one_phone_two_way(switch: Switch, book: PhoneBook) -> None:
@@ -98,18 +88,14 @@ async def test_intercom_to_a_non_extension_is_404_and_to_an_unregistered_one_480
 
 
 async def test_intercom_right_can_be_turned_off(tmp_path: Path) -> None:
-    switch = await start_switch(tmp_path, {"intercom": {"right": ""}})
-    book = PhoneBook(switch)
-    try:
-        bedside = await book.answering("1002")
-        caller = await book.caller("1005")
-        assert (await caller.dial("*801002")).status == 200
-        await bedside.wait_for("ack")
-        caller.hang_up()
-        await bedside.wait_for("bye")
-    finally:
-        book.close()
-        await switch.stop()
+    async with feature_switch(tmp_path, {"intercom": {"right": ""}}) as switch:
+        with PhoneBook(switch) as book:
+            bedside = await book.answering("1002")
+            caller = await book.caller("1005")
+            assert (await caller.dial("*801002")).status == 200
+            await bedside.wait_for("ack")
+            caller.hang_up()
+            await bedside.wait_for("bye")
 
 
 async def test_caller_cancelling_a_ringing_intercom_cancels_the_phone(

@@ -14,25 +14,15 @@ import pytest
 from softswitch.app import Switch
 from softswitch.store import Disposition, HangupSide
 from tests.calls.harness import closed_record, wait_until
-from tests.features.paging_kit import PhoneBook, start_switch, tone_share
+from tests.features.paging_kit import PhoneBook, feature_switch, tone_share
 
 CALLER_TONE = 1000.0
 
 
 @pytest.fixture
 async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
-    sw = await start_switch(tmp_path, rights={"1001": ("paging",)})
-    try:
-        yield sw
-    finally:
-        await sw.stop()
-
-
-@pytest.fixture
-async def book(switch: Switch) -> AsyncIterator[PhoneBook]:
-    phones = PhoneBook(switch)
-    yield phones
-    phones.close()
+    async with feature_switch(tmp_path, rights={"1001": ("paging",)}) as running:
+        yield running
 
 
 async def records_of(switch: Switch, route: str) -> list:
@@ -174,51 +164,39 @@ async def test_caller_cancelling_before_any_answer_cancels_the_ringing_phones(
 
 
 async def test_phones_that_never_answer_end_the_page_with_480(tmp_path: Path) -> None:
-    switch = await start_switch(tmp_path, {"paging": {"ring_timeout": 1.0}},
-                                rights={"1001": ("paging",)})
-    book = PhoneBook(switch)
-    try:
-        ringing = await book.answering("1002", mode="ring")
-        caller = await book.caller("1001")
-        assert (await caller.dial("621")).status == 480
-        await ringing.wait_for("cancel")
-    finally:
-        book.close()
-        await switch.stop()
+    async with feature_switch(tmp_path, {"paging": {"ring_timeout": 1.0}},
+                              rights={"1001": ("paging",)}) as switch:
+        with PhoneBook(switch) as book:
+            ringing = await book.answering("1002", mode="ring")
+            caller = await book.caller("1001")
+            assert (await caller.dial("621")).status == 480
+            await ringing.wait_for("cancel")
 
 
 async def test_the_callers_maximum_call_duration_ends_the_page(tmp_path: Path) -> None:
-    switch = await start_switch(tmp_path, {"cos": {"internal": {"max_call_seconds": 1}}},
-                                rights={"1001": ("paging",)})
-    book = PhoneBook(switch)
-    try:
-        phone = await book.answering("1002")
-        caller = await book.caller("1001")
-        assert (await caller.dial("621")).status == 200
-        await caller.wait_bye(timeout=8)
-        await phone.wait_for("bye")
-        record = await closed_record(switch, "621")
-        assert record.cause == "maximum call duration"
-    finally:
-        book.close()
-        await switch.stop()
+    async with feature_switch(tmp_path, {"cos": {"internal": {"max_call_seconds": 1}}},
+                              rights={"1001": ("paging",)}) as switch:
+        with PhoneBook(switch) as book:
+            phone = await book.answering("1002")
+            caller = await book.caller("1001")
+            assert (await caller.dial("621")).status == 200
+            await caller.wait_bye(timeout=8)
+            await phone.wait_for("bye")
+            record = await closed_record(switch, "621")
+            assert record.cause == "maximum call duration"
 
 
 async def test_busy_phones_are_paged_too_when_skip_busy_is_off(tmp_path: Path) -> None:
-    switch = await start_switch(tmp_path, {"paging": {"skip_busy": False}},
-                                rights={"1001": ("paging",)})
-    book = PhoneBook(switch)
-    try:
-        assert switch.b2bua is not None
-        busy = await book.answering("1005")
-        in_call = await switch.b2bua.originate("1005")
-        caller = await book.caller("1001")
-        assert (await caller.dial("621")).status == 200
-        await busy.wait_for("invite")
-        await busy.wait_for("invite")  # the page's INVITE, besides the call it is in
-        assert len(busy.invites) == 2
-        caller.hang_up()
-        in_call.hangup()
-    finally:
-        book.close()
-        await switch.stop()
+    async with feature_switch(tmp_path, {"paging": {"skip_busy": False}},
+                              rights={"1001": ("paging",)}) as switch:
+        with PhoneBook(switch) as book:
+            assert switch.b2bua is not None
+            busy = await book.answering("1005")
+            in_call = await switch.b2bua.originate("1005")
+            caller = await book.caller("1001")
+            assert (await caller.dial("621")).status == 200
+            await busy.wait_for("invite")
+            await busy.wait_for("invite")  # the page's INVITE, besides the call it is in
+            assert len(busy.invites) == 2
+            caller.hang_up()
+            in_call.hangup()
