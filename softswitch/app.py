@@ -57,6 +57,7 @@ from softswitch.flows import (
     FlowSession,
 )
 from softswitch.flows.tts import TextToSpeech
+from softswitch.heap import settle_heap
 from softswitch.hospital.booking import BookingService
 from softswitch.hospital.booking.flow import make_appointments_flow
 from softswitch.hospital.booking.phone import phone_settings_from
@@ -466,6 +467,7 @@ async def run_until_signalled(switch: Switch) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await switch.start()
+    settle_heap()  # start-up's objects live as long as the process: out of the collector's way
     try:
         for line in switch.transports.listening() if switch.transports else []:
             print(f"SIP  listening on {line}", flush=True)
