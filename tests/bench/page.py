@@ -28,7 +28,7 @@ import httpx
 from softswitch.store import Binding, open_database
 from softswitch.switch.directory import make_user
 from tests.calls.harness import Sipp
-from tests.features.caller import CallingPhone
+from tests.features.phone import Phone
 from tests.process import SwitchProcess
 
 SCENARIO = Path(__file__).parents[1] / "features" / "scenarios" / "page_uas_all_headers.xml"
@@ -70,7 +70,8 @@ def process_cpu(pid: int) -> float:
 
 
 async def one_page(switch: SwitchProcess, api: httpx.AsyncClient, phones: int) -> dict:
-    caller = await CallingPhone("1001", PASSWORD, switch.sip_port).start()
+    caller = await Phone(extension="1001", password=PASSWORD,
+                         switch_port=switch.sip_port).start()
     assert switch.proc is not None
     try:
         cpu0 = process_cpu(switch.proc.pid)

@@ -16,7 +16,7 @@ from softswitch.app import Switch
 from softswitch.store import Binding, Disposition, HangupSide
 from softswitch.switch.originate import OriginateError
 from tests.calls.harness import calls_config, closed_record, register, wait_until
-from tests.features.phone import AnsweringPhone
+from tests.features.phone import Phone
 
 
 @pytest.fixture
@@ -30,8 +30,8 @@ async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
 
 
 @pytest.fixture
-async def phones() -> AsyncIterator[list[AnsweringPhone]]:
-    made: list[AnsweringPhone] = []
+async def phones() -> AsyncIterator[list[Phone]]:
+    made: list[Phone] = []
     yield made
     for phone in made:
         phone.close()
@@ -48,16 +48,16 @@ async def register_contacts(switch: Switch, extension: str, ports: list[int]) ->
         for port in ports])
 
 
-async def phone_of(switch: Switch, phones: list[AnsweringPhone], extension: str,
-                   mode: str = "answer", key: str = "") -> AnsweringPhone:
-    phone = await AnsweringPhone(mode).start()
+async def phone_of(switch: Switch, phones: list[Phone], extension: str,
+                   mode: str = "answer", key: str = "") -> Phone:
+    phone = await Phone(mode).start()
     phones.append(phone)
     await register(switch, extension, phone.sip_port, key=key)
     return phone
 
 
 async def test_originate_rings_the_extension_with_extra_headers_and_returns_its_media(
-    switch: Switch, phones: list[AnsweringPhone]
+    switch: Switch, phones: list[Phone]
 ) -> None:
     assert switch.b2bua is not None and switch.media is not None
     phone = await phone_of(switch, phones, "1002")
@@ -89,7 +89,7 @@ async def test_originate_rings_the_extension_with_extra_headers_and_returns_its_
 
 
 async def test_phone_hanging_up_is_reported(switch: Switch,
-                                            phones: list[AnsweringPhone]) -> None:
+                                            phones: list[Phone]) -> None:
     assert switch.b2bua is not None
     phone = await phone_of(switch, phones, "1002")
     leg = await switch.b2bua.originate("1002")
@@ -106,11 +106,11 @@ async def test_phone_hanging_up_is_reported(switch: Switch,
 
 
 async def test_first_contact_to_answer_wins_the_others_are_cancelled(
-    switch: Switch, phones: list[AnsweringPhone]
+    switch: Switch, phones: list[Phone]
 ) -> None:
     assert switch.b2bua is not None
-    ringing = await AnsweringPhone("ring").start()
-    answering = await AnsweringPhone().start()
+    ringing = await Phone("ring").start()
+    answering = await Phone().start()
     phones += [ringing, answering]
     await register_contacts(switch, "1002", [ringing.sip_port, answering.sip_port])
     leg = await switch.b2bua.originate("1002")
@@ -121,7 +121,7 @@ async def test_first_contact_to_answer_wins_the_others_are_cancelled(
 
 
 async def test_no_answer_times_out_with_408_and_cancels(
-    switch: Switch, phones: list[AnsweringPhone]
+    switch: Switch, phones: list[Phone]
 ) -> None:
     assert switch.b2bua is not None
     phone = await phone_of(switch, phones, "1002", "ring")
@@ -134,7 +134,7 @@ async def test_no_answer_times_out_with_408_and_cancels(
 
 
 async def test_refusal_and_unregistered_raise_with_the_status(
-    switch: Switch, phones: list[AnsweringPhone]
+    switch: Switch, phones: list[Phone]
 ) -> None:
     assert switch.b2bua is not None
     await phone_of(switch, phones, "1002", "486")
@@ -152,7 +152,7 @@ async def test_refusal_and_unregistered_raise_with_the_status(
 
 
 async def test_cancelling_originate_cancels_the_ringing_phone(
-    switch: Switch, phones: list[AnsweringPhone]
+    switch: Switch, phones: list[Phone]
 ) -> None:
     assert switch.b2bua is not None
     phone = await phone_of(switch, phones, "1002", "ring")
@@ -173,13 +173,13 @@ async def test_cancelling_originate_cancels_the_ringing_phone(
 
 
 async def test_outside_number_goes_out_through_the_trunk_with_its_caller_id(
-    tmp_path: Path, phones: list[AnsweringPhone]
+    tmp_path: Path, phones: list[Phone]
 ) -> None:
     """An outside number is routed by the dial plan (access code 9, class of service that may
     dial local numbers) to the trunk, whose from_user is the caller id the provider sees."""
     from dataclasses import replace
 
-    provider = await AnsweringPhone().start()
+    provider = await Phone().start()
     phones.append(provider)
     features = {
         "trunks": {"carrier": {"host": "127.0.0.1", "port": provider.sip_port,

@@ -17,8 +17,7 @@ from softswitch.app import Switch
 from softswitch.store import Binding
 from softswitch.switch.directory import make_user
 from tests.calls.harness import calls_config
-from tests.features.caller import CallingPhone
-from tests.features.phone import AnsweringPhone
+from tests.features.phone import Phone
 
 __all__ = ["PASSWORD", "PhoneBook", "feature_switch", "start_switch", "tone_share"]
 
@@ -59,12 +58,12 @@ class PhoneBook:
 
     def __init__(self, switch: Switch) -> None:
         self.switch = switch
-        self.phones: list[AnsweringPhone | CallingPhone] = []
+        self.phones: list[Phone] = []
 
     async def answering(self, extension: str, mode: str = "answer",
-                        user_agent: str = "") -> AnsweringPhone:
+                        user_agent: str = "") -> Phone:
         """A phone registered (added to the extension's contacts) at its own port."""
-        phone = await AnsweringPhone(mode).start()
+        phone = await Phone(mode).start()
         self.phones.append(phone)
         await self.bind(extension, phone.sip_port, user_agent)
         return phone
@@ -81,8 +80,9 @@ class PhoneBook:
             source_host="127.0.0.1", source_port=port, transport="UDP",
             user_agent=user_agent, last_seen=now)])
 
-    async def caller(self, extension: str) -> CallingPhone:
-        phone = await CallingPhone(extension, PASSWORD, self.switch.sip_port).start()
+    async def caller(self, extension: str) -> Phone:
+        phone = await Phone(extension=extension, password=PASSWORD,
+                            switch_port=self.switch.sip_port).start()
         self.phones.append(phone)
         return phone
 

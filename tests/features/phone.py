@@ -1,8 +1,10 @@
-"""A small answering phone for feature tests: real UDP sockets for SIP and RTP on 127.0.0.1.
+"""The one small phone of the feature tests: real UDP sockets for SIP and RTP on 127.0.0.1.
 
 It answers INVITEs the way the test asks (`answer`: 200 at once, `ring`: 180 and wait, or a
-final failure status), keeps the INVITEs it got (headers to check), acknowledges BYE, can
-hang up itself, and keeps the RTP payloads it receives. Bounded waits only.
+final failure status) and keeps them (headers to check); given an extension, its password and
+the switch's port it also places calls (`dial()`: digest-authenticated INVITE, provisional
+responses kept, the final one ACKed). In a call it sends a PCMU tone (`talk()`), keeps the
+RTP payloads it receives, answers BYE and can send its own (`hang_up()`). Bounded waits only.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from media.codecs import get_codec
-from softswitch.sip import Request, make_response, parse_message
+from softswitch.sip import Request, Response, make_response, parse_message
+from softswitch.sip.digest import DigestAlgorithm, DigestCredentials, compute_ha1
+from tests.registrar.client import challenge_of
 
-__all__ = ["AnsweringPhone", "sdp_address", "send_tone"]
+__all__ = ["Phone", "sdp_address", "send_tone"]
 
 
 def sdp_address(body: bytes) -> tuple[str, int] | None:
@@ -55,13 +59,30 @@ class _Socket(asyncio.DatagramProtocol):
         self.on_datagram(data, addr)  # type: ignore[operator]
 
 
+@dataclass
+class _Dialog:
+    """What a BYE of ours needs, for a call we answered or placed."""
+
+    call_id: str
+    local: str  # our From (with our tag)
+    remote: str  # our To (with theirs)
+    target: str  # the Request-URI (their Contact)
+    peer: tuple[str, int]  # where to send it (the switch)
+    cseq: int = 0
+
+
 @dataclass(eq=False)
-class AnsweringPhone:
-    """One phone; ``mode`` is 'answer', 'ring' or a failure status such as '486'."""
+class Phone:
+    """One phone; ``mode`` ('answer', 'ring' or a failure status such as '486') says how it
+    answers INVITEs; ``extension``, ``password`` and ``switch_port`` let it `dial()`."""
 
     mode: str = "answer"
+    extension: str = ""
+    password: str = ""
+    switch_port: int = 0
     invites: list[Request] = field(default_factory=list)
-    rtp: list[bytes] = field(default_factory=list)
+    provisional: list[Response] = field(default_factory=list)  # of our own INVITE
+    rtp: list[bytes] = field(default_factory=list)  # PCMU payloads received
     byes: int = 0
     cancels: int = 0
     answered_at: float | None = None
@@ -69,11 +90,14 @@ class AnsweringPhone:
     rtp_port: int = 0
     _sip: asyncio.DatagramTransport | None = None
     _rtp: asyncio.DatagramTransport | None = None
-    _dialog: tuple[Request, str, tuple[str, int]] | None = None
+    _dialog: _Dialog | None = None
+    _remote_rtp: tuple[str, int] | None = None
     _events: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    _responses: asyncio.Queue[Response] = field(default_factory=asyncio.Queue)
     _talking: asyncio.Task[None] | None = None
+    _pending: tuple[str, str, str, int, str] | None = None  # the INVITE we are sending
 
-    async def start(self) -> AnsweringPhone:
+    async def start(self) -> Phone:
         loop = asyncio.get_running_loop()
         self._sip, _ = await loop.create_datagram_endpoint(
             lambda: _Socket(self._on_sip), local_addr=("127.0.0.1", 0))
@@ -82,13 +106,6 @@ class AnsweringPhone:
         self.sip_port = self._sip.get_extra_info("sockname")[1]
         self.rtp_port = self._rtp.get_extra_info("sockname")[1]
         return self
-
-    def talk(self, freq: float) -> None:
-        """Send a tone to the address of the answered INVITE's SDP until close()."""
-        assert self._dialog is not None and self._rtp is not None
-        remote = sdp_address(self._dialog[0].body)
-        assert remote is not None
-        self._talking = asyncio.ensure_future(send_tone(self._rtp, remote, freq))
 
     def close(self) -> None:
         if self._talking is not None:
@@ -110,27 +127,125 @@ class AnsweringPhone:
             except TimeoutError:
                 raise AssertionError(f"phone {self.sip_port}: no {event} in {timeout} s") from None
 
+    # -- in a call ---------------------------------------------------------------------
+    def talk(self, freq: float = 1000.0) -> None:
+        """Send a PCMU tone every 20 ms to the other side's SDP address until the call ends."""
+        assert self._rtp is not None and self._remote_rtp is not None
+        self._talking = asyncio.ensure_future(send_tone(self._rtp, self._remote_rtp, freq))
+
     def hang_up(self) -> None:
-        """Send BYE in the answered dialog (to the switch's Contact address)."""
+        """Send BYE in the call (answered or placed) to the switch."""
         assert self._dialog is not None and self._sip is not None
-        invite, tag, switch = self._dialog
+        dialog = self._dialog
+        dialog.cseq += 1
+        self._sip.sendto(
+            (f"BYE {dialog.target} SIP/2.0\r\n"
+             f"Via: SIP/2.0/UDP 127.0.0.1:{self.sip_port};branch=z9hG4bK{secrets.token_hex(6)}"
+             f";rport\r\nMax-Forwards: 70\r\nFrom: {dialog.local}\r\nTo: {dialog.remote}\r\n"
+             f"Call-ID: {dialog.call_id}\r\nCSeq: {dialog.cseq} BYE\r\n"
+             "Content-Length: 0\r\n\r\n").encode(), dialog.peer)
+        if self._talking is not None:
+            self._talking.cancel()
+
+    # -- placing a call --------------------------------------------------------------------
+    async def dial(self, number: str, timeout: float = 10.0) -> Response:
+        """INVITE ``number``; the final response (200 is ACKed and the call is up)."""
+        call_id, tag = secrets.token_hex(8) + "@caller", secrets.token_hex(4)
+        uri = f"sip:{number}@127.0.0.1:{self.switch_port}"
+        cseq = 1
+        invite, branch = self._invite(uri, call_id, tag, cseq, "")
+        self._pending = (uri, call_id, tag, cseq, branch)
+        self._send(invite)
+        final = await self._final(timeout)
+        if final.status == 407:
+            self._send(self._ack(uri, call_id, tag, final, cseq, branch))
+            challenge = challenge_of(final, DigestAlgorithm.MD5)
+            ha1 = compute_ha1(self.extension, challenge.realm, self.password, challenge.algorithm)
+            auth = DigestCredentials.answer(challenge, username=self.extension, ha1=ha1,
+                                            method="INVITE", uri=uri,
+                                            cnonce=secrets.token_hex(4)).to_header()
+            cseq = 2
+            invite, branch = self._invite(uri, call_id, tag, cseq,
+                                          f"Proxy-Authorization: {auth}\r\n")
+            self._pending = (uri, call_id, tag, cseq, branch)
+            self._send(invite)
+            final = await self._final(timeout)
+        if 200 <= final.status < 300:
+            contact = (final.headers.get("contact") or "").strip("<>").split(";")[0].rstrip(">")
+            self._dialog = _Dialog(call_id, f"<sip:{self.extension}@127.0.0.1>;tag={tag}",
+                                   final.headers.get("to") or "", contact,
+                                   ("127.0.0.1", self.switch_port), cseq)
+            self._remote_rtp = sdp_address(final.body)
+            self._send(self._ack(contact, call_id, tag, final, cseq, None))
+        else:
+            self._send(self._ack(uri, call_id, tag, final, cseq, branch))
+        return final
+
+    def cancel(self) -> None:
+        """CANCEL the INVITE in progress (RFC 3261 9.1: same branch, CSeq number)."""
+        assert self._pending is not None
+        uri, call_id, tag, cseq, branch = self._pending
+        self._send(f"CANCEL {uri} SIP/2.0\r\n"
+                   f"Via: SIP/2.0/UDP 127.0.0.1:{self.sip_port};branch={branch};rport\r\n"
+                   f"Max-Forwards: 70\r\nFrom: <sip:{self.extension}@127.0.0.1>;tag={tag}\r\n"
+                   f"To: <{uri}>\r\nCall-ID: {call_id}\r\nCSeq: {cseq} CANCEL\r\n"
+                   "Content-Length: 0\r\n\r\n")
+
+    def early_media_address(self) -> tuple[str, int] | None:
+        for response in self.provisional:
+            if response.status == 183 and response.body:
+                return sdp_address(response.body)
+        return None
+
+    def _invite(self, uri: str, call_id: str, tag: str, cseq: int,
+                extra: str) -> tuple[str, str]:
         branch = "z9hG4bK" + secrets.token_hex(6)
-        contact = invite.headers.get("contact") or ""
-        target = contact.strip("<>").split(";")[0]
-        lines = [
-            f"BYE {target} SIP/2.0",
-            f"Via: SIP/2.0/UDP 127.0.0.1:{self.sip_port};branch={branch};rport",
-            "Max-Forwards: 70",
-            f"From: {invite.headers.get('to')};tag={tag}",
-            f"To: {invite.headers.get('from')}",
-            f"Call-ID: {invite.call_id}",
-            "CSeq: 1 BYE",
-            "Content-Length: 0",
-        ]
-        self._sip.sendto(("\r\n".join(lines) + "\r\n\r\n").encode(), switch)
+        return (f"INVITE {uri} SIP/2.0\r\n"
+                f"Via: SIP/2.0/UDP 127.0.0.1:{self.sip_port};branch={branch};rport\r\n"
+                f"Max-Forwards: 70\r\nFrom: <sip:{self.extension}@127.0.0.1>;tag={tag}\r\n"
+                f"To: <{uri}>\r\nCall-ID: {call_id}\r\nCSeq: {cseq} INVITE\r\n"
+                f"Contact: <sip:{self.extension}@127.0.0.1:{self.sip_port}>\r\n{extra}"
+                "Content-Type: application/sdp\r\n"
+                f"Content-Length: {len(self._sdp())}\r\n\r\n{self._sdp().decode()}",
+                branch)
+
+    def _ack(self, uri: str, call_id: str, tag: str, final: Response, cseq: int,
+             branch: str | None) -> str:
+        """ACK: in the INVITE's transaction for a failure (same branch), new for a 2xx."""
+        branch = branch or "z9hG4bK" + secrets.token_hex(6)
+        return (f"ACK {uri} SIP/2.0\r\n"
+                f"Via: SIP/2.0/UDP 127.0.0.1:{self.sip_port};branch={branch};rport\r\n"
+                f"Max-Forwards: 70\r\nFrom: <sip:{self.extension}@127.0.0.1>;tag={tag}\r\n"
+                f"To: {final.headers.get('to')}\r\nCall-ID: {call_id}\r\nCSeq: {cseq} ACK\r\n"
+                "Content-Length: 0\r\n\r\n")
+
+    async def _final(self, timeout: float) -> Response:
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("no final response in time")
+            response = await asyncio.wait_for(self._responses.get(), left)
+            if response.cseq.method != "INVITE":
+                continue
+            if response.status >= 200:
+                return response
+            if response.status > 100:
+                self.provisional.append(response)
+
+    def _send(self, text: str) -> None:
+        assert self._sip is not None
+        self._sip.sendto(text.encode(), ("127.0.0.1", self.switch_port))
+
+    # -- what arrives ----------------------------------------------------------------------
+    def _sdp(self) -> bytes:
+        return (f"v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+                f"t=0 0\r\nm=audio {self.rtp_port} RTP/AVP 0 101\r\n"
+                "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+                "a=sendrecv\r\n").encode()
 
     def _on_rtp(self, data: bytes, addr: tuple[str, int]) -> None:
-        if len(data) > 12:
+        if len(data) > 12 and data[1] & 0x7F == 0:
             self.rtp.append(data[12:])
 
     def _on_sip(self, data: bytes, addr: tuple[str, int]) -> None:
@@ -138,7 +253,8 @@ class AnsweringPhone:
             message = parse_message(data)
         except Exception:
             return
-        if not isinstance(message, Request):
+        if isinstance(message, Response):
+            self._responses.put_nowait(message)
             return
         method = message.method
         if method == "INVITE":
@@ -148,6 +264,8 @@ class AnsweringPhone:
         elif method == "BYE":
             self.byes += 1
             self._reply(message, 200, addr)
+            if self._talking is not None:
+                self._talking.cancel()
             self._events.put_nowait("bye")
         elif method == "CANCEL":
             self.cancels += 1
@@ -167,12 +285,11 @@ class AnsweringPhone:
             self._reply(invite, 180, addr, tag="ringing")
         elif self.mode == "answer":
             tag = secrets.token_hex(4)
-            sdp = (f"v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
-                   f"t=0 0\r\nm=audio {self.rtp_port} RTP/AVP 0 101\r\n"
-                   "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
-                   "a=sendrecv\r\n").encode()
-            self._reply(invite, 200, addr, tag=tag, body=sdp)
-            self._dialog = (invite, tag, addr)
+            self._reply(invite, 200, addr, tag=tag, body=self._sdp())
+            contact = (invite.headers.get("contact") or "").strip("<>").split(";")[0]
+            self._dialog = _Dialog(invite.call_id, f"{invite.headers.get('to')};tag={tag}",
+                                   invite.headers.get("from") or "", contact, addr)
+            self._remote_rtp = sdp_address(invite.body)
             self.answered_at = time.monotonic()
         else:
             self._reply(invite, int(self.mode), addr, tag="refused")

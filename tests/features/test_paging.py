@@ -57,7 +57,7 @@ async def test_page_reaches_every_phone_with_auto_answer_and_carries_the_callers
     for phone in ward:
         assert tone_share(phone.rtp[-25:], CALLER_TONE) > 0.8, "the caller's voice"
         assert tone_share(phone.rtp[:40], 880.0) > 0.05, "the start beep"
-    heard = [payload for _, payload in caller.rtp]
+    heard = caller.rtp
     assert tone_share(heard, 880.0) + tone_share(heard, 660.0) > 0.5  # the caller hears it
     assert tone_share(heard, CALLER_TONE) < 0.05  # and not itself or the phones
     page = switch.paging.pages() if switch.paging else []
@@ -88,7 +88,7 @@ async def test_start_beep_is_played_once_for_the_page_not_per_phone(
         return len(caller.rtp) >= 75  # 1.5 s: the beep (0.6 s) after the answer wait
 
     await wait_until(beep_done, 8)
-    heard = [payload for _, payload in caller.rtp]
+    heard = caller.rtp
     beeps = sum(1 for p in _frames_loud(heard))
     assert 20 <= beeps <= 40, f"one 0.6 s beep is ~30 loud frames, heard {beeps}"
     for phone in phones:
@@ -136,7 +136,7 @@ async def test_a_phone_may_leave_alone_and_the_page_ends_when_the_last_leaves(
     assert len(second.rtp) > before + 10, "the page goes on for the other phone"
     assert caller.byes == 0
     second.hang_up()
-    await caller.wait_bye()
+    await caller.wait_for("bye")
     records = await records_of(switch, "paging 621")
     assert {r.hangup_side for r in records} == {HangupSide.CALLEE}
 
@@ -180,7 +180,7 @@ async def test_the_callers_maximum_call_duration_ends_the_page(tmp_path: Path) -
             phone = await book.answering("1002")
             caller = await book.caller("1001")
             assert (await caller.dial("621")).status == 200
-            await caller.wait_bye(timeout=8)
+            await caller.wait_for("bye", timeout=8)
             await phone.wait_for("bye")
             record = await closed_record(switch, "621")
             assert record.cause == "maximum call duration"
