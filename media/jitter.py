@@ -17,7 +17,9 @@ Talkspurts: a sender whose clock ran through a pause restarts at any timestamp, 
 the grid of frames counted from its first packet; when the slot due holds nothing and the
 oldest buffered packet is due before the next slot, play-out moves to it. A sender whose
 timestamps stood still through a pause puts every later packet behind play-out: a few late
-packets in a row restart the buffer on the new timeline (``late_run_resync``).
+packets in a row restart the buffer on the new timeline (``late_run_resync``), but only
+while nothing is buffered ahead of play-out; a burst of held-up packets arriving together
+while later ones wait in the buffer is merely late (a restart would drop the buffer).
 
 Frames are assumed to be ``frame_ms`` long, the ptime the engine negotiates. Comfort
 noise (RFC 3389, payload type 13) packets are frames like any other: the decoder side
@@ -132,7 +134,9 @@ class JitterBuffer:
             return PutResult.DUPLICATE
         if self._next is not None and ext < self._next:
             self._late_run += 1
-            if self._late_run < self.late_run_resync:
+            # Packets still buffered for play-out mean the timeline is fine and these were
+            # only held up (a reorder burst): late, not a reason to drop the buffer.
+            if self._late_run < self.late_run_resync or self._packets:
                 self._delays.append(arrival_time - ext / self.clock_rate)  # late ones too:
                 self._counts["late"] += 1  # they are what the target must cover
                 return PutResult.LATE

@@ -202,3 +202,19 @@ def test_timeline_moved_back_resyncs_instead_of_dropping_every_packet() -> None:
     assert played[:20] == list(range(20))
     assert len(played) >= 20 + 30  # all but the few late ones that revealed the shift
     assert played[20:] == sorted(played[20:]) and jb.stats().resyncs == 1
+
+
+def test_a_burst_of_late_packets_does_not_throw_away_the_buffered_ones() -> None:
+    """Four packets held up in the network arrive back to back, after their slots, while the
+    packets behind them are already buffered on time: the four are late (concealed), but the
+    buffer must not take the burst for a timeline moved back and restart (which would drop
+    every buffered packet and pause play-out for the initial delay)."""
+    held = {30, 31, 32, 33}
+    arrivals = [(0.001 + i * TICK, pkt(i)) for i in range(60) if i not in held]
+    arrivals += [(0.781, pkt(i)) for i in sorted(held)]  # one burst, after 33's slot
+    jb = JitterBuffer(initial_delay=0.06, adapt_every=10**6)
+    out = [o for o in drive(jb, arrivals, 75) if o is not None]
+    played = [o.sequence_number for o in out if isinstance(o, RtpPacket)]
+    assert played == [i for i in range(60) if i not in held]  # every packet in time plays
+    assert played_seqs(out)[30:34] == ["L"] * 4  # the held ones' slots are concealed
+    assert (jb.stats().late, jb.stats().resyncs) == (4, 0)
