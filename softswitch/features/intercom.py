@@ -16,7 +16,6 @@ import logging
 from softswitch.features.paging import PagingService
 from softswitch.features.paging_caller import CallerSide
 from softswitch.features.paging_config import IntercomSettings, auto_answer_headers
-from softswitch.sip.sdp import SdpError
 from softswitch.store.cdr import Disposition, HangupSide
 from softswitch.switch.dialplan import Extension, Feature, Route
 from softswitch.switch.legs import Call
@@ -39,11 +38,8 @@ class IntercomService:
         assert isinstance(route, Feature)
         target = route.argument
         call.callee = target
-        caller = CallerSide(self.b2bua, call)
-        try:
-            await caller.open()
-        except SdpError as exc:
-            await self.b2bua.refuse(call, 488, exc.reason, exc.reason)
+        caller = await CallerSide.open_for(self.b2bua, call)
+        if caller is None:
             return
         right = self.settings.right
         if right and not await self.paging.may(call.caller, right):

@@ -28,7 +28,6 @@ from media.tones import ToneSpec
 from softswitch.features.multicast import open_multicast_leg
 from softswitch.features.paging_caller import CallerSide
 from softswitch.features.paging_config import PagingGroup, PagingSettings, auto_answer_headers
-from softswitch.sip.sdp import SdpError
 from softswitch.store.cdr import Disposition, HangupSide
 from softswitch.store.records import Binding, User
 from softswitch.switch.b2bua import B2bua
@@ -78,11 +77,8 @@ class PagingService:
 
     async def serve(self, call: Call, route: Route) -> None:
         assert isinstance(route, Paging)
-        caller = CallerSide(self.b2bua, call)
-        try:
-            await caller.open()
-        except SdpError as exc:
-            await self.b2bua.refuse(call, 488, exc.reason, exc.reason)
+        caller = await CallerSide.open_for(self.b2bua, call)
+        if caller is None:
             return
         if not await self.may(call.caller, "paging"):
             log.info("page %s by %s refused: no paging right", route.number, call.caller)

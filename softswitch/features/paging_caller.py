@@ -42,10 +42,22 @@ class CallerSide:
         self.call = call
         self._answer: bytes | None = None
 
+    @classmethod
+    async def open_for(cls, b2bua: B2bua, call: Call) -> CallerSide | None:
+        """The caller's side, opened; None when its offer has no codec we take (the call
+        is refused 488 then)."""
+        caller = cls(b2bua, call)
+        try:
+            await caller.open()
+        except SdpError as exc:
+            await b2bua.refuse(call, 488, exc.reason, exc.reason)
+            return None
+        return caller
+
     async def open(self) -> None:
         """A media leg for the caller, our SDP answer ready, the call listed and its CDR open.
 
-        Raises SdpError when the caller's offer has no codec we take (the caller gets 488)."""
+        Raises SdpError when the caller's offer has no codec we take."""
         b2bua, call = self.b2bua, self.call
         assert call.server is not None
         media = await b2bua.media.open_leg(leg_id=f"feature-{call.id}")

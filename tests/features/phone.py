@@ -80,6 +80,7 @@ class Phone:
     extension: str = ""
     password: str = ""
     switch_port: int = 0
+    payload_types: str = "0 101"  # offered (and answered) on the m= line
     invites: list[Request] = field(default_factory=list)
     provisional: list[Response] = field(default_factory=list)  # of our own INVITE
     rtp: list[bytes] = field(default_factory=list)  # PCMU payloads received
@@ -240,7 +241,7 @@ class Phone:
     # -- what arrives ----------------------------------------------------------------------
     def _sdp(self) -> bytes:
         return (f"v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
-                f"t=0 0\r\nm=audio {self.rtp_port} RTP/AVP 0 101\r\n"
+                f"t=0 0\r\nm=audio {self.rtp_port} RTP/AVP {self.payload_types}\r\n"
                 "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
                 "a=sendrecv\r\n").encode()
 

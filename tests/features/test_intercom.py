@@ -119,3 +119,17 @@ async def test_intercom_to_oneself_is_busy(switch: Switch, book: PhoneBook) -> N
     await book.answering("1001")
     caller = await book.caller("1001")
     assert (await caller.dial("*801001")).status == 486
+
+
+@pytest.mark.parametrize("dialled", ["*801002", "621"])
+async def test_a_caller_offering_no_codec_we_take_gets_488(
+    switch: Switch, book: PhoneBook, dialled: str
+) -> None:
+    """Intercom and paging open the caller's side the same way: a G.729-only offer is 488,
+    nothing rings, and the refusal is recorded."""
+    bedside = await book.answering("1002")
+    caller = await book.caller("1001")
+    caller.payload_types = "18"
+    assert (await caller.dial(dialled)).status == 488
+    assert bedside.invites == []
+    assert (await closed_record(switch, dialled)).cause.startswith("488")
