@@ -63,6 +63,16 @@ def _commit_statements(conn: sqlite3.Connection, groups: list[Statements]) -> No
         raise
 
 
+def _fetch_one(conn: sqlite3.Connection, sql: str, params: Params) -> sqlite3.Row | None:
+    """On the worker thread: the first row of one query."""
+    cursor = conn.execute(sql, params)
+    try:
+        row: sqlite3.Row | None = cursor.fetchone()
+        return row
+    finally:
+        cursor.close()
+
+
 class SqliteConnection:
     """Fetch helpers for reads, :meth:`write` for every change."""
 
@@ -72,14 +82,16 @@ class SqliteConnection:
         self._queue: list[tuple[Operation, asyncio.Future[Any]]] = []
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        """All rows of one query."""
-        async with self._lock, self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        """All rows of one query (one trip to the database thread, not three: execute,
+        fetch and close through a cursor each wake it and then the event loop)."""
+        async with self._lock:
+            return list(await self._conn.execute_fetchall(sql, params))
 
     async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        """The first row of one query, or None."""
-        async with self._lock, self._conn.execute(sql, params) as cursor:
-            row: sqlite3.Row | None = await cursor.fetchone()
+        """The first row of one query, or None (one trip to the database thread)."""
+        conn = self._conn
+        async with self._lock:
+            row: sqlite3.Row | None = await conn._execute(_fetch_one, conn._conn, sql, params)
             return row
 
     async def write(self, operation: Callable[[Transaction], Awaitable[T]]) -> T:
