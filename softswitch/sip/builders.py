@@ -97,8 +97,7 @@ def stamp_received(request: Request, host: str, port: int) -> Via:
         return top
     # Built directly: `with_params` (dataclasses.replace) is slow on a path every request takes.
     stamped = Via(top.transport, top.host, top.port, {**top.params, **params}, top.protocol)
-    request.headers.pop_first("via")
-    request.headers.prepend("via", str(stamped))
+    request.headers.replace_first("via", str(stamped))
     if vias is not None:
         request.headers.prime("vias", [stamped, *vias[1:]])
     return stamped

@@ -71,10 +71,13 @@ class DigestAlgorithm(StrEnum):
     @classmethod
     def from_token(cls, token: str) -> DigestAlgorithm:
         """Case-insensitive lookup (RFC 7616 section 3.3 tokens are case-insensitive)."""
-        for algorithm in cls:
-            if algorithm.value.lower() == token.lower():
-                return algorithm
-        raise DigestParseError(f"unsupported digest algorithm {token!r}")
+        algorithm = _ALGORITHM_TOKENS.get(token.lower())
+        if algorithm is None:
+            raise DigestParseError(f"unsupported digest algorithm {token!r}")
+        return algorithm
+
+
+_ALGORITHM_TOKENS = {algorithm.value.lower(): algorithm for algorithm in DigestAlgorithm}
 
 
 def compute_ha1(username: str, realm: str, password: str, algorithm: DigestAlgorithm) -> str:
@@ -151,10 +154,10 @@ def _skip_space(text: str, pos: int) -> int:
 # several: empty elements) or the end. Anything else goes to the slow path, which names the
 # error precisely.
 _FAST_PARAM = re.compile(
-    r"[ \t]*([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*=[ \t]*"
+    r"([ \t]*([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*=[ \t]*"
     r'(?:"([^"\\\x00-\x08\x0a-\x1f]*(?:\\[^\x00-\x08\x0a-\x1f][^"\\\x00-\x08\x0a-\x1f]*)*)"'
     r'|([^\s,"]+))'
-    r"[ \t]*(?:(?:,[ \t]*)+|\Z)"
+    r"[ \t]*(?:(?:,[ \t]*)+|\Z))"
 )
 _LEADING_SEPARATORS = re.compile(r"[ \t]*(?:,[ \t]*)*")
 _ESCAPE = re.compile(r"\\(.)")
@@ -178,20 +181,17 @@ def parse_auth_header(value: str) -> tuple[str, dict[str, str]]:
     if pos < end and value[pos] not in " \t,":
         return _parse_auth_slowly(value)
     pos = _LEADING_SEPARATORS.match(value, pos).end()  # type: ignore[union-attr]
-    params: dict[str, str] = {}
-    while pos < end:
-        found = _FAST_PARAM.match(value, pos)
-        if found is None:
-            return _parse_auth_slowly(value)
-        name, quoted, bare = found.groups()
-        key = name.lower()
-        if key in params or len(params) == MAX_PARAMS:
-            return _parse_auth_slowly(value)
-        if quoted is None:
-            params[key] = bare
-        else:
-            params[key] = _ESCAPE.sub(r"\1", quoted) if "\\" in quoted else quoted
-        pos = found.end()
+    found = _FAST_PARAM.findall(value, pos)
+    # Matches that do not overlap and add up to the rest of the value tile it: each began
+    # where the previous one ended, as a match at each position would have read it.
+    if sum(len(whole) for whole, _, _, _ in found) != end - pos or len(found) > MAX_PARAMS:
+        return _parse_auth_slowly(value)
+    params = {
+        name.lower(): bare or (_ESCAPE.sub(r"\1", quoted) if "\\" in quoted else quoted)
+        for _, name, quoted, bare in found
+    }
+    if len(params) != len(found):  # a repeated parameter: the slow path names it
+        return _parse_auth_slowly(value)
     return scheme.group(), params
 
 

@@ -211,6 +211,20 @@ class Headers:
                 return parts[0].strip()
         return None
 
+    def replace_first(self, name: str, value: str) -> None:
+        """`pop_first` then `prepend` of ``value``, in one pass when the first field holds one
+        element (the top Via, restamped on every received request)."""
+        key = canonical_key(name)
+        for i, (k, _, v) in enumerate(self._fields):
+            if k == key:
+                if key in LIST_HEADERS and "," in v:
+                    break
+                self._memo = None
+                self._fields[i] = (key, display_name(key) if name == key else name, value)
+                return
+        self.pop_first(name)
+        self.prepend(name, value)
+
     def fields(self) -> list[tuple[str, str, str]]:
         """(key, name, value) triples, for serializers."""
         return self._fields

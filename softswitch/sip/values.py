@@ -151,8 +151,25 @@ class Via:
 
 
 def parse_via(text: str) -> Via:
-    """Parse one Via value; tolerant of linear whitespace around '/' and ':' (RFC 4475 3.1.1.1)."""
+    """Parse one Via value; tolerant of linear whitespace around '/' and ':' (RFC 4475 3.1.1.1).
+
+    The part before the first ';' (sent-protocol and sent-by) is the same in every request of
+    a phone, so its parse is memoised; only the parameters (a new branch each time) are parsed
+    afresh. When that part alone does not parse, the whole value takes the unmemoised path,
+    which raises exactly what it always raised.
+    """
     text = text.strip()
+    head, semi, params = text.partition(";")
+    try:
+        transport, host, port, protocol, _ = _sent_by(head)
+    except RemoteProtocolError:
+        transport, host, port, protocol, params = _split_via(text)
+        semi = ""
+    return Via(transport, host, port, parse_params(semi + params), protocol)
+
+
+def _split_via(text: str) -> tuple[str, str, int | None, str, str]:
+    """(transport, host, port, protocol, parameter text) of a stripped Via value."""
     proto_end = _nth_slash_end(text)
     proto = "".join(text[:proto_end].split())
     parts = proto.split("/")
@@ -171,7 +188,11 @@ def parse_via(text: str) -> Via:
     # Another version is kept, not refused: a request that says SIP/7.0 on its Request-Line
     # and Via must still get its 505 routed back (RFC 4475 3.1.2.16).
     protocol = "SIP/2.0" if version == "2.0" else f"SIP/{version}"
-    return Via(transport.upper(), host, port, parse_params(semi + params), protocol)
+    return transport.upper(), host, port, protocol, semi + params
+
+
+# Bounded: the texts are chosen by whoever sends.
+_sent_by = lru_cache(maxsize=8192)(_split_via)
 
 
 def _nth_slash_end(text: str) -> int:
@@ -201,8 +222,12 @@ class CSeq:
         return f"{self.number} {self.method}"
 
 
+@lru_cache(maxsize=8192)
 def parse_cseq(text: str) -> CSeq:
-    """Parse `number METHOD`; the number must fit in 32 bits (RFC 3261 section 8.1.1.5)."""
+    """Parse `number METHOD`; the number must fit in 32 bits (RFC 3261 section 8.1.1.5).
+
+    Memoised (CSeq values are immutable): phones send `1 REGISTER`, `2 REGISTER`... again
+    and again."""
     parts = text.split()
     if len(parts) != 2:
         raise RemoteProtocolError("Invalid CSeq")
