@@ -16,7 +16,7 @@ and written back, so a description relayed through the switch loses nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from softswitch.sip.errors import RemoteProtocolError
@@ -197,6 +197,9 @@ class MediaDescription:
     bandwidths: tuple[str, ...] = ()
     attributes: tuple[Attribute, ...] = ()
     other: tuple[tuple[str, str], ...] = ()
+    # a=rtpmap by payload type, read once: negotiation asks for each codec and payload type
+    _rtpmaps: dict[int, RtpMap] | None = field(
+        default=None, init=False, repr=False, compare=False, hash=False)
 
     @property
     def rejected(self) -> bool:
@@ -221,11 +224,19 @@ class MediaDescription:
         return bool(self.values(name))
 
     def rtpmap(self, payload_type: int) -> RtpMap | None:
-        """The explicit `a=rtpmap` of a payload type, else its RFC 3551 static meaning."""
-        for value in self.values("rtpmap"):
-            mapped = _parse_rtpmap(value)
-            if mapped is not None and mapped.payload_type == payload_type:
-                return mapped
+        """The explicit `a=rtpmap` of a payload type (the first one), else its RFC 3551
+        static meaning."""
+        table = self._rtpmaps
+        if table is None:
+            table = {}
+            for value in self.values("rtpmap"):
+                mapped = _parse_rtpmap(value)
+                if mapped is not None:
+                    table.setdefault(mapped.payload_type, mapped)
+            object.__setattr__(self, "_rtpmaps", table)  # frozen: a cache, not a field
+        mapped = table.get(payload_type)
+        if mapped is not None:
+            return mapped
         static = STATIC_PAYLOAD_TYPES.get(payload_type)
         return RtpMap(payload_type, *static) if static else None
 

@@ -24,6 +24,7 @@ without registration.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -66,15 +67,22 @@ class TrunkConfig:
 
     def admits(self, source_host: str) -> bool:
         """Is an unauthenticated request from ``source_host`` this trunk's (IP ACL)?"""
-        try:
-            address = ipaddress.ip_address(source_host)
-        except ValueError:
-            return False
-        return any(address in network for network in self.inbound_acl)
+        address = _address(source_host)
+        return address is not None and any(address in network for network in self.inbound_acl)
 
     def did_target(self, dialled: str) -> str:
         """The internal number an inbound call to ``dialled`` goes to (default: itself)."""
         return self.did.get(dialled, dialled)
+
+
+@functools.lru_cache(maxsize=4096)
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """A source host as an address (None: not one); parsed once per host, as every INVITE
+    is checked against every trunk's ACL."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
 
 
 def trunks_from(features: Mapping[str, Any]) -> dict[str, TrunkConfig]:
