@@ -32,6 +32,7 @@ T = TypeVar("T")
 # Headers that RFC 3261 (section 20, and 7.3.1 for the rule) allows only once; two different
 # values (RFC 4475 3.3.8) leave no safe choice. Content-Length is judged by the parser.
 SINGLE_VALUED = frozenset({"call-id", "cseq", "from", "to", "max-forwards", "content-type"})
+_REQUIRE_KEYS = frozenset({"require", "proxy-require"})
 
 
 class UnsupportedExtension(RemoteProtocolError):
@@ -69,12 +70,20 @@ def check_request(
     _parsed("From", lambda: request.from_)
     _parsed("To", lambda: request.to)
     _parsed("Contact", lambda: request.contacts)
+    # One pass over the fields: repeated single-valued headers, Max-Forwards, and whether
+    # there is any Require/Proxy-Require at all (most requests have none).
     seen: set[str] = set()
-    for key, _, _ in request.headers.fields():
+    max_forwards: str | None = None
+    requires = False
+    for key, _, value in request.headers.fields():
         if key in SINGLE_VALUED:
             if key in seen:
                 raise RemoteProtocolError(f"Multiple {display_name(key)} headers")
             seen.add(key)
+            if key == "max-forwards":
+                max_forwards = value
+        elif key in _REQUIRE_KEYS:
+            requires = True
     if not vias:
         raise RemoteProtocolError("Missing Via")
     if vias[0].branch == MAGIC_COOKIE:
@@ -85,7 +94,6 @@ def check_request(
         raise RemoteProtocolError("CSeq method does not match the Request-Line")
     if not request.call_id:
         raise RemoteProtocolError("Empty Call-ID")
-    max_forwards = request.headers.get("max-forwards")
     if max_forwards is not None:
         text = max_forwards.strip()
         if not is_digits(text) or int(text) > 255:
@@ -97,7 +105,7 @@ def check_request(
             BRANCH_PREFIX
         ):
             raise RemoteProtocolError("Loop Detected", 482)
-    if request.method not in ("ACK", "CANCEL"):
+    if requires and request.method not in ("ACK", "CANCEL"):
         required = [
             tag.strip()
             for name in ("require", "proxy-require")
