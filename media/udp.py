@@ -1,12 +1,26 @@
-"""A bare non-blocking UDP socket driven by ``loop.add_reader``: the transport of RTP ports.
+"""Bare non-blocking UDP sockets for RTP ports, read in batches: the transport of RTP ports.
 
 asyncio's datagram transport (uvloop's too) makes a new ``bytes`` object and wakes the
 protocol once per datagram, and queues sends it cannot make at once. An RTP port needs
-none of that: each wake-up here drains every queued datagram with ``recvfrom_into`` one
-reused buffer, and a send the kernel cannot take right now is dropped (late audio is
-worthless; RTP counts it as loss): ``sendto`` is the socket's own and raises OSError,
-which every sender of the media package catches. That saves a couple of microseconds per
-packet (docs/benchmarks.md "relay fast path").
+none of that. Each socket here reads with ``recvfrom_into`` one reused buffer, and a send the
+kernel cannot take right now is dropped (late audio is worthless; RTP counts it as loss):
+``sendto`` is the socket's own and raises OSError, which every sender of the media package
+catches.
+
+Reading is batched across ports ("interrupt coalescing", as network drivers do under load):
+every socket of an event loop sits in one epoll set (:class:`_Poller`). While idle, that
+set's descriptor is an ordinary reader of the loop, so the first datagram wakes it; the
+wake-up reads the ready ports, then the poller stops listening and polls the set again
+``POLL_INTERVAL`` later, and so on while datagrams keep coming; a poll that finds none goes
+back to listening. At 50 packets/s per port one wake-up then carries the packets of many
+ports instead of one each, and the wake-ups were most of a relayed packet's cost at a few
+hundred calls (docs/benchmarks.md, "relay fast path"), for at most ``POLL_INTERVAL`` of
+added delay. A poll reads one datagram from each ready port, then asks the set again (it is
+level-triggered: a port with more queued is reported again) and goes round until none is
+ready or ``_ROUNDS`` have run: one ``epoll_wait`` per round instead of one ``recvfrom``
+failing with EAGAIN per port, a burst on one port is read at once, and a flooded port
+cannot starve the others (one datagram per round; the rest of its flood waits or overflows
+its kernel buffer).
 
 The protocol's ``datagram_received(data, addr)`` gets a ``memoryview`` of the buffer that
 is only valid during the call: it must copy what it keeps (or rewrite it in place and send
@@ -16,14 +30,19 @@ it on, as the relay does).
 from __future__ import annotations
 
 import asyncio
+import select
 import socket
+import weakref
+from collections.abc import Callable
 from typing import Any, Protocol
 
-__all__ = ["DISCARD", "DatagramReceiver", "UdpSocket", "open_udp"]
+__all__ = ["DISCARD", "POLL_INTERVAL", "DatagramReceiver", "UdpSocket", "open_udp"]
 
 _MAX_DATAGRAM = 2048  # larger than any RTP packet we accept from a LAN phone or a trunk
 _BUFFER = _MAX_DATAGRAM + 1  # one byte more: a datagram that fills it was cut by the kernel
-_DRAIN = 64  # datagrams per wake-up at most, so one flooded port cannot starve the rest
+POLL_INTERVAL = 0.001  # seconds between polls while datagrams keep arriving
+_MAX_EVENTS = 4096  # ports served per round at most; the rest wait for the next round
+_ROUNDS = 16  # rounds per poll at most: a port's burst beyond that waits for the next poll
 
 
 class DatagramReceiver(Protocol):
@@ -42,18 +61,101 @@ class _Discard:
 DISCARD = _Discard()
 
 
+class _Poller:
+    """The sockets of one event loop in one epoll set, read in batches (module doc)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._epoll = select.epoll()
+        self._readers: dict[int, Callable[[], None]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._listening = False
+        self._closed = False
+
+    def add(self, fd: int, reader: Callable[[], None]) -> None:
+        self._epoll.register(fd, select.EPOLLIN)
+        self._readers[fd] = reader
+        if not self._listening and self._timer is None:
+            self._listen()
+
+    def remove(self, fd: int) -> None:
+        """Forget ``fd`` (before it is closed); the last one closes the set."""
+        if self._readers.pop(fd, None) is None:
+            return
+        self._epoll.unregister(fd)
+        if not self._readers:
+            self._close()
+
+    def _listen(self) -> None:
+        self._loop.add_reader(self._epoll.fileno(), self._poll)
+        self._listening = True
+
+    def _poll(self) -> None:
+        """Read the ready ports, one datagram each, round after round while any is still
+        ready (a burst on one port, or more arriving meanwhile); poll again soon if any was."""
+        self._timer = None
+        poll = self._epoll.poll
+        readers = self._readers
+        ready = poll(0, _MAX_EVENTS)
+        found = bool(ready)
+        for _ in range(_ROUNDS):
+            if not ready:
+                break
+            for fd, _ in ready:
+                reader = readers.get(fd)
+                if reader is None:
+                    continue
+                try:
+                    reader()
+                except Exception as exc:  # a sink's bug must not stop the other ports
+                    self._loop.call_exception_handler(
+                        {"message": "RTP receive failed", "exception": exc})
+            if self._closed:  # a sink closed the last socket (a call ended on this packet)
+                return
+            ready = poll(0, _MAX_EVENTS)
+        if found:
+            if self._listening:
+                self._loop.remove_reader(self._epoll.fileno())
+                self._listening = False
+            self._timer = self._loop.call_later(POLL_INTERVAL, self._poll)
+        elif not self._listening:
+            self._listen()
+
+    def _close(self) -> None:
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._listening and not self._loop.is_closed():
+            self._loop.remove_reader(self._epoll.fileno())
+        self._listening = False
+        self._epoll.close()
+        if _pollers.get(self._loop) is self:
+            del _pollers[self._loop]
+
+
+_pollers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Poller] = (
+    weakref.WeakKeyDictionary())
+
+
+def _poller(loop: asyncio.AbstractEventLoop) -> _Poller:
+    poller = _pollers.get(loop)
+    if poller is None:
+        poller = _pollers[loop] = _Poller(loop)
+    return poller
+
+
 class UdpSocket:
     """The transport-like face of one bound UDP socket: ``sendto`` (raises OSError),
-    ``get_extra_info``, ``close``; reading is registered with the loop until :meth:`close`.
+    ``get_extra_info``, ``close``; it is read (see :class:`_Poller`) until :meth:`close`.
     :meth:`retarget` hands it to another receiver (a pooled socket's next call) without
-    leaving the loop's readers (registering a reader costs more than binding a socket)."""
+    leaving the poller's set (registering costs more than binding a socket)."""
 
-    __slots__ = ("_loop", "_sock", "_target", "closed", "sendto")
+    __slots__ = ("_poller", "_sock", "_target", "closed", "sendto")
 
     def __init__(
         self, loop: asyncio.AbstractEventLoop, sock: socket.socket, receiver: DatagramReceiver
     ) -> None:
-        self._loop = loop
         self._sock = sock
         self.closed = False
         # the socket's own method: no Python frame per packet; raises OSError (a full
@@ -64,19 +166,16 @@ class UdpSocket:
         recv = sock.recvfrom_into
         target = self._target = [receiver.datagram_received]
 
-        def readable() -> None:
-            deliver = target[0]
-            for _ in range(_DRAIN):
-                try:
-                    n, addr = recv(buf)
-                except (BlockingIOError, InterruptedError):
-                    return
-                except OSError:
-                    continue  # e.g. a queued ICMP error; the next datagram may be fine
-                # a cut datagram is handed on empty: the stream counts it as malformed
-                deliver(view[:n] if n <= _MAX_DATAGRAM else view[:0], addr)
+        def read_one() -> None:
+            try:
+                n, addr = recv(buf)
+            except OSError:  # nothing after all, or a queued ICMP error: the next round
+                return
+            # a cut datagram is handed on empty: the stream counts it as malformed
+            target[0](view[:n] if n <= _MAX_DATAGRAM else view[:0], addr)
 
-        loop.add_reader(sock.fileno(), readable)
+        self._poller = _poller(loop)
+        self._poller.add(sock.fileno(), read_one)
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         """``sockname`` and ``socket``, as asyncio transports answer them."""
@@ -109,8 +208,7 @@ class UdpSocket:
         if self.closed:
             return
         self.closed = True
-        if not self._loop.is_closed():
-            self._loop.remove_reader(self._sock.fileno())
+        self._poller.remove(self._sock.fileno())
         self._sock.close()
 
 

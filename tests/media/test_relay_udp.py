@@ -10,7 +10,7 @@ import pytest
 from media.bridge import MediaFormat
 from media.engine import MediaEngine
 from media.rtp import RtpPacket
-from media.udp import open_udp
+from media.udp import UdpSocket, open_udp
 from tests.media.test_engine import Peer, collect, until
 
 
@@ -42,6 +42,89 @@ async def test_a_burst_longer_than_one_drain_arrives_whole_and_in_order() -> Non
     finally:
         sender.close()
         udp.close()
+
+
+async def test_a_flooded_port_does_not_starve_the_others() -> None:
+    """Ports are read a datagram a round: the quiet ports' packets come in the first rounds,
+    long before a flood queued ahead of them on another port is read out."""
+    loop = asyncio.get_running_loop()
+    flooded, quiet = Collector(), [Collector() for _ in range(20)]
+    ports = [open_udp(loop, c, "127.0.0.1", 0) for c in (flooded, *quiet)]
+    order: list[int] = []
+    for i, port in enumerate(ports):
+        port.retarget(_Tagged(i, order, (flooded, *quiet)[i]))
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sender.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+        for n in range(150):  # queued before the loop looks
+            sender.sendto(n.to_bytes(2, "big"), ports[0].get_extra_info("sockname"))
+        for port in ports[1:]:
+            sender.sendto(b"hello", port.get_extra_info("sockname"))
+        await until(lambda: len(flooded.got) == 150 and all(c.got for c in quiet))
+        last_quiet = max(i for i, tag in enumerate(order) if tag != 0)
+        assert last_quiet < 20 + 16  # at worst one round's flood datagram before each
+        assert [int.from_bytes(d, "big") for d, _ in flooded.got] == list(range(150))
+    finally:
+        sender.close()
+        for port in ports:
+            port.close()
+
+
+async def test_a_receiver_that_fails_or_closes_every_port_stops_nothing_else() -> None:
+    """A sink raising is reported to the loop and the other ports still get their packets;
+    a sink closing the last port (a call ending on a packet) leaves the loop working, and
+    ports opened afterwards are read as before."""
+    loop = asyncio.get_running_loop()
+    errors: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    good = Collector()
+    ports: list[UdpSocket] = []
+
+    class Failing:
+        def datagram_received(self, data: memoryview, addr: tuple[str, int]) -> None:
+            raise RuntimeError("sink bug")
+
+    class Closing:
+        def datagram_received(self, data: memoryview, addr: tuple[str, int]) -> None:
+            for port in ports:
+                port.close()
+
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sender.bind(("127.0.0.1", 0))
+    try:
+        ports += [open_udp(loop, Failing(), "127.0.0.1", 0), open_udp(loop, good, "127.0.0.1", 0)]
+        for port in ports:
+            sender.sendto(b"x", port.get_extra_info("sockname"))
+        await until(lambda: bool(good.got) and bool(errors))
+        assert "sink bug" in str(errors[0]["exception"])
+        for port in ports:
+            port.close()
+        ports[:] = [open_udp(loop, Closing(), "127.0.0.1", 0), open_udp(loop, good, "127.0.0.1", 0)]
+        sender.sendto(b"y", ports[0].get_extra_info("sockname"))
+        await until(lambda: all(p.is_closing() for p in ports))
+        again = Collector()
+        fresh = open_udp(loop, again, "127.0.0.1", 0)
+        try:
+            sender.sendto(b"z", fresh.get_extra_info("sockname"))
+            await until(lambda: again.got == [(b"z", sender.getsockname())])
+        finally:
+            fresh.close()
+    finally:
+        loop.set_exception_handler(None)
+        sender.close()
+        for port in ports:
+            port.close()
+
+
+class _Tagged:
+    """Records which port each datagram came in on, in arrival order, then collects it."""
+
+    def __init__(self, tag: int, order: list[int], collector: Collector) -> None:
+        self.tag, self.order, self.collector = tag, order, collector
+
+    def datagram_received(self, data: memoryview, addr: tuple[str, int]) -> None:
+        self.order.append(self.tag)
+        self.collector.datagram_received(data, addr)
 
 
 async def test_a_closed_socket_stops_delivering_and_frees_its_port() -> None:
