@@ -9,10 +9,13 @@ once, as :class:`~media.stream.PortPool`'s round robin intends.
 Nothing of the old call survives a reuse: the stream that takes a pair is a new
 :class:`~media.stream.RtpStream` (no latched source, fresh statistics, a new SSRC and
 sequence space); datagrams that arrive while the pair is idle are read and dropped (the
-loop keeps reading it, into a sink that discards) and what is still queued is drained at
-reuse; and the old call's peer addresses are handed to the new stream as *refused*: it
-will not latch onto them (a phone still streaming to a port whose call ended cannot take
-over the next call on that port), unless signalling names one as the new peer.
+loop keeps reading it, into an :class:`IdleWatch`) and what is still queued is drained at
+reuse; and those of the old call's peers that went on sending after the call ended are
+handed to the new stream as *refused*: it will not latch onto them (a phone still streaming
+to a port whose call ended cannot take over the next call on that port), unless signalling
+names one as the new peer. A peer that stopped at the BYE is not refused: the same phone
+calling again may well get the same port, and behind NAT its source is not what its SDP
+says.
 
 The pool is bounded (``size`` pairs): a pair given back to a full pool is closed and its
 port returned to the port range. Pairs stay bound to ports of the engine's range, so the
@@ -27,20 +30,42 @@ from dataclasses import dataclass
 
 from media.udp import UdpSocket
 
-__all__ = ["IdlePair", "SocketPool"]
+__all__ = ["IdlePair", "IdleWatch", "SocketPool"]
 
 Address = tuple[str, int]
+
+
+class IdleWatch:
+    """The receiver of an idle pair's sockets: drops every datagram, and notes which of the
+    ended call's peer addresses are still sending (a phone that missed or ignored the BYE)."""
+
+    __slots__ = ("peers", "streaming")
+
+    def __init__(self, peers: frozenset[Address]) -> None:
+        self.peers = peers
+        self.streaming: set[Address] = set()
+
+    def datagram_received(self, data: object, addr: Address) -> None:
+        if addr in self.peers:
+            self.streaming.add(addr)
 
 
 @dataclass(frozen=True, slots=True)
 class IdlePair:
     """An RTP socket (and its RTCP socket, unless muxed) waiting for the next leg; both
-    still read by the event loop, into :data:`~media.udp.DISCARD`."""
+    still read by the event loop, into ``watch``."""
 
     port: int  # the RTP socket's
     rtp: UdpSocket
     rtcp: UdpSocket | None
-    peers: frozenset[Address]  # the previous call's peer addresses (RTP and RTCP)
+    watch: IdleWatch
+
+    @property
+    def refused(self) -> frozenset[Address]:
+        """The old call's peers that went on sending after it ended: the next stream must
+        not latch onto them (a peer that stopped, as phones do at the BYE, may call again
+        from the same address, behind NAT too, and latch as usual)."""
+        return frozenset(self.watch.streaming)
 
 
 class SocketPool:
@@ -62,7 +87,7 @@ class SocketPool:
         if not self._idle:
             return None
         pair = self._idle.popleft()
-        pair.rtp.drain()  # what arrived since the loop last read it
+        pair.rtp.drain()  # what arrived since the loop last read it, seen by the watch
         if pair.rtcp is not None:
             pair.rtcp.drain()
         return pair

@@ -36,9 +36,9 @@ from media.rtcp import (
     serialize_rtcp,
 )
 from media.rtp import RtpPacket, RtpParseError
-from media.socketpool import IdlePair, SocketPool
+from media.socketpool import IdlePair, IdleWatch, SocketPool
 from media.stats import ReceiverSnapshot, ReceiverStats
-from media.udp import DISCARD, UdpSocket, open_udp
+from media.udp import UdpSocket, open_udp
 
 __all__ = [
     "Address",
@@ -484,7 +484,7 @@ class RtpStream(asyncio.DatagramProtocol):
 
     def close_keeping_sockets(self, *, bye: bool = True) -> IdlePair | None:
         """Like :meth:`close`, but hand the still-bound sockets over for another leg (what
-        arrives meanwhile is dropped), with the addresses this call's peer used; None when
+        arrives meanwhile is dropped, noting which of this call's peers still send); None when
         already closed or not made of :class:`~media.udp.UdpSocket`s (then closed)."""
         if not self._finish(bye):
             return None
@@ -495,11 +495,12 @@ class RtpStream(asyncio.DatagramProtocol):
                 if t is not None:
                     t.close()
             return None
-        rtp.retarget(DISCARD)
+        watch = IdleWatch(frozenset(a for a in (self._source, self.remote, self.remote_rtcp)
+                                    if a))
+        rtp.retarget(watch)
         if rtcp is not None:
-            rtcp.retarget(DISCARD)
-        peers = frozenset(a for a in (self._source, self.remote, self.remote_rtcp) if a)
-        return IdlePair(self.local[1], rtp, rtcp, peers)
+            rtcp.retarget(watch)
+        return IdlePair(self.local[1], rtp, rtcp, watch)
 
     def _finish(self, bye: bool) -> bool:
         """The BYE and the end of delivery; False when already closed."""
@@ -545,7 +546,7 @@ async def open_stream(
     idle = sockets.take() if sockets is not None else None
     if idle is not None and (idle.rtcp is None) == rtcp_mux:
         stream = RtpStream(clock_rate=clock_rate, rtcp_mux=rtcp_mux, cname=cname, time=loop.time)
-        stream.refuse(idle.peers)
+        stream.refuse(idle.refused)
         idle.rtp.retarget(stream)
         stream.connection_made(idle.rtp)  # type: ignore[arg-type]
         if idle.rtcp is not None:

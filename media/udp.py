@@ -36,7 +36,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, Protocol
 
-__all__ = ["DISCARD", "POLL_INTERVAL", "DatagramReceiver", "UdpSocket", "open_udp"]
+__all__ = ["POLL_INTERVAL", "DatagramReceiver", "UdpSocket", "open_udp"]
 
 _MAX_DATAGRAM = 2048  # larger than any RTP packet we accept from a LAN phone or a trunk
 _BUFFER = _MAX_DATAGRAM + 1  # one byte more: a datagram that fills it was cut by the kernel
@@ -51,28 +51,18 @@ class DatagramReceiver(Protocol):
     def datagram_received(self, data: memoryview, addr: tuple[str, int]) -> None: ...
 
 
-class _Discard:
-    """The receiver of an idle pooled socket: what arrives is read and dropped."""
-
-    def datagram_received(self, data: memoryview, addr: tuple[str, int]) -> None:
-        return None
-
-
-DISCARD = _Discard()
-
-
 class _Poller:
     """The sockets of one event loop in one epoll set, read in batches (module doc)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._epoll = select.epoll()
-        self._readers: dict[int, Callable[[], None]] = {}
+        self._readers: dict[int, Callable[[], object]] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._listening = False
         self._closed = False
 
-    def add(self, fd: int, reader: Callable[[], None]) -> None:
+    def add(self, fd: int, reader: Callable[[], object]) -> None:
         self._epoll.register(fd, select.EPOLLIN)
         self._readers[fd] = reader
         if not self._listening and self._timer is None:
@@ -151,7 +141,7 @@ class UdpSocket:
     :meth:`retarget` hands it to another receiver (a pooled socket's next call) without
     leaving the poller's set (registering costs more than binding a socket)."""
 
-    __slots__ = ("_poller", "_sock", "_target", "closed", "sendto")
+    __slots__ = ("_poller", "_read", "_sock", "_target", "closed", "sendto")
 
     def __init__(
         self, loop: asyncio.AbstractEventLoop, sock: socket.socket, receiver: DatagramReceiver
@@ -166,14 +156,19 @@ class UdpSocket:
         recv = sock.recvfrom_into
         target = self._target = [receiver.datagram_received]
 
-        def read_one() -> None:
+        def read_one() -> bool:
+            """One datagram to the receiver; False when none was queued."""
             try:
                 n, addr = recv(buf)
-            except OSError:  # nothing after all, or a queued ICMP error: the next round
-                return
+            except (BlockingIOError, InterruptedError):
+                return False
+            except OSError:  # a queued ICMP error: the datagrams behind it come next
+                return True
             # a cut datagram is handed on empty: the stream counts it as malformed
             target[0](view[:n] if n <= _MAX_DATAGRAM else view[:0], addr)
+            return True
 
+        self._read = read_one
         self._poller = _poller(loop)
         self._poller.add(sock.fileno(), read_one)
 
@@ -192,16 +187,12 @@ class UdpSocket:
         """Deliver to ``receiver`` from the next datagram on."""
         self._target[0] = receiver.datagram_received
 
-    def drain(self, limit: int = 4096) -> int:
-        """Read and drop what is queued now (at most ``limit``); how many that was."""
-        for count in range(limit):
-            try:
-                self._sock.recv(1)
-            except (BlockingIOError, InterruptedError):
-                return count
-            except OSError:
-                continue  # a queued ICMP error; the datagrams behind it still need reading
-        return limit
+    def drain(self) -> None:
+        """Deliver what is queued now, without waiting for the poller (a pooled socket
+        before it changes hands: to the receiver that watched it while idle); bounded."""
+        for _ in range(4096):  # more than a socket buffer holds
+            if not self._read():
+                return
 
     def close(self) -> None:
         """Stop reading and close the socket; idempotent."""

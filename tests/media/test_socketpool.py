@@ -71,16 +71,37 @@ async def test_a_reused_port_drops_the_previous_calls_peer_and_starts_clean(
     assert c.stream.foreign == 3
 
 
+async def test_a_phone_that_stopped_at_the_bye_may_latch_again_on_the_reused_port(
+    pooled: MediaEngine, peers: list[Peer]
+) -> None:
+    """Behind NAT a phone's source is not its SDP address: calling again and getting the
+    same port, it must still latch; only a peer that went on sending is refused."""
+    phone, signalled = peers[0], peers[1]  # the second: the private address in its SDP
+    a = await pooled.open_leg(MediaFormat("PCMU", 0), remote=signalled.addr)
+    phone.send(a.stream.local, b"\x01" * 160)
+    await until(lambda: a.stream.latched)
+    assert a.stream.stats().remote == phone.addr
+    port = a.stream.local[1]
+    await pooled.close_leg(a)  # the phone stops at the BYE: nothing while the pair is idle
+    again = await pooled.open_leg(MediaFormat("PCMU", 0), remote=signalled.addr)
+    assert again.stream.local[1] == port
+    phone.send(again.stream.local, b"\x02" * 160)
+    await until(lambda: again.stream.latched)
+    assert again.stream.stats().remote == phone.addr and again.stream.foreign == 0
+
+
 async def test_signalling_may_name_the_previous_peer_again(
     pooled: MediaEngine, peers: list[Peer]
 ) -> None:
-    """The same phone calling again on a reused port is named by its SDP: it latches."""
+    """A phone still streaming when its port is reused, but named by the new call's SDP
+    (the same phone calling again at once): it latches."""
     phone = peers[0]
     a = await pooled.open_leg(MediaFormat("PCMU", 0), remote=phone.addr)
     phone.send(a.stream.local, b"\x01" * 160)
     await until(lambda: a.stream.latched)
     port = a.stream.local[1]
     await pooled.close_leg(a)
+    phone.send(("127.0.0.1", port), b"\x01" * 160)  # still sending while the pair is idle
     again = await pooled.open_leg(MediaFormat("PCMU", 0), remote=phone.addr)
     assert again.stream.local[1] == port
     phone.send(again.stream.local, b"\x02" * 160)
