@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from media import DigitStream, MediaEngine
+from media import DigitStream, DtmfDigit, Leg, MediaEngine
 from softswitch.switch.b2bua import B2bua
 from softswitch.switch.legs import Call, CallLeg, CallState
 
@@ -150,8 +150,12 @@ class InCallKeys:
         self.media = media
         self.timeout = timeout
         self._keys: dict[str, _Key] = {}
+        # legs whose digits are held, by media leg; watched from their first digit on
+        self._armed: dict[Leg, tuple[CallLeg, CallLeg]] = {}
         self._watchers: dict[CallLeg, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._next_digit = media.on_digit  # whoever listened before us still hears every digit
+        media.on_digit = self._on_digit
         b2bua.on_bridged(self._bridged)
 
     def register(self, sequence: str, handler: KeyHandler, *, with_number: bool = False) -> None:
@@ -171,6 +175,7 @@ class InCallKeys:
         for task in self._watchers.values():
             task.cancel()
         self._watchers.clear()
+        self._armed.clear()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -182,38 +187,52 @@ class InCallKeys:
 
     def watch_pair(self, x: CallLeg, y: CallLeg) -> None:
         """Watch two legs talking to each other (one call's, or two calls' joined by a
-        transfer or a pickup); digits not meant for a feature go to the other one."""
+        transfer or a pickup); digits not meant for a feature go to the other one.
+
+        The legs' RFC 4733 events are held from now on, but a leg's matcher starts with its
+        first digit (`_on_digit`): most calls never key one, and a watcher task per leg was
+        a cost of every call set-up."""
         for leg in (x, y):
             self.unwatch(leg)
         if not self._keys:
             return
-        for leg, other in ((x, y), (y, x)):  # hold and subscribe now: no digit slips through
+        for leg, other in ((x, y), (y, x)):
             self.media.keep_events(leg.media)
-            self._watchers[leg] = self._spawn(
-                self._watch(leg, other, self.media.digits(leg.media)))
+            self._armed[leg.media] = (leg, other)
             leg.call.on_end.append(lambda cause, side, leg=leg: self.unwatch(leg))
 
     def unwatch(self, leg: CallLeg) -> None:
         """Stop matching ``leg``'s digits (its call ended, or a transfer detached it)."""
+        armed = self._armed.get(leg.media)
         task = self._watchers.pop(leg, None)
-        if task is not None:
+        if armed is not None and armed[0] is leg:
+            del self._armed[leg.media]
+        elif task is None:
+            return
+        else:
             task.cancel()
-            self.media.keep_events(leg.media, False)
+        self.media.keep_events(leg.media, False)
+
+    def _on_digit(self, media_leg: Leg, digit: DtmfDigit) -> None:
+        """Every digit of every leg (the engine's hook): an armed leg's first one starts its
+        matcher, which subscribes before any later digit and is handed this one first."""
+        armed = self._armed.pop(media_leg, None)
+        if armed is not None:
+            leg, other = armed
+            self._watchers[leg] = self._spawn(
+                self._watch(leg, other, self.media.digits(media_leg), digit.digit))
+        if self._next_digit is not None:
+            self._next_digit(media_leg, digit)
 
     # -- one phone's digits ---------------------------------------------------------------
-    async def _watch(self, leg: CallLeg, other: CallLeg, digits: DigitStream) -> None:
+    async def _watch(self, leg: CallLeg, other: CallLeg, digits: DigitStream,
+                     first: str) -> None:
         loop = asyncio.get_running_loop()
         matcher = KeyMatcher(self.sequences, self.timeout)
         forwarding = asyncio.Lock()
         async with digits:
-            while leg.call.state is CallState.ANSWERED:
-                wait = None if matcher.deadline is None else max(0.0, matcher.deadline - loop.time())
-                try:
-                    digit = await asyncio.wait_for(anext(digits), wait)
-                except TimeoutError:
-                    outcomes = matcher.poll(loop.time())
-                else:
-                    outcomes = matcher.feed(digit.digit, loop.time())
+            outcomes = matcher.feed(first, loop.time())
+            while True:
                 for outcome in outcomes:
                     if isinstance(outcome, Passed):
                         self._spawn(self._forward(leg, other, outcome.digits, forwarding))
@@ -223,6 +242,15 @@ class InCallKeys:
                         key = self._keys[outcome.sequence]
                         self._spawn(key.handler(KeyPress(leg.call, leg, outcome.sequence,
                                                          outcome.argument)))
+                if leg.call.state is not CallState.ANSWERED:
+                    return
+                wait = None if matcher.deadline is None else max(0.0, matcher.deadline - loop.time())
+                try:
+                    digit = await asyncio.wait_for(anext(digits), wait)
+                except TimeoutError:
+                    outcomes = matcher.poll(loop.time())
+                else:
+                    outcomes = matcher.feed(digit.digit, loop.time())
 
     async def _forward(self, leg: CallLeg, other: CallLeg, digits: str,
                        lock: asyncio.Lock) -> None:
