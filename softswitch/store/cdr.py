@@ -8,13 +8,14 @@ that closes the call: one commit per call end, and a call never has half its leg
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from softswitch.store.cdr_stats import CallStats, GroupBy, call_stats
-from softswitch.store.sqlite import SqliteConnection
+from softswitch.store.sqlite import SqliteConnection, Statements
 
 __all__ = ["CallRecord", "CdrRepository", "Disposition", "HangupSide", "LegRecord"]
 
@@ -116,6 +117,27 @@ _CLOSE = (
 _INSERT_LEG = f"INSERT OR IGNORE INTO cdr_legs ({_LEG_COLUMNS}) VALUES ({', '.join('?' * 12)})"
 
 
+# Every write of a call is plain statements: batched with the others of the group commit in
+# one trip to the database thread.
+def _open(record: CallRecord) -> Statements:
+    values = (record.call_id, record.caller, record.callee, record.dialled, record.route,
+              record.started_at, record.cost_class)
+    return [(_OPEN, [values])]
+
+
+def _answered(call_id: str, at: float) -> Statements:
+    return [(_ANSWERED, [(at, call_id)])]
+
+
+def _close(call_id: str, at: float, disposition: Disposition, cause: str,
+           side: HangupSide | None, legs: Sequence[LegRecord]) -> Statements:
+    close = (at, disposition.value, cause, side.value if side else None, at, at, at, at, call_id)
+    rows = [(leg.leg_id, leg.call_id, leg.side, leg.direction, leg.sip_call_id, leg.peer,
+             leg.address, leg.started_at, leg.answered_at, leg.ended_at,
+             leg.disposition.value, leg.cause) for leg in legs]
+    return [(_CLOSE, [close]), (_INSERT_LEG, rows)]
+
+
 def _to_leg(row: sqlite3.Row) -> LegRecord:
     return LegRecord(*(row[name] for name in _LEG_COLUMNS.split(", ")[:10]),
                      disposition=Disposition(row["disposition"]), cause=row["cause"])
@@ -147,16 +169,19 @@ class CdrRepository:
 
     async def open(self, record: CallRecord) -> None:
         """The call started (its INVITE was accepted for routing)."""
-        values = (
-            record.call_id, record.caller, record.callee, record.dialled, record.route,
-            record.started_at, record.cost_class,
-        )
-        # plain statements (as every write of a call): batched with the others of the group
-        # commit in one trip to the database thread
-        await self._db.write_statements([(_OPEN, [values])])
+        await self._db.write_statements(_open(record))
+
+    def post_open(self, record: CallRecord) -> asyncio.Future[None]:
+        """:meth:`open` without waiting (the future settles at the commit): the INVITE is
+        not held up by the disk, and later writes posted for the call apply after it."""
+        return self._db.post_statements(_open(record))
 
     async def answered(self, call_id: str, at: float) -> None:
-        await self._db.write_statements([(_ANSWERED, [(at, call_id)])])
+        await self._db.write_statements(_answered(call_id, at))
+
+    def post_answered(self, call_id: str, at: float) -> asyncio.Future[None]:
+        """:meth:`answered` without waiting."""
+        return self._db.post_statements(_answered(call_id, at))
 
     async def close(
         self,
@@ -168,12 +193,13 @@ class CdrRepository:
         legs: Sequence[LegRecord] = (),
     ) -> None:
         """The call ended (with its legs' records); a second close changes nothing."""
-        close = (at, disposition.value, cause, side.value if side else None, at, at, at, at,
-                 call_id)
-        rows = [(leg.leg_id, leg.call_id, leg.side, leg.direction, leg.sip_call_id, leg.peer,
-                 leg.address, leg.started_at, leg.answered_at, leg.ended_at,
-                 leg.disposition.value, leg.cause) for leg in legs]
-        await self._db.write_statements([(_CLOSE, [close]), (_INSERT_LEG, rows)])
+        await self._db.write_statements(_close(call_id, at, disposition, cause, side, legs))
+
+    def post_close(self, call_id: str, at: float, disposition: Disposition, cause: str,
+                   side: HangupSide | None, legs: Sequence[LegRecord] = ()
+                   ) -> asyncio.Future[None]:
+        """:meth:`close` without waiting."""
+        return self._db.post_statements(_close(call_id, at, disposition, cause, side, legs))
 
     async def stats(
         self,

@@ -80,6 +80,7 @@ class SqliteConnection:
         self._conn = conn
         self._lock = asyncio.Lock()
         self._queue: list[tuple[Operation, asyncio.Future[Any]]] = []
+        self._drainer: asyncio.Task[None] | None = None  # runs posted writes (post_statements)
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """All rows of one query (one trip to the database thread, not three: execute,
@@ -112,6 +113,26 @@ class SqliteConnection:
         no results): batched the same way, but a batch of such writes costs one trip to the
         database thread."""
         await self.write(_StatementOperation(statements))
+
+    def post_statements(self, statements: Statements) -> asyncio.Future[None]:
+        """Queue a write of only statements and return at once: the future settles when it
+        is committed (or failed). Batched with every other write as :meth:`write_statements`
+        is, but the caller needs no task of its own to wait in: one drain task runs the
+        batches while posts keep coming (a call's record writes cost no task each)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((_StatementOperation(statements), done))
+        if self._drainer is None:
+            self._drainer = asyncio.ensure_future(self._drain())
+        return done
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                async with self._lock:
+                    if self._queue:
+                        await self._run_batch()
+        finally:
+            self._drainer = None
 
     async def _run_batch(self) -> None:
         """Run the queued operations in one transaction and commit once.
@@ -197,7 +218,9 @@ class SqliteConnection:
         return results
 
     async def close(self) -> None:
-        """Wait for any transaction in flight, then close."""
+        """Wait for any transaction in flight and every posted write, then close."""
+        while self._drainer is not None:
+            await asyncio.wait([self._drainer])
         async with self._lock:
             await self._conn.close()
 

@@ -394,7 +394,7 @@ class B2bua:
         try:
             # Not awaited: the INVITE is not held up by a disk commit (~1-100 ms). Later writes
             # of the call (answered, close) are queued after this one, so they apply in order.
-            self._spawn(self.cdr.open(_record_of(call)))
+            self._recorded(self.cdr.post_open(_record_of(call)))
             await self._ring(call, contacts, route.max_seconds)
         except BaseException:
             if call.state is not CallState.ENDED:
@@ -488,7 +488,7 @@ class B2bua:
                 call.answer_a = answer.serialize()
         self._send_to_a(call, 200, call.answer_a)
         call.state, call.answered_at = CallState.ANSWERED, self._clock()
-        self._spawn(self.cdr.answered(call.id, call.answered_at))
+        self._recorded(self.cdr.post_answered(call.id, call.answered_at))
 
     def _flow_hangup(self, call: Call, cause: str) -> None:
         """The flow hung up: BYE if answered, else a final failure to the caller."""
@@ -711,7 +711,7 @@ class B2bua:
         """The call is answered: its record starts billing now."""
         call.state = CallState.ANSWERED
         call.answered_at = self._clock()
-        self._spawn(self.cdr.answered(call.id, call.answered_at))
+        self._recorded(self.cdr.post_answered(call.id, call.answered_at))
 
     # -- trunks (trunks.py): where a Trunk route goes, the provider's challenge ------------
     def trunk_target(self, route: Route) -> Binding | None:
@@ -1179,8 +1179,8 @@ class B2bua:
         for leg in (call.a, call.b):
             if leg is not None:
                 await self.media.close_leg(leg.media)
-        await self.cdr.close(call.id, ended_at, disposition, cause, side,
-                             leg_records(call, ended_at, disposition, cause))
+        self._recorded(self.cdr.post_close(call.id, ended_at, disposition, cause, side,
+                                           leg_records(call, ended_at, disposition, cause)))
 
     # -- helpers ----------------------------------------------------------------------------
     def _apply(self, leg: CallLeg, negotiated: Negotiated) -> None:
@@ -1220,7 +1220,12 @@ class B2bua:
         task.add_done_callback(self._task_done)
         return task
 
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
+    def _recorded(self, write: asyncio.Future[None]) -> None:
+        """A CDR write posted without waiting (the database closes only once it is done):
+        a failure is logged, as a failed bookkeeping task's is."""
+        write.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Future[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("call bookkeeping failed", exc_info=task.exception())

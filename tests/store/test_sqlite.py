@@ -119,3 +119,31 @@ async def test_statement_and_ordinary_writes_mix_in_one_batch(
     )
     assert results == ["op", None, "op2"]
     assert await keys(db) == ["op", "op2", "st"]
+
+
+async def test_posted_writes_commit_together_in_order_and_close_waits_for_them(
+    tmp_path: Path,
+) -> None:
+    conn = await aiosqlite.connect(tmp_path / "p.db", isolation_level=None)
+    await migrate(conn)
+    statements: list[str] = []
+    await conn.set_trace_callback(statements.append)
+    db = SqliteConnection(conn)
+    update = "UPDATE settings SET value = ? WHERE key = ?"
+    posted = [db.post_statements([(INSERT, [(f"p{i:02d}",)])]) for i in range(10)]
+    posted.append(db.post_statements([(update, [("after the insert", "p03")])]))
+    await asyncio.wait(posted)
+    assert all(future.exception() is None for future in posted)
+    assert 1 <= sum(statement == "COMMIT" for statement in statements) <= 2  # group commit
+    last = db.post_statements([(INSERT, [("p10",)])])
+    duplicate = db.post_statements([(INSERT, [("p05",)])])  # fails alone
+    await db.close()  # nothing awaited these posts: close lets them settle first
+    assert last.done() and last.exception() is None
+    assert isinstance(duplicate.exception(), sqlite3.IntegrityError)
+    conn = await aiosqlite.connect(tmp_path / "p.db")
+    try:
+        rows = await conn.execute_fetchall("SELECT key, value FROM settings ORDER BY key")
+    finally:
+        await conn.close()
+    assert [key for key, _ in rows] == [f"p{i:02d}" for i in range(11)]
+    assert dict(rows)["p03"] == "after the insert"
