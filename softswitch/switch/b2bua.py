@@ -73,6 +73,7 @@ from softswitch.switch.announce import LIMIT_PROMPT, PromptFinder, announce
 from softswitch.switch.auth import RequestAuthenticator
 from softswitch.switch.call import best_failure, disposition_for
 from softswitch.switch.call_settings import CallSettings
+from softswitch.switch.cancel_signal import CancelSignal
 from softswitch.switch.core import ServerRequest, SipCore
 from softswitch.switch.dialplan import DialPlan, Extension, Feature, Flow, Refused, Route, Trunk
 from softswitch.switch.fork_answer import ForkOutcome, first_answer
@@ -673,7 +674,7 @@ class B2bua:
         return self._clock()
 
     async def first_answer(self, call: Call, timeout: float,
-                           stop: asyncio.Event | None = None) -> ForkOutcome:
+                           stop: CancelSignal | None = None) -> ForkOutcome:
         """Wait for the first 2xx among ``call.forks`` (see fork_answer.py); a trunk's
         challenge is answered on the way, a second 2xx dropped."""
         return await first_answer(call, timeout, retry=self._trunk_retry,

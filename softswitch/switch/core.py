@@ -59,6 +59,7 @@ from softswitch.sip.transaction import (
 )
 from softswitch.sip.transaction.answers import IN_PROGRESS, StatelessAnswers
 from softswitch.sip.transaction.keys import ServerKey, server_key
+from softswitch.switch.cancel_signal import CancelSignal
 from softswitch.transport.manager import SUPPORTED_EXTENSIONS, TransportManager
 
 __all__ = ["SipCore", "ServerRequest", "RequestHandler", "ProvisionalHandler"]
@@ -82,7 +83,7 @@ class ServerRequest:
         self.transaction_id = transaction_id
         self.answered = False
         self.answer_key: ServerKey | None = None  # remember a stateless answer under this key
-        self.cancelled: asyncio.Event | None = asyncio.Event() if request.method == "INVITE" else None
+        self.cancelled: CancelSignal | None = CancelSignal() if request.method == "INVITE" else None
         self._core = core
 
     def reply(

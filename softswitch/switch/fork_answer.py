@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from softswitch.sip.message import Response
+from softswitch.switch.cancel_signal import CancelSignal
 from softswitch.switch.legs import Call, Fork
 
 __all__ = ["ForkOutcome", "first_answer"]
@@ -33,13 +34,13 @@ class ForkOutcome:
 
 
 async def first_answer(call: Call, timeout: float, *, retry: Retry, drop_late: DropLate,
-                       stop: asyncio.Event | None = None) -> ForkOutcome:
+                       stop: CancelSignal | None = None) -> ForkOutcome:
     """Wait for the first 2xx of ``call.forks``, every fork failing, ``stop`` being set or
     ``timeout`` seconds: a 2xx after the winner's in the same round is dropped."""
     loop = asyncio.get_running_loop()
     outcome = ForkOutcome(pending={fork.future: fork for fork in call.forks})
     pending = outcome.pending
-    stopped = asyncio.ensure_future(stop.wait()) if stop is not None else None
+    stopped = stop.when_set() if stop is not None else None
     deadline = loop.time() + timeout
     try:
         while pending and outcome.winner is None and not (stopped and stopped.done()):
