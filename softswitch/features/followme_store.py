@@ -4,6 +4,8 @@ migration 8). No row means the defaults: call waiting on, no follow-me."""
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from softswitch.store.sqlite import SqliteConnection
@@ -41,17 +43,44 @@ class LineSettings:
 
 
 class LineSettingsRepository:
-    def __init__(self, db: SqliteConnection) -> None:
+    """The table, plus a short-lived copy for the call path (`recent`).
+
+    ``fresh_for`` seconds bound how stale `recent` may be after another process (the CLI)
+    changed a row; a change through `put` here is seen by the next call at once.
+    """
+
+    def __init__(self, db: SqliteConnection, *, clock: Callable[[], float] = time.monotonic,
+                 fresh_for: float = 2.0) -> None:
         self._db = db
+        self._clock = clock
+        self._fresh_for = fresh_for
+        self._recent: dict[str, tuple[float, LineSettings]] = {}
+        self._puts = 0  # a read that started before a put must not cache what it read
 
     async def get(self, extension: str) -> LineSettings:
+        """From the database (the API and the CLI show what is stored)."""
+        puts = self._puts
         row = await self._db.fetch_one(
             "SELECT call_waiting, follow_me, ring_seconds FROM line_settings "
             "WHERE extension = ?", (extension,))
         if row is None:
-            return LineSettings(extension)
-        numbers = tuple(n for n in row["follow_me"].split(",") if n)
-        return LineSettings(extension, bool(row["call_waiting"]), numbers, row["ring_seconds"])
+            settings = LineSettings(extension)
+        else:
+            numbers = tuple(n for n in row["follow_me"].split(",") if n)
+            settings = LineSettings(extension, bool(row["call_waiting"]), numbers,
+                                    row["ring_seconds"])
+        if puts == self._puts:
+            self._recent[extension] = (self._clock(), settings)
+        return settings
+
+    async def recent(self, extension: str) -> LineSettings:
+        """The settings as read at most ``fresh_for`` seconds ago. Why: the busy check runs
+        on every INVITE to a phone already in a call, and a database read there was one
+        trip to the database thread per call set-up."""
+        cached = self._recent.get(extension)
+        if cached is not None and self._clock() - cached[0] < self._fresh_for:
+            return cached[1]
+        return await self.get(extension)
 
     async def put(self, settings: LineSettings) -> None:
         await self._db.write(lambda tx: tx.execute(
@@ -61,3 +90,5 @@ class LineSettingsRepository:
             "ring_seconds = excluded.ring_seconds",
             (settings.extension, int(settings.call_waiting), ",".join(settings.follow_me),
              settings.ring_seconds)))
+        self._puts += 1
+        self._recent[settings.extension] = (self._clock(), settings)

@@ -27,4 +27,4 @@ class CallWaiting:
 
     async def busy(self, extension: str) -> bool:
         """In a call, and call waiting off: refuse instead of ringing."""
-        return self.in_call(extension) and not (await self.settings.get(extension)).call_waiting
+        return self.in_call(extension) and not (await self.settings.recent(extension)).call_waiting
