@@ -112,8 +112,11 @@ class RecordingService:
 
     # -- hooks ---------------------------------------------------------------------------
     def bridged(self, call: Call) -> None:
-        """B2BUA hook: a call's legs were connected; record it if a policy says so."""
-        self._spawn(self._apply_policy(call))
+        """B2BUA hook: a call's legs were connected; record it if a policy says so. No task
+        when no policy is configured (a task per call set-up for nothing, otherwise)."""
+        s = self.settings
+        if s.trunks or s.extensions or s.departments:
+            self._spawn(self._apply_policy(call))
 
     async def _apply_policy(self, call: Call) -> None:
         if await self.policy_applies(call):
