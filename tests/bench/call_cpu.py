@@ -18,14 +18,13 @@ import argparse
 import json
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from tests.bench.call_setup import CALLEE, Uas, run_step
-from tests.bench.register_cpu import cpu_seconds
+from tests.bench.trees import alternate, cpu_seconds, summarise
 from tests.process import ROOT, SwitchProcess, free_port
 
 CONFIG = ('[registrar]\nqualify_interval = 0\n'
@@ -69,11 +68,12 @@ def measure(tree: Path, rate: int, seconds: float,
             try:
                 assert proc.proc is not None
                 run_step(proc.sip_port, 20, 2)  # warm-up: lazy imports, caches
+                native = ["--native"] if os.environ.get("SPY_NATIVE") else []
                 spy = None if profile is None else subprocess.Popen(
                     [str(Path(sys.executable).parent / "py-spy"), "record", "-p",
-                     str(proc.proc.pid), "-r", "250", *(["--native"] if os.environ.get("SPY_NATIVE") else []), "-f", "raw", "-o", str(profile),
-                     "-d", str(int(seconds) + 2)], stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL)
+                     str(proc.proc.pid), "-r", "250", *native, "-f", "raw",
+                     "-o", str(profile), "-d", str(int(seconds) + 2)],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 total_before, loop_before = cpu_seconds(proc.proc.pid)
                 step = run_step(proc.sip_port, rate, seconds)
                 if spy is not None:
@@ -102,31 +102,17 @@ def main() -> None:
     # stopped early: still stop the switch and SIPps it started (the finally clauses)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     trees = [tree.resolve() for tree in (args.tree or [ROOT])]
-    runs: dict[str, list[dict[str, float]]] = {str(tree): [] for tree in trees}
     if args.profile:
         print(measure(trees[0], args.rate, args.seconds, args.profile), file=sys.stderr)
         return
-    for _ in range(args.repeats):
-        for tree in trees:
-            run = measure(tree, args.rate, args.seconds)
-            runs[str(tree)].append(run)
-            print(tree, run, file=sys.stderr, flush=True)
+    runs = alternate(trees, args.repeats, lambda tree: measure(tree, args.rate, args.seconds))
     print(json.dumps({
         "benchmark": "call_cpu_per_relayed_call",
         "rate": args.rate,
         "seconds": args.seconds,
         "loadavg": os.getloadavg()[0],
-        "trees": {
-            tree: {
-                "ms_per_call": [r["ms_per_call"] for r in tree_runs],
-                "median_ms": statistics.median(r["ms_per_call"] for r in tree_runs),
-                "loop_median_ms": statistics.median(r["loop_ms_per_call"] for r in tree_runs),
-                "failed": sum(r["failed"] for r in tree_runs),
-            }
-            for tree, tree_runs in runs.items()
-        },
+        "trees": summarise(runs, "ms_per_call", "ms"),
     }))
-
 
 if __name__ == "__main__":
     main()

@@ -16,28 +16,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from tests.bench.register import write_injection
+from tests.bench.trees import alternate, cpu_seconds, summarise
 from tests.peers.sipp import run_sipp
 from tests.process import ROOT, SwitchProcess
 
 CONFIG = '[security]\ndigest_algorithms = ["MD5", "SHA-256"]\n[registrar]\nqualify_interval = 0\n'
-
-
-def cpu_seconds(pid: int) -> tuple[float, float]:
-    """User + system CPU time so far (from /proc): the whole process, and its main thread
-    (the event loop; the rest is mostly the database thread)."""
-
-    def read(stat: Path) -> float:
-        fields = stat.read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    return read(Path(f"/proc/{pid}/stat")), read(Path(f"/proc/{pid}/task/{pid}/stat"))
 
 
 def measure(tree: Path, injection: Path, calls: int, rate: int) -> dict[str, float]:
@@ -83,33 +72,18 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     trees = [tree.resolve() for tree in (args.tree or [ROOT])]
-    runs: dict[str, list[dict[str, float]]] = {str(tree): [] for tree in trees}
     with tempfile.TemporaryDirectory() as work:
         injection = Path(work) / "users.csv"
         write_injection(injection)
-        for _ in range(args.repeats):
-            for tree in trees:
-                run = measure(tree, injection, args.calls, args.rate)
-                runs[str(tree)].append(run)
-                print(tree, run, flush=True)
+        runs = alternate(trees, args.repeats,
+                         lambda tree: measure(tree, injection, args.calls, args.rate))
     print(json.dumps({
         "benchmark": "register_cpu_per_registration",
         "calls": args.calls,
         "rate": args.rate,
         "loadavg": os.getloadavg()[0],
-        "trees": {
-            tree: {
-                "us_per_registration": [r["us_per_registration"] for r in tree_runs],
-                "median_us": statistics.median(r["us_per_registration"] for r in tree_runs),
-                "loop_median_us": statistics.median(
-                    r["loop_us_per_registration"] for r in tree_runs
-                ),
-                "failed": sum(r["failed"] for r in tree_runs),
-            }
-            for tree, tree_runs in runs.items()
-        },
+        "trees": summarise(runs, "us_per_registration", "us"),
     }))
-
 
 if __name__ == "__main__":
     main()
