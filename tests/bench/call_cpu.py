@@ -114,5 +114,6 @@ def main() -> None:
         "trees": summarise(runs, "ms_per_call", "ms"),
     }))
 
+
 if __name__ == "__main__":
     main()

@@ -85,5 +85,6 @@ def main() -> None:
         "trees": summarise(runs, "us_per_registration", "us"),
     }))
 
+
 if __name__ == "__main__":
     main()
