@@ -126,19 +126,25 @@ def calls_config(tmp: Path) -> Config:
 
 
 @contextlib.asynccontextmanager
-async def running_switch(tmp: Path, users: dict[str, str],
+async def started_switch(config: Config, users: dict[str, str],
                          settings: CallSettings | None = None) -> AsyncIterator[Switch]:
-    """A started switch (`calls_config`, ``settings`` if given) with ``users`` added, stopped
-    however the test ends: the usual fixture body of a calls test."""
-    switch = Switch(calls_config(tmp))
+    """A switch started from ``config`` (``settings`` if given) with ``users`` added, stopped
+    however the test ends: the usual fixture body of a SIP test."""
+    switch = Switch(config)
     if settings is not None:
         switch.call_settings = settings
     await switch.start()
-    await add_users(switch, users)
     try:
+        await add_users(switch, users)
         yield switch
     finally:
         await switch.stop()
+
+
+def running_switch(tmp: Path, users: dict[str, str], settings: CallSettings | None = None
+                   ) -> contextlib.AbstractAsyncContextManager[Switch]:
+    """:func:`started_switch` with `calls_config` (``tmp`` for its data)."""
+    return started_switch(calls_config(tmp), users, settings)
 
 
 async def closed_record(switch: Switch, dialled: str) -> CallRecord:

@@ -23,7 +23,15 @@ from softswitch.cli import app as cli_app
 from softswitch.config import Config
 from softswitch.features.conference import MUSIC
 from softswitch.store import HangupSide
-from tests.calls.harness import Sipp, add_users, caller, calls_config, passed, register
+from tests.calls.harness import (
+    Sipp,
+    add_users,
+    caller,
+    calls_config,
+    passed,
+    register,
+    started_switch,
+)
 
 LONG = ("-timeout", "120s")  # a member stays through a whole test (the harness allows 20 s)
 CALLS_SCENARIOS = Path(__file__).parents[1] / "calls" / "scenarios"
@@ -38,13 +46,8 @@ async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
     base = calls_config(tmp_path)
     config = Config(sip=base.sip, http=base.http, security=base.security,
                     data_dir=base.data_dir, features={"conference": {"rooms": ROOMS}})
-    sw = Switch(config)
-    await sw.start()
-    await add_users(sw, USERS)
-    try:
+    async with started_switch(config, USERS) as sw:
         yield sw
-    finally:
-        await sw.stop()
 
 
 @pytest.fixture

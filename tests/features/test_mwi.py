@@ -13,20 +13,15 @@ import pytest
 from softswitch.app import Switch
 from softswitch.features.mwi import message_summary
 from softswitch.sip.message import Request
-from tests.calls.harness import add_users
+from tests.calls.harness import started_switch
 from tests.features.softphone import Phone
 from tests.features.test_voicemail_deposit import USERS, leave_message, voicemail_config
 
 
 @pytest.fixture
 async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
-    sw = Switch(voicemail_config(tmp_path))
-    await sw.start()
-    await add_users(sw, USERS)
-    try:
+    async with started_switch(voicemail_config(tmp_path), USERS) as sw:
         yield sw
-    finally:
-        await sw.stop()
 
 
 def summary(notify: Request) -> dict[str, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import shutil
 import signal
@@ -16,8 +17,8 @@ import pytest
 import soundfile as sf
 
 from softswitch.app import Switch
-from softswitch.config import Config, SecurityConfig
-from tests.calls.harness import add_users, wait_until
+from softswitch.config import SecurityConfig
+from tests.calls.harness import started_switch, wait_until
 from tests.features.softphone import tone
 from tests.features.test_voicemail_deposit import USERS, voicemail_config
 from tests.process import free_port
@@ -26,15 +27,9 @@ from tests.process import free_port
 @pytest.fixture
 async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
     base = voicemail_config(tmp_path)  # libre 1.0 answers MD5 challenges only
-    sw = Switch(Config(sip=base.sip, http=base.http, data_dir=base.data_dir,
-                       security=SecurityConfig(digest_algorithms=("MD5",)),
-                       features=base.features))
-    await sw.start()
-    await add_users(sw, USERS)
-    try:
+    config = dataclasses.replace(base, security=SecurityConfig(digest_algorithms=("MD5",)))
+    async with started_switch(config, USERS) as sw:
         yield sw
-    finally:
-        await sw.stop()
 
 
 async def test_baresip_subscribes_and_accepts_the_notify(switch: Switch, tmp_path: Path) -> None:

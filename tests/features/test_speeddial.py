@@ -16,13 +16,13 @@ from softswitch.app import Switch
 from softswitch.cli import app as cli
 from tests.calls.harness import (
     Sipp,
-    add_users,
     caller,
     calls_config,
     closed_record,
     passed,
     place_call,
     register,
+    started_switch,
 )
 
 USERS = {"1001": "caller-pass-a", "1002": "callee-pass-b", "1003": "other-pass-c"}
@@ -32,13 +32,8 @@ USERS = {"1001": "caller-pass-a", "1002": "callee-pass-b", "1003": "other-pass-c
 async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
     config = calls_config(tmp_path)
     config = dataclasses.replace(config, features={"speed_dial": {"01": "1003", "02": "1002"}})
-    sw = Switch(config)
-    await sw.start()
-    await add_users(sw, USERS)
-    try:
+    async with started_switch(config, USERS) as sw:
         yield sw
-    finally:
-        await sw.stop()
 
 
 async def call_1002(switch: Switch, tmp: Path, dialled: str) -> None:

@@ -14,7 +14,7 @@ import soundfile as sf
 from softswitch.app import Switch
 from softswitch.config import Config
 from softswitch.store import MessageStatus
-from tests.calls.harness import Sipp, add_users, calls_config, register, wait_until
+from tests.calls.harness import Sipp, add_users, calls_config, register, started_switch, wait_until
 from tests.features.softphone import Phone, dominant_frequency, tone
 
 USERS = {"1001": "caller-pass-a", "1002": "callee-pass-b"}
@@ -30,13 +30,8 @@ def voicemail_config(tmp: Path) -> Config:
 
 @pytest.fixture
 async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
-    sw = Switch(voicemail_config(tmp_path))
-    await sw.start()
-    await add_users(sw, USERS)
-    try:
+    async with started_switch(voicemail_config(tmp_path), USERS) as sw:
         yield sw
-    finally:
-        await sw.stop()
 
 
 async def leave_message(switch: Switch, tmp_path: Path, words_hz: float = 600.0) -> None:

@@ -24,7 +24,7 @@ import soundfile as sf
 from softswitch.app import Switch
 from softswitch.config import Config, HttpConfig, SecurityConfig, SipConfig
 from softswitch.store import Disposition, HangupSide
-from tests.calls.harness import add_users, wait_until
+from tests.calls.harness import started_switch, wait_until
 from tests.process import free_port
 
 
@@ -115,13 +115,8 @@ async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
         security=SecurityConfig(digest_algorithms=("MD5",)),
         data_dir=tmp_path / "data",
     )
-    sw = Switch(config)
-    await sw.start()
-    await add_users(sw, USERS)
-    try:
+    async with started_switch(config, USERS) as sw:
         yield sw
-    finally:
-        await sw.stop()
 
 
 @pytest.mark.parametrize(("caller_codec", "callee_codec"), [("PCMU", "PCMU"), ("PCMU", "PCMA")])

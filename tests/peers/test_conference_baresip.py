@@ -13,7 +13,7 @@ import pytest
 
 from softswitch.app import Switch
 from softswitch.config import Config, HttpConfig, SecurityConfig, SipConfig
-from tests.calls.harness import add_users, wait_until
+from tests.calls.harness import started_switch, wait_until
 from tests.peers.test_call_baresip import Phone, decoded_audio, tone_share, write_tone
 
 USERS = {"1001": "ward-three-a", "1002": "ward-five-bb", "1003": "clinic-c-xx"}
@@ -35,13 +35,8 @@ async def switch(tmp_path: Path) -> AsyncIterator[Switch]:
         security=SecurityConfig(digest_algorithms=("MD5",)),
         data_dir=tmp_path / "data",
     )
-    sw = Switch(config)
-    await sw.start()
-    await add_users(sw, USERS)
-    try:
+    async with started_switch(config, USERS) as sw:
         yield sw
-    finally:
-        await sw.stop()
 
 
 def windows(samples: np.ndarray, seconds: float = 0.5) -> list[np.ndarray]:
