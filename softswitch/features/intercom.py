@@ -66,7 +66,7 @@ class IntercomService:
         """The target's phones with auto-answer headers; the caller hears 180 meanwhile.
         None (the caller already answered with the failure) when nobody answers."""
         settings = self.paging.settings
-        self.b2bua._send_to_a(caller.call, 180, b"")
+        self.b2bua.send_to_a(caller.call, 180, b"")
         ringing = asyncio.ensure_future(self.b2bua.originate(
             target, caller_id=caller.call.caller, display_name="Intercom",
             headers=lambda binding: auto_answer_headers(settings, binding.user_agent),

@@ -236,7 +236,7 @@ class Page:
         for leg in list(self.phones.values()):
             leg.hangup("page ended")
         self.phones.clear()
-        self.b2bua._spawn(self._release())
+        self.b2bua.spawn(self._release())
 
     async def _release(self) -> None:
         media = self.b2bua.media

@@ -1,8 +1,8 @@
 """The calling side of a page or an intercom call: a media leg for the caller, answering it,
 and refusing it with an early-media announcement first.
 
-These act on the caller's `Call` with the B2BUA's own leg-A code (`_send_to_a`, `_apply`,
-`_fail`, `_hangup`), so the caller's BYE, CANCEL, session timer and CDR work as in any call.
+These act on the caller's `Call` with the B2BUA's own leg-A code (`send_to_a`, `apply_media`,
+`fail_call`, `hang_up`), so the caller's BYE, CANCEL, session timer and CDR work as in any call.
 A refusal plays its announcement as early media (183 with SDP, RFC 3960's gateway model)
 before the final status, so the caller hears why; a late-offer INVITE (no SDP) cannot carry
 early media and gets the status at once.
@@ -67,7 +67,7 @@ class CallerSide:
         try:
             if call.offer is not None:
                 answer, negotiated = call.a.sdp.receive_offer(call.offer)
-                b2bua._apply(call.a, negotiated)
+                b2bua.apply_media(call.a, negotiated)
                 self._answer = answer.serialize()
         except SdpError:
             await b2bua.media.close_leg(media)
@@ -103,7 +103,7 @@ class CallerSide:
         if self._answer is None:
             self._answer = a.sdp.create_offer().serialize()
         call.answer_a = self._answer
-        b2bua._send_to_a(call, 200, self._answer)
+        b2bua.send_to_a(call, 200, self._answer)
         b2bua.mark_answered(call)
         if max_seconds:
             call.limit = asyncio.get_running_loop().call_later(
@@ -116,7 +116,7 @@ class CallerSide:
         if self.call.state is CallState.ENDED:
             return
         side = HangupSide.CALLER if disposition is Disposition.CANCELLED else HangupSide.SWITCH
-        self.b2bua._fail(self.call, status, reason, disposition, side, f"{status} {cause}")
+        self.b2bua.fail_call(self.call, status, reason, disposition, side, f"{status} {cause}")
 
     def hangup(self, cause: str) -> None:
         """BYE the answered caller (or fail an unanswered call with 480)."""
@@ -132,7 +132,7 @@ class CallerSide:
         if self._answer is None or self.call.a is None:
             self.fail(status, reason, cause)
             return
-        self.b2bua._send_to_a(self.call, 183, self._answer)
+        self.b2bua.send_to_a(self.call, 183, self._answer)
         self.call.state = CallState.RINGING
         library = PromptLibrary(roots) if roots else PromptLibrary()
         try:

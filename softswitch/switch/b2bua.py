@@ -310,7 +310,7 @@ class B2bua:
         if call.answer_a is None:
             await self._answer_flow(call)
         else:  # early media already gave A our answer: the 200 repeats it
-            self._send_to_a(call, 200, call.answer_a)
+            self.send_to_a(call, 200, call.answer_a)
             self.mark_answered(call)
         return a
 
@@ -471,7 +471,7 @@ class B2bua:
         """Watch the call's flow to its end. The INVITE's handler waits here: the core answers
         500 to an INVITE whose handler returns before a final response, and a flow may take
         its time to answer (or never does). The watch itself survives the handler's task."""
-        watch = self._spawn(self._watch_flow(call))
+        watch = self.spawn(self._watch_flow(call))
         await asyncio.shield(watch)
 
     async def _answer_flow(self, call: Call) -> None:
@@ -485,9 +485,9 @@ class B2bua:
                 call.answer_a = a.sdp.create_offer().serialize()
             else:
                 answer, negotiated = a.sdp.receive_offer(call.offer)
-                self._apply(a, negotiated)
+                self.apply_media(a, negotiated)
                 call.answer_a = answer.serialize()
-        self._send_to_a(call, 200, call.answer_a)
+        self.send_to_a(call, 200, call.answer_a)
         call.state, call.answered_at = CallState.ANSWERED, self._clock()
         self._recorded(self.cdr.post_answered(call.id, call.answered_at))
 
@@ -496,7 +496,7 @@ class B2bua:
         if call.state is CallState.ANSWERED:
             self._hangup(call, None, cause, HangupSide.SWITCH)
         elif call.state is not CallState.ENDED:
-            self._fail(call, 480, "Temporarily Unavailable", Disposition.FAILED,
+            self.fail_call(call, 480, "Temporarily Unavailable", Disposition.FAILED,
                        HangupSide.SWITCH, cause)
 
     async def _watch_flow(self, call: Call) -> None:
@@ -507,7 +507,7 @@ class B2bua:
         await asyncio.wait([cancelled, finished], return_when=asyncio.FIRST_COMPLETED)
         if cancelled.done() and call.state is not CallState.ANSWERED:
             call.flow.caller_hung_up()
-            self._fail(call, 487, None, Disposition.CANCELLED, HangupSide.CALLER,
+            self.fail_call(call, 487, None, Disposition.CANCELLED, HangupSide.CALLER,
                        "cancelled by caller")
         cancelled.cancel()
         await finished
@@ -533,15 +533,15 @@ class B2bua:
         status, reason, cause = route.status, route.reason, route.reason
         try:
             answer, negotiated = call.a.sdp.receive_offer(call.offer)
-            self._apply(call.a, negotiated)
-            self._send_to_a(call, 183, answer.serialize())
+            self.apply_media(call.a, negotiated)
+            self.send_to_a(call, 183, answer.serialize())
             if not await announce(self.media, media_a, prompt, call.server.cancelled):
                 status, reason, cause = 487, "Request Terminated", "cancelled by caller"
         except SdpError as exc:
             log.info("call %s: no early media for the refusal: %s", call.id, exc.reason)
         finally:
             await self.media.close_leg(media_a)
-        self._send_to_a(call, status, b"", reason)
+        self.send_to_a(call, status, b"", reason)
         self._forget(call.a)
         await self._record_unanswered(call, status, cause)
 
@@ -553,7 +553,7 @@ class B2bua:
             return
         ended = asyncio.Event()
         call.on_end.append(lambda cause, side: ended.set())
-        self._spawn(self._announce_then_end(call, prompt, ended))
+        self.spawn(self._announce_then_end(call, prompt, ended))
 
     async def _announce_then_end(self, call: Call, prompt: Path, ended: asyncio.Event) -> None:
         assert call.bridge is not None
@@ -651,17 +651,17 @@ class B2bua:
         if winner is not None:
             self._connect(call, *winner, max_seconds)
         elif call.server.cancelled.is_set():
-            self._fail(call, 487, "Request Terminated", Disposition.CANCELLED,
+            self.fail_call(call, 487, "Request Terminated", Disposition.CANCELLED,
                        HangupSide.CALLER, "cancelled by caller")
         elif pending:
             if not await self._divert(call, "no_answer"):
-                self._fail(call, 480, "No Answer", Disposition.NO_ANSWER, HangupSide.SWITCH,
+                self.fail_call(call, 480, "No Answer", Disposition.NO_ANSWER, HangupSide.SWITCH,
                            "no answer")
         else:
             status = best_failure(failures)
             reason = _DIVERT_ON.get(status)
             if reason is None or not await self._divert(call, reason):
-                self._fail(call, status, None, disposition_for(status), HangupSide.CALLEE,
+                self.fail_call(call, status, None, disposition_for(status), HangupSide.CALLEE,
                            f"{status} from callee")
 
     # -- leg B's forks, for the B2BUA's calls and the switch's own (originate.py) ---------
@@ -769,12 +769,12 @@ class B2bua:
                 log.info("call %s: unusable early media SDP: %s", call.id, exc.reason)
                 body = None
             if body is not None:
-                self._send_to_a(call, 183, body)
+                self.send_to_a(call, 183, body)
                 self._ensure_bridge(call)
                 call.state = CallState.RINGING
                 return
         if call.state is CallState.ROUTING:
-            self._send_to_a(call, 180, b"")
+            self.send_to_a(call, 180, b"")
             call.state = CallState.RINGING
 
     def _prack(self, fork: Fork, response: Response) -> bool:
@@ -798,7 +798,7 @@ class B2bua:
             self.confirm_answer(call, fork, ok)
         except (DialogError, DialogStateError, RemoteProtocolError) as exc:
             log.warning("call %s: bad 2xx from callee: %s", call.id, exc)
-            self._fail(call, 502, "Bad Gateway", Disposition.FAILED, HangupSide.CALLEE, "bad 2xx")
+            self.fail_call(call, 502, "Bad Gateway", Disposition.FAILED, HangupSide.CALLEE, "bad 2xx")
             return
         try:
             if call.answer_a is None:
@@ -809,10 +809,10 @@ class B2bua:
             body = self._answer_a(call)
         except SdpError as exc:
             log.info("call %s: %s", call.id, exc.reason)
-            self._fail(call, exc.status if exc.status != 400 else 488, exc.reason,
+            self.fail_call(call, exc.status if exc.status != 400 else 488, exc.reason,
                        Disposition.FAILED, HangupSide.SWITCH, exc.reason)
             return
-        self._send_to_a(call, 200, body)
+        self.send_to_a(call, 200, body)
         self._ensure_bridge(call)
         self.mark_answered(call)
         if max_seconds:
@@ -856,7 +856,7 @@ class B2bua:
             assert b.sdp.local is not None
             negotiated = accept_answer(b.sdp.local, sdp, b.sdp.caps)
             b.sdp.negotiated, b.sdp.remote = negotiated, sdp
-        self._apply(b, negotiated)
+        self.apply_media(b, negotiated)
 
     def _answer_a(self, call: Call) -> bytes:
         """The SDP for A's 183/200: an answer to its offer, or our offer (late offer)."""
@@ -869,11 +869,11 @@ class B2bua:
             call.answer_a = a.sdp.create_offer(prefer=prefer).serialize()
             return call.answer_a
         leg_answer = answer_from_other_leg(a.sdp, call.offer, b.negotiated)
-        self._apply(a, leg_answer.negotiated)
+        self.apply_media(a, leg_answer.negotiated)
         call.answer_a = leg_answer.answer.serialize()
         return call.answer_a
 
-    def _send_to_a(self, call: Call, status: int, body: bytes, reason: str | None = None) -> None:
+    def send_to_a(self, call: Call, status: int, body: bytes, reason: str | None = None) -> None:
         a = call.a
         assert a is not None
         invite = call.server.request
@@ -905,11 +905,11 @@ class B2bua:
             a.dialog.start_session_timer(terms, now)
         self._arm(a)
 
-    def _fail(self, call: Call, status: int, reason: str | None, disposition: Disposition,
+    def fail_call(self, call: Call, status: int, reason: str | None, disposition: Disposition,
               side: HangupSide, cause: str) -> None:
         """Leg A gets a final failure; the call and its media end."""
         if call.a is not None and call.a.dialog is not None:
-            self._send_to_a(call, status, b"", reason)
+            self.send_to_a(call, status, b"", reason)
         else:
             call.server.reply(status, reason)
         self._hangup(call, None, cause, side, disposition=disposition)
@@ -1008,7 +1008,7 @@ class B2bua:
                 other = leg.call.b if leg.side == "a" else leg.call.a
                 prefer = (other.negotiated.codec,) if other and other.negotiated else ()
                 answer, negotiated = leg.sdp.receive_offer(offer, prefer=prefer)
-                self._apply(leg, negotiated)
+                self.apply_media(leg, negotiated)
                 body = answer.serialize()
                 self._hold_music(leg, other, negotiated.remote_hold)
         except (DialogError, SdpError) as exc:
@@ -1037,7 +1037,7 @@ class B2bua:
             return
         if leg.sdp.pending_offer is not None and ack.body:
             try:
-                self._apply(leg, leg.sdp.receive_answer(parse_sdp(ack.body)))
+                self.apply_media(leg, leg.sdp.receive_answer(parse_sdp(ack.body)))
             except SdpError as exc:
                 log.info("call %s: bad SDP in ACK: %s", leg.call.id, exc.reason)
         if leg.bye_after_ack:
@@ -1154,7 +1154,7 @@ class B2bua:
                 self._send_bye(leg)
             self._forget(leg)
         self._calls.pop(call.id, None)
-        self._spawn(self._release(call, self._clock(), disposition, cause, side))
+        self.spawn(self._release(call, self._clock(), disposition, cause, side))
         log.info("call %s ended: %s (%s)", call.id, cause, disposition.value)
 
     def _send_bye(self, leg: CallLeg) -> None:
@@ -1184,7 +1184,7 @@ class B2bua:
                                            leg_records(call, ended_at, disposition, cause)))
 
     # -- helpers ----------------------------------------------------------------------------
-    def _apply(self, leg: CallLeg, negotiated: Negotiated) -> None:
+    def apply_media(self, leg: CallLeg, negotiated: Negotiated) -> None:
         """Hand a negotiated stream to the media engine."""
         leg.negotiated = negotiated
         fmt = MediaFormat(negotiated.codec, negotiated.payload_type, negotiated.telephone_event)
@@ -1215,7 +1215,7 @@ class B2bua:
     def _contact(self, transport: str) -> URI:
         return _our_contact(transport.upper(), self.host, self.port)
 
-    def _spawn(self, work: Any) -> asyncio.Future[Any]:
+    def spawn(self, work: Any) -> asyncio.Future[Any]:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
