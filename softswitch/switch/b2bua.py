@@ -1154,7 +1154,12 @@ class B2bua:
                 self._send_bye(leg)
             self._forget(leg)
         self._calls.pop(call.id, None)
-        self.spawn(self._release(call, self._clock(), disposition, cause, side))
+        ended_at = self._clock()
+        # Closing both legs at once; a task only where a recording must be finished first.
+        if all([self.media.close_leg_now(leg.media) for leg in (call.a, call.b) if leg is not None]):
+            self._close_record(call, ended_at, disposition, cause, side)
+        else:
+            self.spawn(self._release(call, ended_at, disposition, cause, side))
         log.info("call %s ended: %s (%s)", call.id, cause, disposition.value)
 
     def _send_bye(self, leg: CallLeg) -> None:
@@ -1180,6 +1185,10 @@ class B2bua:
         for leg in (call.a, call.b):
             if leg is not None:
                 await self.media.close_leg(leg.media)
+        self._close_record(call, ended_at, disposition, cause, side)
+
+    def _close_record(self, call: Call, ended_at: float, disposition: Disposition, cause: str,
+                      side: HangupSide) -> None:
         self._recorded(self.cdr.post_close(call.id, ended_at, disposition, cause, side,
                                            leg_records(call, ended_at, disposition, cause)))
 
