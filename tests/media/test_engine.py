@@ -287,6 +287,22 @@ async def test_stats_and_close_release_the_leg(engine: MediaEngine, peers: list[
     assert leg.stream.closed and engine.engine_stats().legs == 0
 
 
+async def test_close_leg_now_closes_at_once_unless_a_recording_must_finish(
+    engine: MediaEngine, peers: list[Peer], tmp_path: Path
+) -> None:
+    plain = await engine.open_leg(remote=peers[0].addr)
+    recorded = await engine.open_leg(remote=peers[1].addr)
+    engine.bridge(plain, recorded)
+    await engine.record(recorded, tmp_path / "call.flac")
+    assert engine.close_leg_now(plain)
+    assert plain.stream.closed and plain.bridge is None
+    assert not engine.close_leg_now(recorded)  # the file must be finished: close_leg's work
+    assert not recorded.stream.closed and engine.engine_stats().legs == 1
+    await engine.close_leg(recorded)
+    assert recorded.stream.closed and engine.engine_stats().recordings == 0
+    assert engine.engine_stats().legs == 0 and engine.close_leg_now(recorded)  # closed: no-op
+
+
 def test_public_surface_lists_only_names_that_exist() -> None:
     import media
 
