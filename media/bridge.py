@@ -36,7 +36,7 @@ FRAME_MS = 20
 BRIDGE_RATE = 8000
 BRIDGE_FRAME = BRIDGE_RATE * FRAME_MS // 1000
 _STATELESS = frozenset({"PCMU", "PCMA", "L16"})
-_PT_SEQ_TS_SSRC = struct.Struct("!BHII")  # header bytes 1..11
+_pack_pt_seq_ts_ssrc = struct.Struct("!BHII").pack_into  # header bytes 1..11
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +256,8 @@ class RelayPath:
 
     def __call__(self, data: bytes | memoryview, pt: int, seq: int, ts: int, ssrc: int) -> None:
         """Forward one packet; a ``memoryview`` (the stream's receive buffer, which this
-        sink borrows) is rewritten in place and sent, ``bytes`` are copied first."""
+        sink borrows) is rewritten in place and sent, ``bytes`` are copied first. Runs for
+        every relayed packet: each attribute is read once, the usual case tested first."""
         if self.paused:
             return
         if pt == self.audio_in:
@@ -268,29 +269,28 @@ class RelayPath:
         else:
             self.dropped += 1
             return
-        if ssrc != self.in_ssrc:
+        if ssrc == self.in_ssrc:
+            out_pt |= data[1] & 0x80
+        else:
             self._realign(seq, ts, ssrc)
             out_pt |= 0x80  # RFC 3550 5.1: marker on a discontinuity
-        else:
-            out_pt |= data[1] & 0x80
         dst = self.dst
         remote = dst.remote
         transport = dst.transport
         if remote is None or transport is None or dst.closed or not dst.sending:
             return
         sender = dst.sender
-        out = data if data.__class__ is memoryview else bytearray(data)
-        s = (seq + self.seq_off) & 0xFFFF
-        t = (ts + self.ts_off) & 0xFFFFFFFF
-        _PT_SEQ_TS_SSRC.pack_into(out, 1, out_pt, s, t, sender.ssrc)
-        sender.seq = s
-        sender.ts = t
+        if data.__class__ is not memoryview:
+            data = bytearray(data)
+        sender.seq = s = (seq + self.seq_off) & 0xFFFF
+        sender.ts = t = (ts + self.ts_off) & 0xFFFFFFFF
+        _pack_pt_seq_ts_ssrc(data, 1, out_pt, s, t, sender.ssrc)
         try:
-            transport.sendto(out, remote)
+            transport.sendto(data, remote)
         except OSError:
             return  # a full socket buffer or an unreachable peer: lost, as on a wire
         sender.packets += 1
-        sender.octets += len(out) - 12
+        sender.octets += len(data) - 12
 
 
 TalkerCallback = Callable[["Bridge", Hashable, bool], None]

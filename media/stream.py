@@ -58,6 +58,7 @@ AudioSink = Callable[[bytes, int, int, int, int], None]
 """Called with ``(datagram, payload_type, seq, timestamp, ssrc)`` for each valid packet."""
 
 _HEADER = struct.Struct("!BBHII")
+_unpack_header = _HEADER.unpack_from
 _SEQ_TS_SSRC = struct.Struct("!HII")
 _GAP_SECONDS = 0.05  # a send this much later than expected starts a new talkspurt
 _BIND_ATTEMPTS = 32
@@ -223,6 +224,7 @@ class RtpStream(asyncio.DatagramProtocol):
         time: Callable[[], float] | None = None,
     ) -> None:
         self._audio: AudioSink | None = None
+        self._audio_sink: AudioSink | None = None
         self._audio_borrows = False
         self.on_event: AudioSink | None = None
         self.event_payload_type = -1
@@ -293,31 +295,20 @@ class RtpStream(asyncio.DatagramProtocol):
 
         The usual packet (the latched peer, a plain 12-byte header) goes through with one
         unpack and one statistics call; sinks that keep the data get ``bytes``, a sink that
-        declares ``borrows_buffer`` (the relay) gets the view to rewrite in place.
+        declares ``borrows_buffer`` (the relay) gets the view to rewrite in place. Every
+        attribute is read once into a local: this runs for each relayed packet.
         """
         source = self._source
         if addr != source and source is not None:
             self.foreign += 1
             return
         try:
-            first, second, seq, ts, ssrc = _HEADER.unpack_from(data)
+            first, second, seq, ts, ssrc = _unpack_header(data)
         except struct.error:  # shorter than a fixed header
             self.malformed += 1
             return
-        if first != 0x80 and first & 0xC0 != 0x80:
-            self.malformed += 1
-            return
-        if 192 <= second <= 223:  # RFC 5761 section 4: RTCP on the RTP port
-            if self.rtcp_mux:
-                self.rtcp_received_from(bytes(data), addr)
-            else:
-                self.malformed += 1
-            return
-        if first != 0x80:  # CSRCs, an extension or padding: check them all
-            try:
-                RtpPacket.parse(bytes(data))
-            except RtpParseError:
-                self.malformed += 1
+        if first != 0x80 or 192 <= second <= 223:  # rare: RTCP, CSRCs, extension, padding
+            if not self._unusual(data, addr, first, second):
                 return
         if source is None:
             if addr in self._refused:  # the previous call's peer on this reused port
@@ -338,21 +329,44 @@ class RtpStream(asyncio.DatagramProtocol):
         if pt != self.event_payload_type:
             sink = self._audio
             if sink is not None:
-                if not self._audio_borrows and data.__class__ is not bytes:
-                    data = bytes(data)
-                sink(data, pt, seq, ts, ssrc)
+                if self._audio_borrows:
+                    sink(data, pt, seq, ts, ssrc)
+                else:
+                    sink(data if data.__class__ is bytes else bytes(data), pt, seq, ts, ssrc)
         elif self.on_event is not None:
             self.on_event(bytes(data), pt, seq, ts, ssrc)
+
+    def _unusual(self, data: bytes | memoryview, addr: Address, first: int, second: int) -> bool:
+        """The checks a plain packet skips; False when ``data`` was dealt with (RTCP muxed
+        on the RTP port, RFC 5761 section 4) or dropped as malformed."""
+        if first & 0xC0 != 0x80:
+            self.malformed += 1
+            return False
+        if 192 <= second <= 223:
+            if self.rtcp_mux:
+                self.rtcp_received_from(bytes(data), addr)
+            else:
+                self.malformed += 1
+            return False
+        try:  # CSRCs, an extension or padding: check them all
+            RtpPacket.parse(bytes(data))
+        except RtpParseError:
+            self.malformed += 1
+            return False
+        return True
 
     @property
     def on_audio(self) -> AudioSink | None:
         """Where valid audio (anything but RFC 4733 events) goes."""
-        return self._audio
+        return self._audio_sink
 
     @on_audio.setter
     def on_audio(self, sink: AudioSink | None) -> None:
-        self._audio = sink
         self._audio_borrows = bool(getattr(sink, "borrows_buffer", False))
+        # a callable object (the relay) is called through its bound ``__call__``: calling
+        # the object itself looks the method up on its type for every packet
+        self._audio = sink.__call__ if self._audio_borrows else sink  # type: ignore[union-attr]
+        self._audio_sink = sink
 
     def _latch(self, addr: Address) -> None:
         self._source = addr

@@ -9,6 +9,9 @@ generator (tests/bench/rtpload.py, another process) plays both phones of every c
 median of the rounds: it survives a busy machine far better than a pass/fail step does.
 
     .venv/bin/python -m tests.bench.relay_floor [--calls 200] [--rounds 3] [--seconds 3]
+        [--only engine_relay]
+
+``--only`` measures one forwarder (comparing two trees' engines, alternating runs of each).
 """
 
 from __future__ import annotations
@@ -128,14 +131,17 @@ FORWARDERS = {
 }
 
 
-async def measure(calls: int, rounds: int, seconds: float) -> dict[str, object]:
+async def measure(
+    calls: int, rounds: int, seconds: float, only: list[str] | None = None
+) -> dict[str, object]:
     load = os.getloadavg()[0]
     generator = LoadGenerator()
-    figures: dict[str, list[float]] = {name: [] for name in FORWARDERS}
+    forwarders = {name: make for name, make in FORWARDERS.items() if not only or name in only}
+    figures: dict[str, list[float]] = {name: [] for name in forwarders}
     try:
         phones = await generator.open(2 * calls)
         for _ in range(rounds):
-            for name, make in FORWARDERS.items():
+            for name, make in forwarders.items():
                 dests, count, close = await make(phones)
                 cpu0, n0 = cpu_seconds(), count()
                 await generator.run(dests, warmup=0.5, seconds=seconds, mode="relay")
@@ -150,6 +156,9 @@ async def measure(calls: int, rounds: int, seconds: float) -> dict[str, object]:
     finally:
         await generator.close()
     medians = {name: statistics.median(v) for name, v in figures.items()}
+    over = None
+    if "engine_relay" in medians and "bare_socket" in medians:
+        over = round(medians["engine_relay"] - medians["bare_socket"], 2)
     return {
         "benchmark": "relay_floor",
         "calls": calls,
@@ -157,9 +166,7 @@ async def measure(calls: int, rounds: int, seconds: float) -> dict[str, object]:
         "loadavg_at_start": round(load, 2),
         "us_per_packet_median": medians,
         "us_per_packet_runs": figures,
-        "engine_over_bare_socket_us": round(
-            medians["engine_relay"] - medians["bare_socket"], 2
-        ),
+        "engine_over_bare_socket_us": over,
     }
 
 
@@ -168,8 +175,10 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--only", action="append", choices=sorted(FORWARDERS))
     args = parser.parse_args()
-    print(json.dumps(run_on_fastest_loop(measure(args.calls, args.rounds, args.seconds))))
+    print(json.dumps(run_on_fastest_loop(
+        measure(args.calls, args.rounds, args.seconds, args.only))))
 
 
 if __name__ == "__main__":
