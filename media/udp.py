@@ -11,8 +11,12 @@ Reading is batched across ports ("interrupt coalescing", as network drivers do u
 every socket of an event loop sits in one epoll set (:class:`_Poller`). While idle, that
 set's descriptor is an ordinary reader of the loop, so the first datagram wakes it; the
 wake-up reads the ready ports, then the poller stops listening and polls the set again
-``POLL_INTERVAL`` later, and so on while datagrams keep coming; a poll that finds none goes
-back to listening. At 50 packets/s per port one wake-up then carries the packets of many
+``POLL_INTERVAL`` later, and so on while datagrams keep coming; after ``_IDLE_POLLS`` polls
+in a row that find none it goes back to listening. Phones send every 20 ms, often in step
+(a load generator's slots, a trunk's batch), so one empty poll says little: going back to
+listening at once cost an ``epoll_ctl`` pair and a wake-up per burst, about a tenth of a
+system call per relayed packet (docs/benchmarks.md, issue 5), while an idle poll is one
+``epoll_wait``. At 50 packets/s per port one wake-up then carries the packets of many
 ports instead of one each, and the wake-ups were most of a relayed packet's cost at a few
 hundred calls (docs/benchmarks.md, "relay fast path"), for at most ``POLL_INTERVAL`` of
 added delay. A poll reads one datagram from each ready port, then asks the set again (it is
@@ -43,6 +47,7 @@ _BUFFER = _MAX_DATAGRAM + 1  # one byte more: a datagram that fills it was cut b
 POLL_INTERVAL = 0.001  # seconds between polls while datagrams keep arriving
 _MAX_EVENTS = 4096  # ports served per round at most; the rest wait for the next round
 _ROUNDS = 16  # rounds per poll at most: a port's burst beyond that waits for the next poll
+_IDLE_POLLS = 4  # empty polls in a row before listening again (at most 4 ms of them)
 
 
 class DatagramReceiver(Protocol):
@@ -61,6 +66,7 @@ class _Poller:
         self._timer: asyncio.TimerHandle | None = None
         self._listening = False
         self._closed = False
+        self._idle = 0  # empty polls in a row
 
     def add(self, fd: int, reader: Callable[[], object]) -> None:
         self._epoll.register(fd, select.EPOLLIN)
@@ -82,7 +88,8 @@ class _Poller:
 
     def _poll(self) -> None:
         """Read the ready ports, one datagram each, round after round while any is still
-        ready (a burst on one port, or more arriving meanwhile); poll again soon if any was."""
+        ready (a burst on one port, or more arriving meanwhile); poll again soon unless
+        ``_IDLE_POLLS`` found none."""
         self._timer = None
         poll = self._epoll.poll
         readers = self._readers
@@ -104,12 +111,18 @@ class _Poller:
                 return
             ready = poll(0, _MAX_EVENTS)
         if found:
-            if self._listening:
-                self._loop.remove_reader(self._epoll.fileno())
-                self._listening = False
-            self._timer = self._loop.call_later(POLL_INTERVAL, self._poll)
-        elif not self._listening:
-            self._listen()
+            self._idle = 0
+        elif self._listening:
+            return  # woken with nothing left to read: keep listening
+        else:
+            self._idle += 1
+            if self._idle >= _IDLE_POLLS:
+                self._listen()
+                return
+        if self._listening:
+            self._loop.remove_reader(self._epoll.fileno())
+            self._listening = False
+        self._timer = self._loop.call_later(POLL_INTERVAL, self._poll)
 
     def _close(self) -> None:
         self._closed = True
