@@ -56,21 +56,28 @@ class DatagramReceiver(Protocol):
     def datagram_received(self, data: memoryview, addr: tuple[str, int]) -> None: ...
 
 
+_Port = tuple[
+    Callable[[bytearray], tuple[int, Any]], bytearray, memoryview, list[Callable[..., object]]
+]
+"""What the poller reads a port with: the socket's ``recvfrom_into``, its buffer, a view of
+the buffer, and a one-item list holding the receiver's ``datagram_received``."""
+
+
 class _Poller:
     """The sockets of one event loop in one epoll set, read in batches (module doc)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._epoll = select.epoll()
-        self._readers: dict[int, Callable[[], object]] = {}
+        self._readers: dict[int, _Port] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._listening = False
         self._closed = False
         self._idle = 0  # empty polls in a row
 
-    def add(self, fd: int, reader: Callable[[], object]) -> None:
+    def add(self, fd: int, port: _Port) -> None:
         self._epoll.register(fd, select.EPOLLIN)
-        self._readers[fd] = reader
+        self._readers[fd] = port
         if not self._listening and self._timer is None:
             self._listen()
 
@@ -89,7 +96,8 @@ class _Poller:
     def _poll(self) -> None:
         """Read the ready ports, one datagram each, round after round while any is still
         ready (a burst on one port, or more arriving meanwhile); poll again soon unless
-        ``_IDLE_POLLS`` found none."""
+        ``_IDLE_POLLS`` found none. The read is written out here rather than called per
+        port: this loop runs once per relayed packet."""
         self._timer = None
         poll = self._epoll.poll
         readers = self._readers
@@ -99,11 +107,17 @@ class _Poller:
             if not ready:
                 break
             for fd, _ in ready:
-                reader = readers.get(fd)
-                if reader is None:
+                port = readers.get(fd)
+                if port is None:
+                    continue
+                recv, buf, view, target = port
+                try:
+                    n, addr = recv(buf)
+                except OSError:  # EAGAIN, or a queued ICMP error: the datagrams behind it next
                     continue
                 try:
-                    reader()
+                    # a cut datagram is handed on empty: the stream counts it as malformed
+                    target[0](view[:n] if n <= _MAX_DATAGRAM else view[:0], addr)
                 except Exception as exc:  # a sink's bug must not stop the other ports
                     self._loop.call_exception_handler(
                         {"message": "RTP receive failed", "exception": exc})
@@ -183,7 +197,7 @@ class UdpSocket:
 
         self._read = read_one
         self._poller = _poller(loop)
-        self._poller.add(sock.fileno(), read_one)
+        self._poller.add(sock.fileno(), (recv, buf, view, target))
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         """``sockname`` and ``socket``, as asyncio transports answer them."""
