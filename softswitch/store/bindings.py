@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -70,6 +72,13 @@ class BindingRepository:
 
         Upserts are matched on :attr:`Binding.key`, so a refresh keeps one row per contact.
         """
+        await self.post_update(aor, upserts, removals)
+
+    def post_update(
+        self, aor: str, upserts: Sequence[Binding] = (), removals: Iterable[str] = ()
+    ) -> asyncio.Future[None]:
+        """:meth:`update` without a coroutine: the future settles once the change is committed
+        (the registrar answers from its callback, with no task per REGISTER)."""
         if any(binding.aor != aor for binding in upserts):
             raise ValueError("every binding must belong to the AOR being updated")
         keys = [(aor, key) for key in removals]
@@ -79,8 +88,11 @@ class BindingRepository:
             statements.append(("DELETE FROM bindings WHERE aor = ? AND binding_key = ?", keys))
         if rows:
             statements.append((_UPSERT, rows))
-        if statements:
-            await self._db.write_statements(statements)
+        if not statements:
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
+        return self._db.post_statements(statements)
 
     async def remove_all(self, aor: str) -> int:
         """``Contact: *`` with Expires 0 (RFC 3261 section 10.2.2); returns how many went."""

@@ -286,7 +286,11 @@ class SipCore:
         self._run(server_request, result)
 
     def _run(self, server_request: ServerRequest, work: Awaitable[None]) -> None:
-        """The handler's awaitable, in one guarded task."""
+        """The handler's awaitable, in one guarded task; a future (whose own callbacks answer,
+        added before this one) is only watched, with no task."""
+        if isinstance(work, asyncio.Future):
+            work.add_done_callback(partial(self._settled, server_request))
+            return
         task = asyncio.ensure_future(self._guard(server_request, work))
         self._tasks.add(task)
         task.add_done_callback(partial(self._task_done, work))
@@ -306,6 +310,16 @@ class SipCore:
             raise
         except Exception:
             log.exception("handler for %s failed", server_request.request.method)
+        self._ensure_answered(server_request)
+
+    def _settled(self, server_request: ServerRequest, work: asyncio.Future[None]) -> None:
+        """A handler's future settled: the same guard as `_guard` (a failure is logged and
+        answered 500), without a task."""
+        if work.cancelled():  # the switch is stopping, as for a cancelled task
+            return
+        if (error := work.exception()) is not None:
+            log.error("handler for %s failed", server_request.request.method,
+                      exc_info=(type(error), error, error.__traceback__))
         self._ensure_answered(server_request)
 
     def _ensure_answered(self, server_request: ServerRequest) -> None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Coroutine, Iterable, Sequence
+from functools import partial
 from typing import Any
 
 from softswitch.sip.digest import DigestCredentials
@@ -22,7 +23,9 @@ from softswitch.store.records import Binding, User
 from softswitch.switch.auth import RequestAuthenticator
 from softswitch.switch.core import ServerRequest
 from softswitch.switch.registration import (
+    ContactUpdate,
     RegistrationError,
+    RegistrationPlan,
     RegistrationPolicy,
     authorised_aor,
     ok_headers,
@@ -30,7 +33,7 @@ from softswitch.switch.registration import (
     plan_registration,
 )
 
-__all__ = ["Registrar"]
+__all__ = ["AorLocks", "Registrar"]
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,7 @@ class Registrar:
         self._auth = authenticator
         self._policy = policy
         self._clock = clock
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._locks = AorLocks()
         # Write-through cache of each AOR's bindings, so a refresh needs no read. This node is
         # the only writer of an AOR's bindings as long as a dispatcher keeps each phone on one
         # node; a multi-node store would swap this for a shared cache.
@@ -59,13 +62,66 @@ class Registrar:
         # Told of bindings that are new to an AOR after they are committed (MWI lamps).
         self.on_registered: Callable[[str, list[Binding]], None] | None = None
 
-    def on_register(self, server_request: ServerRequest) -> Coroutine[Any, Any, None] | None:
-        """Challenge (or refuse) synchronously when that is the answer; else return the work,
-        which the core runs in its one guarded task per request (no second task here)."""
+    def on_register(
+        self, server_request: ServerRequest
+    ) -> Coroutine[Any, Any, None] | asyncio.Future[None] | None:
+        """Challenge (or refuse) synchronously when that is the answer. A known user whose
+        AOR is cached and free is registered without a task: the write is posted and the
+        200 OK goes out from its commit callback (the future returned to the core). Anything
+        else returns the work, which the core runs in its one guarded task."""
         outcome = self._auth.screen(server_request)
         if outcome is None:
             return None
+        if isinstance(outcome, User):
+            return self._register_now(server_request, outcome)
         return self._register(server_request, outcome)
+
+    def _register_now(
+        self, server_request: ServerRequest, user: User
+    ) -> Coroutine[Any, Any, None] | asyncio.Future[None] | None:
+        prepared = self._prepare(server_request, user)
+        if prepared is None:
+            return None
+        aor, updates = prepared
+        cached = self._cache.get(aor)
+        if cached is None or not self._locks.try_hold(aor):
+            return self._register(server_request, user)
+        request = server_request.request
+        now = self._clock()
+        existing = [binding for binding in cached if binding.expires_at > now]
+        try:
+            plan = plan_registration(
+                request, aor, updates, existing, server_request.source, self._policy, now
+            )
+            if not plan.changes:
+                self._locks.release(aor)
+                self._answer(server_request, plan, existing, now)
+                return None
+            self._cache.pop(aor, None)  # unknown until the write has committed
+            written = self._bindings.post_update(aor, plan.upserts, plan.removals)
+        except RegistrationError as error:
+            self._locks.release(aor)
+            server_request.reply(error.status, error.reason, headers=error.headers)
+            return None
+        except BaseException:
+            self._locks.release(aor)
+            raise
+        written.add_done_callback(
+            partial(self._committed, server_request, plan, existing, now)
+        )
+        return written
+
+    def _committed(
+        self, server_request: ServerRequest, plan: RegistrationPlan, existing: list[Binding],
+        now: float, written: asyncio.Future[None],
+    ) -> None:
+        """The posted write settled: answer 200 once it is on disk. A failed write is left
+        to the core, which logs it and answers 500."""
+        self._locks.release(plan.aor)
+        if written.cancelled() or written.exception() is not None:
+            return
+        self._remember(plan.aor, existing, plan.upserts, plan.removals)
+        self._answer(server_request, plan, existing, now)
 
     async def _register(
         self, server_request: ServerRequest, outcome: DigestCredentials | User
@@ -77,29 +133,51 @@ class Registrar:
             if verified is None:
                 return
             user = verified
+        prepared = self._prepare(server_request, user)
+        if prepared is None:
+            return
+        aor, updates = prepared
         request = server_request.request
+        await self._locks.hold(aor)
         try:
-            aor = authorised_aor(request, user.extension)
-            updates = parse_contacts(request, self._policy)
-            async with self._aor_lock(aor):
-                now = self._clock()
-                existing = await self._current(aor, now)
-                plan = plan_registration(
-                    request, aor, updates, existing, server_request.source, self._policy, now
-                )
-                if plan.changes:
-                    self._cache.pop(aor, None)  # unknown until the write has committed
-                    await self._bindings.update(aor, plan.upserts, plan.removals)
-                    self._remember(aor, existing, plan.upserts, plan.removals)
+            now = self._clock()
+            existing = await self._current(aor, now)
+            plan = plan_registration(
+                request, aor, updates, existing, server_request.source, self._policy, now
+            )
+            if plan.changes:
+                self._cache.pop(aor, None)  # unknown until the write has committed
+                await self._bindings.update(aor, plan.upserts, plan.removals)
+                self._remember(aor, existing, plan.upserts, plan.removals)
         except RegistrationError as error:
             server_request.reply(error.status, error.reason, headers=error.headers)
             return
-        server_request.reply(200, headers=ok_headers(plan, request, now))
+        finally:
+            self._locks.release(aor)
+        self._answer(server_request, plan, existing, now)
+
+    def _prepare(
+        self, server_request: ServerRequest, user: User
+    ) -> tuple[str, list[ContactUpdate] | None] | None:
+        """(AOR, Contact updates) of an authenticated REGISTER, or None after refusing it."""
+        request = server_request.request
+        try:
+            return authorised_aor(request, user.extension), parse_contacts(request, self._policy)
+        except RegistrationError as error:
+            server_request.reply(error.status, error.reason, headers=error.headers)
+            return None
+
+    def _answer(
+        self, server_request: ServerRequest, plan: RegistrationPlan, existing: list[Binding],
+        now: float,
+    ) -> None:
+        """200 OK listing the bindings; then tell whoever listens of bindings new to the AOR."""
+        server_request.reply(200, headers=ok_headers(plan, server_request.request, now))
         if self.on_registered is not None and plan.upserts:
             known = {binding.key for binding in existing}
             fresh = [binding for binding in plan.upserts if binding.key not in known]
             if fresh:
-                self.on_registered(aor, fresh)
+                self.on_registered(plan.aor, fresh)
 
     async def _current(self, aor: str, now: float) -> list[Binding]:
         """The AOR's live bindings: from the write-through cache, else from the store."""
@@ -123,41 +201,49 @@ class Registrar:
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
 
-    def _aor_lock(self, aor: str) -> _AorLock:
-        """One REGISTER per AOR at a time; the lock is dropped when nobody holds or awaits it."""
-        return _AorLock(self._locks, aor)
 
+class AorLocks:
+    """One REGISTER per AOR at a time, so the Call-ID/CSeq ordering check reads what the
+    previous one wrote. Unlike an ``asyncio.Lock`` per AOR, it can be taken without a
+    coroutine (:meth:`try_hold`), which the task-free path needs; waiters are served in order
+    and an AOR nobody holds costs no entry."""
 
-class _AorLock:
-    """`async with` one AOR's lock, counting users so the entry goes with the last one.
+    def __init__(self) -> None:
+        self._held: dict[str, deque[asyncio.Future[None]]] = {}
 
-    A plain class rather than ``@asynccontextmanager``: it is entered by every REGISTER and
-    the generator machinery cost more than the lock itself.
-    """
+    def __len__(self) -> int:
+        return len(self._held)
 
-    __slots__ = ("_locks", "_aor", "_lock")
+    def try_hold(self, aor: str) -> bool:
+        """Take the AOR if it is free; False if someone holds it."""
+        if aor in self._held:
+            return False
+        self._held[aor] = deque()
+        return True
 
-    def __init__(self, locks: dict[str, tuple[asyncio.Lock, int]], aor: str) -> None:
-        self._locks = locks
-        self._aor = aor
-        lock, users = locks.get(aor, (None, 0))
-        self._lock = lock if lock is not None else asyncio.Lock()
-        locks[aor] = (self._lock, users + 1)
-
-    async def __aenter__(self) -> None:
+    async def hold(self, aor: str) -> None:
+        """Take the AOR, waiting behind its holder and earlier waiters."""
+        waiters = self._held.get(aor)
+        if waiters is None:
+            self._held[aor] = deque()
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiters.append(turn)
         try:
-            await self._lock.acquire()
-        except BaseException:
-            self._release_user()
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.release(aor)  # the AOR was handed to us as we were cancelled: pass it on
+            else:
+                waiters.remove(turn)
             raise
 
-    async def __aexit__(self, *exc_info: object) -> None:
-        self._lock.release()
-        self._release_user()
-
-    def _release_user(self) -> None:
-        lock, users = self._locks[self._aor]
-        if users <= 1:
-            del self._locks[self._aor]
-        else:
-            self._locks[self._aor] = (lock, users - 1)
+    def release(self, aor: str) -> None:
+        """Hand the AOR to the next waiter, or free it."""
+        waiters = self._held[aor]
+        while waiters:
+            turn = waiters.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                return
+        del self._held[aor]
