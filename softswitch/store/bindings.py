@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from softswitch.store.records import Binding
 from softswitch.store.sqlite import SqliteConnection, SqliteReader
@@ -63,6 +63,23 @@ class BindingRepository:
     def __init__(self, db: SqliteConnection, reader: SqliteReader | None = None) -> None:
         self._db = db
         self._reader = reader
+        self._watchers: list[Callable[[str | None], None]] = []
+
+    def watch(self, changed: Callable[[str | None], None]) -> None:
+        """Have ``changed(aor)`` called after every write through this repository (None when
+        it may touch any AOR), committed or failed, before the writer goes on: a cache of
+        bindings in this process then never answers with what the store no longer holds."""
+        self._watchers.append(changed)
+
+    def _changed(self, aor: str | None) -> None:
+        for changed in self._watchers:
+            changed(aor)
+
+    async def version(self) -> int:
+        """SQLite's ``data_version``: it differs from an earlier answer when another
+        connection, such as the CLI in another process, has committed since."""
+        row = await self._db.fetch_one("PRAGMA data_version")
+        return int(row[0]) if row is not None else 0
 
     async def update(
         self, aor: str, upserts: Sequence[Binding] = (), removals: Iterable[str] = ()
@@ -91,13 +108,19 @@ class BindingRepository:
             done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             done.set_result(None)
             return done
-        return self._db.post_statements(statements)
+        written = self._db.post_statements(statements)
+        # First callback: watchers hear of the change before whoever posted it goes on.
+        written.add_done_callback(lambda _: self._changed(aor))
+        return written
 
     async def remove_all(self, aor: str) -> int:
         """``Contact: *`` with Expires 0 (RFC 3261 section 10.2.2); returns how many went."""
-        return await self._db.write(
-            lambda tx: tx.execute("DELETE FROM bindings WHERE aor = ?", (aor,))
-        )
+        try:
+            return await self._db.write(
+                lambda tx: tx.execute("DELETE FROM bindings WHERE aor = ?", (aor,))
+            )
+        finally:
+            self._changed(aor)
 
     async def for_aor(self, aor: str, now: float) -> list[Binding]:
         """Live bindings of one AOR, highest q first (the order to fork or try them in)."""
@@ -123,17 +146,23 @@ class BindingRepository:
 
     async def mark_seen(self, aor: str, key: str, *, now: float, reachable: bool) -> bool:
         """Record a qualify (OPTIONS / CRLF keep-alive) result; False if the binding is gone."""
-        changed = await self._db.write(
-            lambda tx: tx.execute(
-                "UPDATE bindings SET reachable = ?, last_seen = CASE WHEN ? THEN ? "
-                "ELSE last_seen END WHERE aor = ? AND binding_key = ?",
-                (int(reachable), int(reachable), now, aor, key),
+        try:
+            changed = await self._db.write(
+                lambda tx: tx.execute(
+                    "UPDATE bindings SET reachable = ?, last_seen = CASE WHEN ? THEN ? "
+                    "ELSE last_seen END WHERE aor = ? AND binding_key = ?",
+                    (int(reachable), int(reachable), now, aor, key),
+                )
             )
-        )
+        finally:
+            self._changed(aor)
         return changed > 0
 
     async def purge_expired(self, now: float) -> int:
         """Delete bindings past their expiry; returns how many."""
-        return await self._db.write(
-            lambda tx: tx.execute("DELETE FROM bindings WHERE expires_at <= ?", (now,))
-        )
+        try:
+            return await self._db.write(
+                lambda tx: tx.execute("DELETE FROM bindings WHERE expires_at <= ?", (now,))
+            )
+        finally:
+            self._changed(None)

@@ -4,10 +4,23 @@ A binding remembers the address, transport and connection its REGISTER came from
 phone behind NAT can only be reached there (RFC 3581, RFC 5626): over UDP at the public
 address and port that the NAT mapped, over TCP/TLS through the very connection the phone
 opened (nobody can connect back in). ``destination_of`` turns a binding into that target.
+
+Every call to an extension needs its contacts, and a database trip per INVITE costs the
+event loop more than the lookup itself, so :class:`Location` keeps them per extension:
+
+* every write through the switch's binding repository (REGISTER, qualify results, the API,
+  the purge of expired rows) drops the entry of its AOR before the writer goes on, so a
+  REGISTER that got its 200 OK is seen by the very next INVITE, as without the cache;
+* a lookup that overlapped such a write is not kept (it may have read the old rows);
+* writes by other processes sharing the database file (the CLI, another node) are noticed
+  through SQLite's ``data_version``, checked at most every ``ttl`` seconds: the whole cache
+  is emptied when it moved;
+* expiry needs no event: bindings past ``expires_at`` are filtered out at each lookup.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 
 from softswitch.sip.destination import Destination
@@ -28,11 +41,22 @@ def destination_of(binding: Binding) -> Destination:
 
 
 class Location:
-    """Read side of the registrar, through the store so any node sees every binding."""
+    """Read side of the registrar, through the store so any node sees every binding, with
+    the cache described above (changes by other processes show within ``ttl`` seconds)."""
 
-    def __init__(self, bindings: BindingRepository, clock: Callable[[], float]) -> None:
+    def __init__(self, bindings: BindingRepository, clock: Callable[[], float], *,
+                 ttl: float = 1.0, max_entries: int = 20_000) -> None:
+        if ttl < 0 or max_entries < 1:
+            raise ValueError("ttl must be >= 0 and max_entries positive")
         self._bindings = bindings
         self._clock = clock
+        self._ttl = ttl
+        self._max = max_entries
+        self._entries: OrderedDict[str, list[Binding]] = OrderedDict()
+        self._epoch = 0  # bumped by every write: a lookup that straddles one is not kept
+        self._checked_at = -float("inf")
+        self._version: int | None = None
+        bindings.watch(self._changed)
 
     async def contacts_for(self, extension: str) -> list[Binding]:
         """Live bindings of ``extension``: highest q first, reachable before unreachable.
@@ -40,9 +64,36 @@ class Location:
         Unreachable ones (failed keep-alive) are kept at the end rather than dropped: a phone
         that missed one OPTIONS may still ring, and the caller decides whether to try it.
         """
-        bindings = await self._bindings.committed_for_aor(extension, self._clock())
-        return sorted(bindings, key=lambda b: not b.reachable)  # stable: q order is kept
+        now = self._clock()
+        if not self._checked_at <= now < self._checked_at + self._ttl:  # also if time went back
+            await self._revalidate(now)
+        found = self._entries.get(extension)
+        if found is None:
+            epoch = self._epoch
+            bindings = await self._bindings.committed_for_aor(extension, now)
+            found = sorted(bindings, key=lambda b: not b.reachable)  # stable: q order is kept
+            if epoch == self._epoch:
+                self._entries[extension] = found
+                if len(self._entries) > self._max:
+                    self._entries.popitem(last=False)
+        return [binding for binding in found if binding.expires_at > now]
 
     async def registered(self) -> list[Binding]:
         """Every live binding of every extension (paging group "all")."""
         return await self._bindings.active(self._clock())
+
+    async def _revalidate(self, now: float) -> None:
+        """Empty the cache if another process committed since the last check; one check at
+        a time (lookups meanwhile use the entries as they are)."""
+        self._checked_at = now
+        version = await self._bindings.version()
+        if version != self._version:
+            self._version = version
+            self._changed(None)
+
+    def _changed(self, aor: str | None) -> None:
+        self._epoch += 1
+        if aor is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(aor, None)
