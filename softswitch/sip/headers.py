@@ -61,7 +61,6 @@ LIST_HEADERS = frozenset(
 )
 
 _CANONICAL_CACHE: dict[str, str] = {}
-_INDEX = "\0index"  # the memo slot of `Headers._index` (no header key contains NUL)
 
 T = TypeVar("T")
 
@@ -140,47 +139,29 @@ class Headers:
     def copy(self) -> Headers:
         return Headers(list(self._fields))
 
-    def _index(self) -> dict[str, list[str]]:
-        """Every value by key, built on the first lookup and dropped with the memo on change.
-
-        A received request is asked for a dozen headers by several layers; one pass over
-        the fields here makes each of those a dict lookup instead of a scan.
-        """
-        memo = self._memo
-        if memo is None:
-            memo = self._memo = {}
-        else:
-            index = memo.get(_INDEX)
-            if index is not None:
-                return index  # type: ignore[no-any-return]
-        index = {}
-        for k, _, v in self._fields:
-            values = index.get(k)
-            if values is None:
-                index[k] = [v]
-            else:
-                values.append(v)
-        memo[_INDEX] = index
-        return index
-
     def get(self, name: str, default: str | None = None) -> str | None:
         """First value of the header, or `default`."""
-        values = self._index().get(_CANONICAL_CACHE.get(name) or canonical_key(name))
-        return values[0] if values else default
+        key = canonical_key(name)
+        for k, _, v in self._fields:
+            if k == key:
+                return v
+        return default
 
     def get_all(self, name: str) -> list[str]:
         """Every field value of the header as written (no comma splitting)."""
-        return list(self._index().get(_CANONICAL_CACHE.get(name) or canonical_key(name), ()))
+        key = canonical_key(name)
+        return [v for k, _, v in self._fields if k == key]
 
     def get_list(self, name: str) -> list[str]:
         """Every element of a list header, split on commas outside quotes and <>."""
-        key = _CANONICAL_CACHE.get(name) or canonical_key(name)
+        key = canonical_key(name)
         out: list[str] = []
-        for v in self._index().get(key, ()):
-            if key in LIST_HEADERS and "," in v:
-                out.extend(p.strip() for p in split_outside_quotes(v, ",") if p.strip())
-            elif v.strip():
-                out.append(v.strip())
+        for k, _, v in self._fields:
+            if k == key:
+                if key in LIST_HEADERS and "," in v:
+                    out.extend(p.strip() for p in split_outside_quotes(v, ",") if p.strip())
+                elif v.strip():
+                    out.append(v.strip())
         return out
 
     def add(self, name: str, value: str) -> None:
