@@ -200,6 +200,8 @@ class MediaDescription:
     # a=rtpmap by payload type, read once: negotiation asks for each codec and payload type
     _rtpmaps: dict[int, RtpMap] | None = field(
         default=None, init=False, repr=False, compare=False, hash=False)
+    _payload_types: tuple[int, ...] | None = field(
+        default=None, init=False, repr=False, compare=False, hash=False)
 
     @property
     def rejected(self) -> bool:
@@ -213,7 +215,11 @@ class MediaDescription:
     @property
     def payload_types(self) -> tuple[int, ...]:
         """The formats as RTP payload types (numeric formats only, in offered order)."""
-        return tuple(int(f) for f in self.formats if f.isascii() and f.isdigit())
+        found = self._payload_types
+        if found is None:
+            found = tuple(int(f) for f in self.formats if f.isascii() and f.isdigit())
+            object.__setattr__(self, "_payload_types", found)  # frozen: a cache, not a field
+        return found
 
     def values(self, name: str) -> list[str | None]:
         """Values of every `a=name` line; names match case-insensitively (phones vary)."""
@@ -461,6 +467,7 @@ class _MediaBuilder:
         self.bandwidths: list[str] = []
         self.attributes: list[Attribute] = []
         self.other: list[tuple[str, str]] = []
+        self.rtpmaps: dict[int, RtpMap] = {}  # parsed to check them: MediaDescription's cache
 
     def add(self, letter: str, value: str, number: int) -> None:
         if letter == "c":
@@ -472,9 +479,11 @@ class _MediaBuilder:
             attribute = _parse_a(value)
             if attribute.name.lower() == "rtpmap":
                 try:
-                    _parse_rtpmap(attribute.value)
+                    mapped = _parse_rtpmap(attribute.value)
                 except ValueError as exc:
                     raise SdpError(str(exc), line=number) from None
+                if mapped is not None:
+                    self.rtpmaps.setdefault(mapped.payload_type, mapped)  # the first one counts
             self.attributes.append(attribute)
         elif letter in "vost":
             raise SdpError(f"{letter}= line inside a media section", line=number)
@@ -482,13 +491,13 @@ class _MediaBuilder:
             self.other.append((letter, value))
 
     def build(self) -> MediaDescription:
-        return replace(
-            self.media,
-            connection=self.connection,
-            bandwidths=tuple(self.bandwidths),
-            attributes=tuple(self.attributes),
-            other=tuple(self.other),
+        m = self.media
+        built = MediaDescription(
+            m.media, m.port, m.proto, m.formats, m.port_count, self.connection,
+            tuple(self.bandwidths), tuple(self.attributes), tuple(self.other),
         )
+        object.__setattr__(built, "_rtpmaps", self.rtpmaps)  # what rtpmap() would build
+        return built
 
 
 def _parse_o(value: str, number: int) -> Origin:

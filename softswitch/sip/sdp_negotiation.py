@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from softswitch.sip.sdp import (
     Attribute,
@@ -80,6 +81,7 @@ def parse_events(text: str) -> frozenset[int]:
     return frozenset(codes)
 
 
+@lru_cache(maxsize=64)  # every offer writes the same few lists
 def format_events(codes: frozenset[int]) -> str:
     """The shortest range list: {0..16} -> `0-16`."""
     ordered = sorted(codes)
@@ -293,10 +295,12 @@ def _rejected(m: MediaDescription) -> MediaDescription:
 
 
 def _session(origin: Origin, host: str, media: list[MediaDescription]) -> SessionDescription:
+    connection = Connection.for_host(host)
     return SessionDescription(
-        origin=replace(origin, addrtype=Connection.for_host(host).addrtype, address=host),
+        origin=Origin(origin.username, origin.session_id, origin.version, origin.nettype,
+                      connection.addrtype, host),
         name="-",
-        connection=Connection.for_host(host),
+        connection=connection,
         media=tuple(media),
     )
 
@@ -336,9 +340,8 @@ def accept_answer(
     for ours, theirs in zip(offer.media, answer.media, strict=True):
         if not (_usable(ours) and _usable(theirs)):
             continue
-        offered = [c for c in caps.codecs if _offers(ours, c)]
-        limited = replace(caps, codecs=tuple(offered) or caps.codecs, prefer_own_order=False)
-        choice = _choose(theirs, limited, (), caps.event_codes) if offered else None
+        offered = tuple(c for c in caps.codecs if _offers(ours, c))
+        choice = _choose(theirs, _limited(caps, offered), (), caps.event_codes) if offered else None
         if choice is None:
             raise SdpNotAcceptable("the answer has no codec that we offered")
         direction = (ours.direction or Direction.SENDRECV) & answer.direction_of(theirs).reversed()
@@ -347,6 +350,12 @@ def accept_answer(
             direction = direction & Direction.RECVONLY
         return _negotiated(answer, theirs, choice, direction, caps.rtcp_mux and theirs.rtcp_mux)
     raise SdpNotAcceptable("the answer accepted no audio stream")
+
+
+@lru_cache(maxsize=64)  # a switch has one set of capabilities and offers few subsets
+def _limited(caps: Capabilities, offered: tuple[str, ...]) -> Capabilities:
+    """The capabilities an answer to our offer may use: the codecs we offered, any order."""
+    return replace(caps, codecs=offered, prefer_own_order=False)
 
 
 def _offers(m: MediaDescription, codec: str) -> bool:
@@ -434,14 +443,23 @@ class SdpSession:
 
     def _stamp(self, sdp: SessionDescription) -> SessionDescription:
         previous = self.local
-        if previous is not None and replace(sdp, origin=previous.origin) == previous:
+        if previous is not None and _with_origin(sdp, previous.origin) == previous:
             return previous
         if previous is not None:
             self.origin = previous.origin.bumped()
-        stamped = replace(sdp, origin=replace(sdp.origin, version=self.origin.version))
+        origin = sdp.origin
+        stamped = _with_origin(sdp, Origin(origin.username, origin.session_id,
+                                           self.origin.version, origin.nettype,
+                                           origin.addrtype, origin.address))
         self.origin = stamped.origin
         self.local = stamped
         return stamped
+
+
+def _with_origin(sdp: SessionDescription, origin: Origin) -> SessionDescription:
+    """``replace(sdp, origin=origin)``, built directly (twice per offer or answer)."""
+    return SessionDescription(origin, sdp.name, sdp.connection, sdp.times, sdp.bandwidths,
+                              sdp.attributes, sdp.media, sdp.other)
 
 
 # -- B2BUA helpers ---------------------------------------------------------------------------

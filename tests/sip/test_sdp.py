@@ -233,3 +233,23 @@ _session = st.builds(
 @given(_session)
 def test_any_description_we_build_parses_back_to_itself(sdp: SessionDescription) -> None:
     assert parse_sdp(sdp.serialize()) == sdp
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_parsed_rtpmaps_and_payload_types_match_a_description_built_by_hand(name: str) -> None:
+    """The parser hands its checked rtpmaps to each section: the same answers as a section
+    that reads its own attributes (duplicates: the first line counts)."""
+    for m in parse_sdp(SAMPLES[name]).media:
+        fresh = MediaDescription(m.media, m.port, m.proto, m.formats, m.port_count,
+                                 m.connection, m.bandwidths, m.attributes, m.other)
+        assert fresh == m
+        assert m.payload_types == fresh.payload_types
+        for pt in [*m.payload_types, 0, 8, 96, 101, 127]:
+            assert m.rtpmap(pt) == fresh.rtpmap(pt)
+
+
+def test_first_of_two_rtpmaps_for_one_payload_type_counts() -> None:
+    sdp = parse_sdp(
+        "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+        "m=audio 4000 RTP/AVP 96\r\na=RTPMAP:96 opus/48000/2\r\na=rtpmap:96 PCMU/8000\r\n")
+    assert sdp.media[0].rtpmap(96) == RtpMap(96, "opus", 48000, 2)
