@@ -146,9 +146,10 @@ class RtpSender:
 
     def __init__(self, clock_rate: int, ssrc: int | None = None) -> None:
         self.clock_rate = clock_rate
-        self.ssrc = secrets.randbits(32) if ssrc is None else ssrc
-        self.seq = secrets.randbits(16)  # last sent
-        self.ts = secrets.randbits(32)  # last sent
+        bits = secrets.randbits(80)  # one getrandom() for all three (RFC 3550 5.1, 8.1)
+        self.ssrc = bits & 0xFFFFFFFF if ssrc is None else ssrc
+        self.seq = (bits >> 32) & 0xFFFF  # last sent
+        self.ts = bits >> 48  # last sent
         self.time: float | None = None  # when the last packet left
         self.span = 0  # samples in the last packet
         self.packets = 0
