@@ -16,6 +16,7 @@ __all__ = [
     "new_tag",
     "new_call_id",
     "stamp_received",
+    "stamped_via",
     "COPIED_TO_RESPONSE",
 ]
 
@@ -87,6 +88,18 @@ def stamp_received(request: Request, host: str, port: int) -> Via:
         # Only the top Via must parse here: a broken one below it is check_request's 400.
         vias = None
         top = parse_via(request.headers.get_list("via")[0])
+    stamped = stamped_via(top, host, port)
+    if stamped is top:
+        return top
+    request.headers.replace_first("via", str(stamped))
+    if vias is not None:
+        request.headers.prime("vias", [stamped, *vias[1:]])
+    return stamped
+
+
+def stamped_via(top: Via, host: str, port: int) -> Via:
+    """``top`` with `received` and `rport` filled in for a request from host:port, or ``top``
+    itself when it needs neither."""
     params: dict[str, str | None] = {}
     if top.host != host:
         params["received"] = host
@@ -96,8 +109,4 @@ def stamp_received(request: Request, host: str, port: int) -> Via:
     if not params:
         return top
     # Built directly: `with_params` (dataclasses.replace) is slow on a path every request takes.
-    stamped = Via(top.transport, top.host, top.port, {**top.params, **params}, top.protocol)
-    request.headers.replace_first("via", str(stamped))
-    if vias is not None:
-        request.headers.prime("vias", [stamped, *vias[1:]])
-    return stamped
+    return Via(top.transport, top.host, top.port, {**top.params, **params}, top.protocol)

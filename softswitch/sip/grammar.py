@@ -40,6 +40,10 @@ def is_token(text: str) -> bool:
     return TOKEN_RE.fullmatch(text) is not None
 
 
+# `name[=value]` parameters joined by ';' (no leading ';'), values without quotes, brackets,
+# separators or blanks: the form `parse_params` can read with a plain split.
+_PLAIN_PARAMS = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+(?:=[^;\"<>\s]*)?(?:;[A-Za-z0-9\-.!%*_+`'~]+(?:=[^;\"<>\s]*)?)*")
+
 _QUOTED = r'"(?:[^"\\]|\\.)*"'
 _SPLITTERS: dict[str, re.Pattern[str]] = {}
 
@@ -91,6 +95,20 @@ def parse_params(text: str) -> dict[str, str | None]:
         return params
     if text[0] == ";":
         text = text[1:]
+    if _PLAIN_PARAMS.fullmatch(text):
+        # The everyday form (`branch=z9hG4bK..;rport`): no quotes, brackets or blanks, every
+        # name a token. One match checks it all; then a plain split gives the same result.
+        for part in text.split(";"):
+            name, eq, value = part.partition("=")
+            params[name.lower()] = value if eq else None
+        return params
+    return _parse_params_in_full(text)
+
+
+def _parse_params_in_full(text: str) -> dict[str, str | None]:
+    """`parse_params` for any form (quoted values, blanks), of stripped text without its
+    leading ';'."""
+    params: dict[str, str | None] = {}
     for part in split_outside_quotes(text, ";"):
         part = part.strip()
         if not part:

@@ -22,6 +22,7 @@ from softswitch.sip.grammar import is_digits
 from softswitch.sip.headers import Headers
 from softswitch.sip.message import Request, Response
 from softswitch.sip.parser import MalformedRequest, parse_message, split_head
+from softswitch.sip.plain import read_plain_request
 from softswitch.sip.validate import UnsupportedExtension, check_reply_headers, check_request
 from softswitch.sip.values import Via, parse_via
 
@@ -144,6 +145,16 @@ class InboundFilter:
     def accept(self, data: bytes, source: Destination) -> Request | Response | Reply | None:
         if not source.reliable and len(data) > self.max_udp_bytes:
             return self.refuse_unframed(data, MessageTooLarge(), source)
+        plain = read_plain_request(data, source.host, source.port, self.local_sent_by)
+        if plain is not None:  # the everyday shape, read in one pass
+            self.metrics.requests_in[metric_method(plain.method)] += 1
+            return plain
+        return self.accept_in_full(data, source)
+
+    def accept_in_full(
+        self, data: bytes, source: Destination
+    ) -> Request | Response | Reply | None:
+        """`accept` through the full parser and checks, for any shape of message."""
         try:
             message = parse_message(data)
         except MalformedRequest as exc:

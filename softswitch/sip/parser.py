@@ -14,7 +14,7 @@ from softswitch.sip.headers import Headers, canonical_key
 from softswitch.sip.message import Request, Response
 from softswitch.sip.uri import SipURI, parse_uri
 
-__all__ = ["parse_message", "MalformedRequest", "split_head"]
+__all__ = ["parse_message", "MalformedRequest", "known_header_key", "split_head"]
 
 
 class MalformedRequest(RemoteProtocolError):
@@ -157,6 +157,11 @@ def _parse_headers(lines: list[str]) -> Headers:
 # Header names already checked to be tokens, with their keys: phones send the same dozen
 # names in every message, and the check was the largest part of reading a header line.
 _KNOWN_NAMES: dict[str, str] = {}
+
+
+def known_header_key(name: str) -> str | None:
+    """The key of a header name this parser has already accepted once, else None."""
+    return _KNOWN_NAMES.get(name)
 
 
 def _cut_body(headers: Headers, body: bytes) -> bytes:

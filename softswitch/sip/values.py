@@ -55,15 +55,27 @@ class Address:
         return f"{name}<{self.uri}>{format_params(self.params)}"
 
 
-@lru_cache(maxsize=8192)
 def parse_address(text: str) -> Address:
     """Parse From/To/Contact/Route style values (RFC 3261 section 20.10).
 
     Memoised like `parse_uri`: a phone sends the same To and Contact in every REGISTER (and
     the same From within a call), so the result is shared and must be treated as immutable
-    (``with_tag`` copies).
+    (``with_tag`` copies). A plain ``<URI>;params`` value memoises its ``<URI>`` part only
+    and parses the parameters afresh: a From carries a new tag in every request, which made
+    the whole value miss the memo every time.
     """
     text = text.strip()
+    if text.startswith("<"):
+        gt = text.find(">")
+        if 0 < gt < len(text) - 1:
+            head = _parse_address(text[: gt + 1])
+            return Address(head.uri, head.display_name, parse_params(text[gt + 1 :]))
+    return _parse_address(text)
+
+
+@lru_cache(maxsize=8192)
+def _parse_address(text: str) -> Address:
+    """The whole parse of a stripped value (see `parse_address`)."""
     if text == "*":
         return Address(uri=None, wildcard=True)
     display: str | None = None
