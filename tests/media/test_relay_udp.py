@@ -235,3 +235,25 @@ async def test_relay_stops_and_starts_again_with_the_bridge_over_real_sockets(
     engine.bridge(a, b)
     alice.send(a.stream.local, b"\x03" * 160)
     assert [p.payload for p in await collect(bob, 1)] == [b"\x03" * 160]
+
+
+async def test_an_idle_poller_listens_again_and_the_next_datagram_still_arrives() -> None:
+    """Empty polls keep the 1 ms timer for a few rounds only: an idle switch must not poll
+    forever, and a datagram after the quiet spell wakes it as the first one did."""
+    loop = asyncio.get_running_loop()
+    collector = Collector()
+    udp = open_udp(loop, collector, "127.0.0.1", 0)
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sender.bind(("127.0.0.1", 0))
+        dest = udp.get_extra_info("sockname")
+        poller = udp._poller
+        sender.sendto(b"first", dest)
+        await until(lambda: len(collector.got) == 1)
+        await until(lambda: poller._listening and poller._timer is None)
+        sender.sendto(b"second", dest)
+        await until(lambda: len(collector.got) == 2)
+        assert [d for d, _ in collector.got] == [b"first", b"second"]
+    finally:
+        sender.close()
+        udp.close()
