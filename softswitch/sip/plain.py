@@ -59,6 +59,7 @@ def read_plain_request(
     fields: list[tuple[str, str, str]] = []
     single: set[str] = set()
     via_values: list[str] = []
+    first_via = -1
     values: dict[str, str] = {}
     content_lengths: list[str] = []
     for line in lines[1:]:
@@ -77,6 +78,8 @@ def read_plain_request(
         if key == "via":
             if "," in value:
                 return None
+            if first_via < 0:
+                first_via = len(fields)
             via_values.append(value)
         elif key == "content-length":
             content_lengths.append(value)
@@ -118,7 +121,6 @@ def read_plain_request(
     top = stamped_via(vias[0], host, port)
     if top is not vias[0]:
         vias[0] = top
-        first_via = next(i for i, field in enumerate(fields) if field[0] == "via")
         fields[first_via] = ("via", "Via", str(top))  # as `Headers.replace_first` spells it
     headers = Headers(fields)
     headers.prime("vias", vias)
