@@ -4,7 +4,7 @@ Why this shape:
 
 * Pure functions and small objects, no clock and no sockets: the caller passes ``now``. Entropy
   for nonces is injectable so tests are deterministic.
-* Nonces are stateless: ``base64url(issued_ms | salt | HMAC(secret, realm, issued_ms | salt))``.
+* Nonces are stateless: ``base64url(issued_ms | salt | MAC(secret, realm, issued_ms | salt))``.
   Expiry is checked from the nonce itself, so any node holding the secret can verify it.
 * Replay protection needs *some* state: :class:`NonceCountTracker` keeps, for a bounded number of
   nonces, the highest nonce-count seen plus a small window of recent counts (as IPsec does),
@@ -398,7 +398,7 @@ _MAX_CLOCK_SKEW = 5.0
 
 
 class NonceSigner:
-    """Issues and checks stateless, HMAC-signed nonces that carry their creation time."""
+    """Issues and checks stateless, MAC-signed nonces (keyed BLAKE2s) that carry their creation time."""
 
     def __init__(
         self,
