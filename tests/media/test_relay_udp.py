@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -25,13 +27,22 @@ class Collector:
         self.got.append((bytes(data), addr))
 
 
-async def test_a_burst_longer_than_one_drain_arrives_whole_and_in_order() -> None:
-    loop = asyncio.get_running_loop()
+@contextlib.asynccontextmanager
+async def socket_and_sender() -> AsyncIterator[tuple[Collector, UdpSocket, socket.socket]]:
+    """An RTP port (`open_udp`) with a `Collector`, and a bound sender; both closed after."""
     collector = Collector()
-    udp = open_udp(loop, collector, "127.0.0.1", 0)
+    udp = open_udp(asyncio.get_running_loop(), collector, "127.0.0.1", 0)
     sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         sender.bind(("127.0.0.1", 0))
+        yield collector, udp, sender
+    finally:
+        sender.close()
+        udp.close()
+
+
+async def test_a_burst_longer_than_one_drain_arrives_whole_and_in_order() -> None:
+    async with socket_and_sender() as (collector, udp, sender):
         dest = udp.get_extra_info("sockname")
         for i in range(200):  # queued before the loop looks: several wake-ups' worth
             sender.sendto(i.to_bytes(2, "big") * 86, dest)
@@ -39,9 +50,6 @@ async def test_a_burst_longer_than_one_drain_arrives_whole_and_in_order() -> Non
         assert [int.from_bytes(d[:2], "big") for d, _ in collector.got] == list(range(200))
         assert {addr for _, addr in collector.got} == {sender.getsockname()}
         assert all(len(d) == 172 for d, _ in collector.got)
-    finally:
-        sender.close()
-        udp.close()
 
 
 async def test_a_flooded_port_does_not_starve_the_others() -> None:
@@ -240,12 +248,7 @@ async def test_relay_stops_and_starts_again_with_the_bridge_over_real_sockets(
 async def test_an_idle_poller_listens_again_and_the_next_datagram_still_arrives() -> None:
     """Empty polls keep the 1 ms timer for a few rounds only: an idle switch must not poll
     forever, and a datagram after the quiet spell wakes it as the first one did."""
-    loop = asyncio.get_running_loop()
-    collector = Collector()
-    udp = open_udp(loop, collector, "127.0.0.1", 0)
-    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        sender.bind(("127.0.0.1", 0))
+    async with socket_and_sender() as (collector, udp, sender):
         dest = udp.get_extra_info("sockname")
         poller = udp._poller
         sender.sendto(b"first", dest)
@@ -254,6 +257,3 @@ async def test_an_idle_poller_listens_again_and_the_next_datagram_still_arrives(
         sender.sendto(b"second", dest)
         await until(lambda: len(collector.got) == 2)
         assert [d for d, _ in collector.got] == [b"first", b"second"]
-    finally:
-        sender.close()
-        udp.close()
