@@ -73,6 +73,18 @@ def _fetch_one(conn: sqlite3.Connection, sql: str, params: Params) -> sqlite3.Ro
         cursor.close()
 
 
+def _settle(done: asyncio.Future[Any], result: Any = None, error: BaseException | None = None
+            ) -> None:
+    """Hand a write's outcome to its future, unless its waiter gave up (cancelled it): the
+    write itself stands, and the rest of the batch must still be told theirs."""
+    if done.done():
+        return
+    if error is not None:
+        done.set_exception(error)
+    else:
+        done.set_result(result)
+
+
 class SqliteConnection:
     """Fetch helpers for reads, :meth:`write` for every change."""
 
@@ -160,15 +172,15 @@ class SqliteConnection:
                 pass
             else:
                 for (_, done), result in zip(batch, results, strict=True):
-                    done.set_result(result)
+                    _settle(done, result)
                 return
         for operation, done in batch:
             try:
                 (result,) = await self._transaction([operation])
             except _OperationFailed as failed:
-                done.set_exception(failed.error)
+                _settle(done, error=failed.error)
             else:
-                done.set_result(result)
+                _settle(done, result)
 
     async def _run_statement_batch(self, batch: list[tuple[Operation, asyncio.Future[Any]]]) -> None:
         """The batch in one worker-thread call; on failure, one call per operation."""
@@ -180,15 +192,15 @@ class SqliteConnection:
                 pass
             else:
                 for _, done in batch:
-                    done.set_result(None)
+                    _settle(done, None)
                 return
         for statements, (_, done) in zip(groups, batch, strict=True):
             try:
                 await self._on_worker([statements])
             except Exception as error:  # noqa: BLE001 - handed to that operation's caller
-                done.set_exception(error)
+                _settle(done, error=error)
             else:
-                done.set_result(None)
+                _settle(done, None)
 
     async def _on_worker(self, groups: list[Statements]) -> None:
         """Run `_commit_statements` on aiosqlite's thread. aiosqlite has no public call for

@@ -147,3 +147,22 @@ async def test_posted_writes_commit_together_in_order_and_close_waits_for_them(
         await conn.close()
     assert [key for key, _ in rows] == [f"p{i:02d}" for i in range(11)]
     assert dict(rows)["p03"] == "after the insert"
+
+
+async def test_a_post_whose_waiter_gave_up_does_not_stop_the_others(tmp_path: Path) -> None:
+    """A REGISTER's task cancelled while it waits (shutdown) cancels its posted future; the
+    batch it is in must still commit and settle everyone else's (alone or retried)."""
+    conn = await aiosqlite.connect(tmp_path / "c.db")
+    await conn.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT)")
+    db = SqliteConnection(conn)
+    try:
+        given_up = db.post_statements([(INSERT, [("c0",)])])
+        kept = db.post_statements([(INSERT, [("c1",)])])
+        failing = db.post_statements([(INSERT, [("c1",)])])  # makes the batch retry one by one
+        given_up.cancel()
+        await asyncio.wait_for(asyncio.wait([kept, failing]), 10)
+        assert kept.exception() is None
+        assert isinstance(failing.exception(), sqlite3.IntegrityError)
+        assert await keys(db) == ["c0", "c1"]  # the given-up write is on disk all the same
+    finally:
+        await db.close()
