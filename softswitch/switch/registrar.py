@@ -73,25 +73,59 @@ class Registrar:
         if outcome is None:
             return None
         if isinstance(outcome, User):
-            return self._register_now(server_request, outcome)
-        return self._register(server_request, outcome)
+            return self._register(server_request, outcome)
+        return self._verify_then_register(server_request, outcome)
 
-    def _register_now(
+    def _register(
         self, server_request: ServerRequest, user: User
     ) -> Coroutine[Any, Any, None] | asyncio.Future[None] | None:
+        """Register an authenticated user: at once when the AOR is cached and free, else
+        the coroutine that waits its turn and reads the AOR first."""
         prepared = self._prepare(server_request, user)
         if prepared is None:
             return None
         aor, updates = prepared
         cached = self._cache.get(aor)
         if cached is None or not self._locks.try_hold(aor):
-            return self._register(server_request, user)
-        request = server_request.request
+            return self._register_in_turn(server_request, aor, updates)
         now = self._clock()
-        existing = [binding for binding in cached if binding.expires_at > now]
+        live = [binding for binding in cached if binding.expires_at > now]
+        return self._apply(server_request, aor, updates, live, now)
+
+    async def _verify_then_register(
+        self, server_request: ServerRequest, credentials: DigestCredentials
+    ) -> None:
+        user = await self._auth.verify(server_request, credentials)
+        if user is not None:
+            work = self._register(server_request, user)
+            if work is not None:
+                await work
+
+    async def _register_in_turn(
+        self, server_request: ServerRequest, aor: str, updates: list[ContactUpdate] | None
+    ) -> None:
+        await self._locks.hold(aor)
+        try:
+            now = self._clock()
+            existing = await self._current(aor, now)
+        except BaseException:
+            self._locks.release(aor)
+            raise
+        written = self._apply(server_request, aor, updates, existing, now)
+        if written is not None:
+            await written
+
+    def _apply(
+        self, server_request: ServerRequest, aor: str, updates: list[ContactUpdate] | None,
+        existing: list[Binding], now: float,
+    ) -> asyncio.Future[None] | None:
+        """With the AOR held: plan, then answer at once when nothing is to be written, else
+        post the write, whose callback answers 200 and frees the AOR (the future is returned).
+        """
         try:
             plan = plan_registration(
-                request, aor, updates, existing, server_request.source, self._policy, now
+                server_request.request, aor, updates, existing, server_request.source,
+                self._policy, now,
             )
             if not plan.changes:
                 self._locks.release(aor)
@@ -106,9 +140,7 @@ class Registrar:
         except BaseException:
             self._locks.release(aor)
             raise
-        written.add_done_callback(
-            partial(self._committed, server_request, plan, existing, now)
-        )
+        written.add_done_callback(partial(self._committed, server_request, plan, existing, now))
         return written
 
     def _committed(
@@ -116,44 +148,11 @@ class Registrar:
         now: float, written: asyncio.Future[None],
     ) -> None:
         """The posted write settled: answer 200 once it is on disk. A failed write is left
-        to the core, which logs it and answers 500."""
+        to whoever waits for it (the core, or the task), which logs it and answers 500."""
         self._locks.release(plan.aor)
         if written.cancelled() or written.exception() is not None:
             return
         self._remember(plan.aor, existing, plan.upserts, plan.removals)
-        self._answer(server_request, plan, existing, now)
-
-    async def _register(
-        self, server_request: ServerRequest, outcome: DigestCredentials | User
-    ) -> None:
-        if isinstance(outcome, User):
-            user = outcome
-        else:
-            verified = await self._auth.verify(server_request, outcome)
-            if verified is None:
-                return
-            user = verified
-        prepared = self._prepare(server_request, user)
-        if prepared is None:
-            return
-        aor, updates = prepared
-        request = server_request.request
-        await self._locks.hold(aor)
-        try:
-            now = self._clock()
-            existing = await self._current(aor, now)
-            plan = plan_registration(
-                request, aor, updates, existing, server_request.source, self._policy, now
-            )
-            if plan.changes:
-                self._cache.pop(aor, None)  # unknown until the write has committed
-                await self._bindings.update(aor, plan.upserts, plan.removals)
-                self._remember(aor, existing, plan.upserts, plan.removals)
-        except RegistrationError as error:
-            server_request.reply(error.status, error.reason, headers=error.headers)
-            return
-        finally:
-            self._locks.release(aor)
         self._answer(server_request, plan, existing, now)
 
     def _prepare(
