@@ -4,8 +4,13 @@ Flow of one REGISTER: authenticate (challenges are answered synchronously, witho
 a database trip), check the To is the user's own AOR, read the AOR's bindings (from a
 write-through cache after the first time), apply the pure
 rules of :mod:`softswitch.switch.registration`, commit, and only then answer 200 OK: an
-acknowledged registration survives a crash. REGISTERs for one AOR are serialised by a lock
-per AOR so the Call-ID/CSeq ordering check reads what the previous one wrote.
+acknowledged registration survives a crash. REGISTERs for one AOR are serialised
+(`AorLocks`) so the Call-ID/CSeq ordering check reads what the previous one wrote.
+
+The usual REGISTER (a cached user, a cached AOR nobody else is registering) takes no task: it
+is planned at once, its write is posted to the group commit, and the 200 OK leaves from the
+commit's callback. The rest (a user or an AOR still to be read, or a busy AOR) runs as a
+coroutine that waits its turn and then takes the same path (`_apply`).
 """
 
 from __future__ import annotations
