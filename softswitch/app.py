@@ -75,12 +75,12 @@ from softswitch.switch.dialplan import DialPlan, Paging
 from softswitch.switch.legs import Call
 from softswitch.switch.location import Location
 from softswitch.switch.qualify import Qualifier
+from softswitch.switch.readcache import UserCache
 from softswitch.switch.registrar import Registrar
 from softswitch.switch.registration import RegistrationPolicy
 from softswitch.switch.security_log import SecurityLog
 from softswitch.switch.trunk_config import trunks_from
 from softswitch.switch.trunks import Trunks
-from softswitch.switch.usercache import UserCache
 from softswitch.transport.manager import TlsConfigError, TransportManager
 from softswitch.web import HttpServer, create_app
 from softswitch.web.auth import ensure_admin_token

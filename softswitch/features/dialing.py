@@ -19,7 +19,7 @@ from softswitch.flows import Call as FlowCall
 from softswitch.flows import CallState, DialFailed, EngineMediaPort, MediaPort
 from softswitch.switch.b2bua import B2bua
 from softswitch.switch.originate import OriginateError
-from softswitch.switch.usercache import UserCache
+from softswitch.switch.readcache import UserCache
 
 __all__ = ["FlowDialer"]
 

@@ -21,7 +21,7 @@ from softswitch.flows import Call as FlowCall
 from softswitch.switch.b2bua import B2bua
 from softswitch.switch.legs import Call, CallState
 from softswitch.switch.originate import OriginateError
-from softswitch.switch.usercache import UserCache
+from softswitch.switch.readcache import UserCache
 
 __all__ = ["FLOW", "FollowMe"]
 

@@ -28,7 +28,7 @@ from softswitch.switch.dialplan import Feature, Route
 from softswitch.switch.directory import verify_pin
 from softswitch.switch.legs import Call
 from softswitch.switch.location import Location
-from softswitch.switch.usercache import UserCache
+from softswitch.switch.readcache import UserCache
 
 __all__ = ["HotDesk", "HotdeskLocation", "LOGIN_FLOW", "LOGOUT_FLOW"]
 

@@ -23,7 +23,7 @@ from softswitch.features.transfer import TransferService
 from softswitch.switch.b2bua import B2bua
 from softswitch.switch.dialplan import Feature, Route
 from softswitch.switch.legs import Call, CallState
-from softswitch.switch.usercache import UserCache
+from softswitch.switch.readcache import UserCache
 
 __all__ = ["PickupService", "pickup_groups_from"]
 

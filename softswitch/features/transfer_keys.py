@@ -21,7 +21,7 @@ from softswitch.store.records import User
 from softswitch.switch.b2bua import HOLD_TONE
 from softswitch.switch.legs import CallLeg, CallState
 from softswitch.switch.originate import OriginateError
-from softswitch.switch.usercache import UserCache
+from softswitch.switch.readcache import UserCache
 
 __all__ = ["BLIND_KEY", "CONSULT_KEY", "TransferKeys"]
 

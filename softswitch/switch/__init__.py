@@ -5,7 +5,7 @@ command that needs only the directory does not load the media engine:
 
 - ``core``: asyncio adapter of the transaction layer; dispatch of requests by method.
 - ``registrar``, ``registration``: REGISTER (RFC 3261 10.3) with durable bindings.
-- ``auth``, ``directory``, ``usercache``, ``abuse``, ``security_log``: who may do what, digest
+- ``auth``, ``directory``, ``readcache``, ``abuse``, ``security_log``: who may do what, digest
   authentication, brute-force blocking and the security event log.
 - ``location``, ``qualify``: where to reach a phone, and keeping that knowledge fresh.
 - ``dialplan``: numbers to routes, class of service.
@@ -14,5 +14,5 @@ command that needs only the directory does not load the media engine:
 
 __all__ = [
     "abuse", "auth", "b2bua", "call", "core", "dialplan", "directory", "legs", "location",
-    "qualify", "registrar", "registration", "security_log", "usercache",
+    "qualify", "readcache", "registrar", "registration", "security_log",
 ]

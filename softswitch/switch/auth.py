@@ -37,8 +37,8 @@ from softswitch.store.records import SecurityEvent, SecurityEventKind, User
 from softswitch.switch.abuse import BruteForceGuard, ScannerFilter, source_key
 from softswitch.switch.core import ServerRequest
 from softswitch.switch.directory import EXTENSION_PATTERN
+from softswitch.switch.readcache import UserCache
 from softswitch.switch.security_log import SecurityLog
-from softswitch.switch.usercache import UserCache
 
 __all__ = ["RequestAuthenticator", "describe_source"]
 

@@ -6,7 +6,8 @@ address and port that the NAT mapped, over TCP/TLS through the very connection t
 opened (nobody can connect back in). ``destination_of`` turns a binding into that target.
 
 Every call to an extension needs its contacts, and a database trip per INVITE costs the
-event loop more than the lookup itself, so :class:`Location` keeps them per extension:
+event loop more than the lookup itself, so :class:`Location` keeps them per extension in
+a `ReadCache` (`switch/readcache.py`, the users' cache too):
 
 * every write through the switch's binding repository (REGISTER, qualify results, the API,
   the purge of expired rows) drops the entry of its AOR before the writer goes on, so a
@@ -20,12 +21,12 @@ event loop more than the lookup itself, so :class:`Location` keeps them per exte
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 
 from softswitch.sip.destination import Destination
 from softswitch.store.bindings import BindingRepository
 from softswitch.store.records import Binding
+from softswitch.switch.readcache import ReadCache
 
 __all__ = ["Location", "destination_of"]
 
@@ -46,17 +47,11 @@ class Location:
 
     def __init__(self, bindings: BindingRepository, clock: Callable[[], float], *,
                  ttl: float = 1.0, max_entries: int = 20_000) -> None:
-        if ttl < 0 or max_entries < 1:
-            raise ValueError("ttl must be >= 0 and max_entries positive")
         self._bindings = bindings
         self._clock = clock
-        self._ttl = ttl
-        self._max = max_entries
-        self._entries: OrderedDict[str, list[Binding]] = OrderedDict()
-        self._epoch = 0  # bumped by every write: a lookup that straddles one is not kept
-        self._checked_at = -float("inf")
-        self._version: int | None = None
-        bindings.watch(self._changed)
+        self._cache: ReadCache[list[Binding]] = ReadCache(
+            self._read, clock, ttl=ttl, max_entries=max_entries, version=bindings.version)
+        bindings.watch(self._cache.invalidate)
 
     async def contacts_for(self, extension: str) -> list[Binding]:
         """Live bindings of ``extension``: highest q first, reachable before unreachable.
@@ -64,36 +59,14 @@ class Location:
         Unreachable ones (failed keep-alive) are kept at the end rather than dropped: a phone
         that missed one OPTIONS may still ring, and the caller decides whether to try it.
         """
+        found = await self._cache.get(extension)
         now = self._clock()
-        if not self._checked_at <= now < self._checked_at + self._ttl:  # also if time went back
-            await self._revalidate(now)
-        found = self._entries.get(extension)
-        if found is None:
-            epoch = self._epoch
-            bindings = await self._bindings.committed_for_aor(extension, now)
-            found = sorted(bindings, key=lambda b: not b.reachable)  # stable: q order is kept
-            if epoch == self._epoch:
-                self._entries[extension] = found
-                if len(self._entries) > self._max:
-                    self._entries.popitem(last=False)
         return [binding for binding in found if binding.expires_at > now]
 
     async def registered(self) -> list[Binding]:
         """Every live binding of every extension (paging group "all")."""
         return await self._bindings.active(self._clock())
 
-    async def _revalidate(self, now: float) -> None:
-        """Empty the cache if another process committed since the last check; one check at
-        a time (lookups meanwhile use the entries as they are)."""
-        self._checked_at = now
-        version = await self._bindings.version()
-        if version != self._version:
-            self._version = version
-            self._changed(None)
-
-    def _changed(self, aor: str | None) -> None:
-        self._epoch += 1
-        if aor is None:
-            self._entries.clear()
-        else:
-            self._entries.pop(aor, None)
+    async def _read(self, extension: str) -> list[Binding]:
+        bindings = await self._bindings.committed_for_aor(extension, self._clock())
+        return sorted(bindings, key=lambda b: not b.reachable)  # stable: q order is kept

@@ -17,8 +17,8 @@ from softswitch.store import SecurityEvent, User
 from softswitch.switch.abuse import BruteForceGuard
 from softswitch.switch.auth import RequestAuthenticator
 from softswitch.switch.directory import make_user
+from softswitch.switch.readcache import UserCache
 from softswitch.switch.security_log import SecurityLog
-from softswitch.switch.usercache import UserCache
 from tests.registrar.client import Phone
 
 

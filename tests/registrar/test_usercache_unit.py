@@ -6,7 +6,7 @@ import asyncio
 
 from softswitch.store.records import User
 from softswitch.switch.directory import make_user
-from softswitch.switch.usercache import UserCache
+from softswitch.switch.readcache import UserCache
 
 
 class Directory:
