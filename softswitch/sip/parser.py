@@ -14,7 +14,7 @@ from softswitch.sip.headers import Headers, canonical_key
 from softswitch.sip.message import Request, Response
 from softswitch.sip.uri import SipURI, parse_uri
 
-__all__ = ["parse_message", "MalformedRequest", "known_header_key", "split_head"]
+__all__ = ["parse_message", "MalformedRequest", "cut_body", "known_header_key", "split_head"]
 
 
 class MalformedRequest(RemoteProtocolError):
@@ -51,7 +51,7 @@ def parse_message(data: bytes) -> Request | Response:
     if start.startswith("SIP/") or start[:4].upper() == "SIP/":
         status, reason, version = _parse_status_line(start)
         headers = _parse_headers(lines)
-        return Response(status, reason, headers, _cut_body(headers, body), version)
+        return Response(status, reason, headers, cut_body(headers, body), version)
     method = _request_method(start)
     if method is None:
         raise RemoteProtocolError("Neither a Request-Line nor a Status-Line")
@@ -73,7 +73,7 @@ def parse_message(data: bytes) -> Request | Response:
     if version != "SIP/2.0":
         raise MalformedRequest("Version Not Supported", 505, method, headers)
     try:
-        body = _cut_body(headers, body)
+        body = cut_body(headers, body)
     except RemoteProtocolError as exc:
         raise MalformedRequest(exc.reason, exc.status, method, headers) from None
     return Request(method, uri, headers, body, version)
@@ -164,7 +164,7 @@ def known_header_key(name: str) -> str | None:
     return _KNOWN_NAMES.get(name)
 
 
-def _cut_body(headers: Headers, body: bytes) -> bytes:
+def cut_body(headers: Headers, body: bytes) -> bytes:
     """Apply Content-Length: extra bytes are dropped, missing ones are an error (RFC 3261 18.3)."""
     values = headers.get_all("content-length")
     if not values:

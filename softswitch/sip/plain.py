@@ -16,14 +16,19 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from softswitch.sip.builders import BRANCH_PREFIX, stamped_via
+from softswitch.sip.builders import stamped_via
 from softswitch.sip.errors import RemoteProtocolError
 from softswitch.sip.headers import Headers
 from softswitch.sip.message import Request
-from softswitch.sip.parser import known_header_key
+from softswitch.sip.parser import cut_body, known_header_key
 from softswitch.sip.uri import SipURI, parse_uri
-from softswitch.sip.validate import SINGLE_VALUED, SUPPORTED_SCHEMES
-from softswitch.sip.values import MAGIC_COOKIE, Address, Via, parse_address, parse_cseq, parse_via
+from softswitch.sip.validate import (
+    SINGLE_VALUED,
+    SUPPORTED_SCHEMES,
+    loops_back,
+    max_forwards_refusal,
+)
+from softswitch.sip.values import MAGIC_COOKIE, Address, parse_address, parse_cseq, parse_via
 
 __all__ = ["read_plain_request"]
 
@@ -41,7 +46,7 @@ def read_plain_request(
     data: bytes,
     host: str,
     port: int,
-    local_sent_by: Collection[tuple[str, int | None]],
+    local_sent_by: Collection[tuple[str, int]],
 ) -> Request | None:
     """The accepted, stamped request when ``data`` is plain and valid; else None."""
     end = data.find(b"\r\n\r\n")
@@ -59,9 +64,7 @@ def read_plain_request(
     fields: list[tuple[str, str, str]] = []
     single: set[str] = set()
     via_values: list[str] = []
-    first_via = -1
     values: dict[str, str] = {}
-    content_lengths: list[str] = []
     for line in lines[1:]:
         name, colon, value = line.partition(":")
         if not colon or not line or line[0] in " \t":
@@ -78,27 +81,15 @@ def read_plain_request(
         if key == "via":
             if "," in value:
                 return None
-            if first_via < 0:
-                first_via = len(fields)
             via_values.append(value)
-        elif key == "content-length":
-            content_lengths.append(value)
         elif key not in values:
             values[key] = value
         fields.append((key, name, value))
-    body = data[end + 4 :]
-    if content_lengths:
-        length = content_lengths[0]
-        if any(other != length for other in content_lengths) or not (
-            length.isascii() and length.isdigit() and len(length) <= 9
-        ):
-            return None
-        if int(length) > len(body):
-            return None
-        body = body[: int(length)]
     if not via_values or not all(values.get(key) for key in _REQUIRED):
         return None
+    headers = Headers(fields)
     try:
+        body = cut_body(headers, data[end + 4 :])
         uri = parse_uri(uri_text)
         vias = [parse_via(value) for value in via_values]
         cseq = parse_cseq(values["cseq"])
@@ -114,15 +105,15 @@ def read_plain_request(
         or vias[0].branch == MAGIC_COOKIE
         or cseq.method != method
         or contacts is None
-        or not _hops_left(values.get("max-forwards"), method)
-        or _loops(vias, local_sent_by)
+        or ("max-forwards" in values
+            and max_forwards_refusal(values["max-forwards"], method) is not None)
+        or loops_back(vias, local_sent_by)
     ):
         return None
     top = stamped_via(vias[0], host, port)
     if top is not vias[0]:
         vias[0] = top
-        fields[first_via] = ("via", "Via", str(top))  # as `Headers.replace_first` spells it
-    headers = Headers(fields)
+        headers.replace_first("via", str(top))
     headers.prime("vias", vias)
     headers.prime("cseq", cseq)
     headers.prime("from", from_)
@@ -140,21 +131,3 @@ def _contacts(fields: list[tuple[str, str, str]]) -> list[Address] | None:
                 return None
             contacts.append(parse_address(value))
     return contacts
-
-
-def _hops_left(max_forwards: str | None, method: str) -> bool:
-    """Max-Forwards is absent, or digits up to 255, and above 0 unless OPTIONS."""
-    if max_forwards is None:
-        return True
-    if not (max_forwards.isascii() and max_forwards.isdigit()) or int(max_forwards) > 255:
-        return False
-    return int(max_forwards) > 0 or method == "OPTIONS"
-
-
-def _loops(vias: list[Via], local_sent_by: Collection[tuple[str, int | None]]) -> bool:
-    """A Via below the top one is ours with our branch: a loop the full path answers 482."""
-    return any(
-        (via.host, via.port or 5060) in local_sent_by
-        and (via.branch or "").startswith(BRANCH_PREFIX)
-        for via in vias[1:]
-    )

@@ -15,7 +15,7 @@ from softswitch.sip.grammar import is_digits
 from softswitch.sip.headers import Headers, display_name
 from softswitch.sip.message import Request
 from softswitch.sip.uri import AbsoluteURI
-from softswitch.sip.values import MAGIC_COOKIE, parse_via
+from softswitch.sip.values import MAGIC_COOKIE, Via, parse_via
 
 __all__ = [
     "check_request",
@@ -23,6 +23,8 @@ __all__ = [
     "UnsupportedExtension",
     "SUPPORTED_SCHEMES",
     "SINGLE_VALUED",
+    "loops_back",
+    "max_forwards_refusal",
 ]
 
 SUPPORTED_SCHEMES = frozenset({"sip", "sips", "tel"})
@@ -95,16 +97,11 @@ def check_request(
     if not request.call_id:
         raise RemoteProtocolError("Empty Call-ID")
     if max_forwards is not None:
-        text = max_forwards.strip()
-        if not is_digits(text) or int(text) > 255:
-            raise RemoteProtocolError("Invalid Max-Forwards")
-        if int(text) == 0 and request.method != "OPTIONS":
-            raise RemoteProtocolError("Too Many Hops", 483)
-    for via in vias[1:]:
-        if (via.host, via.port or 5060) in local_sent_by and (via.branch or "").startswith(
-            BRANCH_PREFIX
-        ):
-            raise RemoteProtocolError("Loop Detected", 482)
+        refusal = max_forwards_refusal(max_forwards, request.method)
+        if refusal is not None:
+            raise refusal
+    if loops_back(vias, local_sent_by):
+        raise RemoteProtocolError("Loop Detected", 482)
     if requires and request.method not in ("ACK", "CANCEL"):
         required = [
             tag.strip()
@@ -114,6 +111,26 @@ def check_request(
         unknown = [tag for tag in required if tag.lower() not in supported]
         if unknown:
             raise UnsupportedExtension(unknown)
+
+
+def max_forwards_refusal(value: str, method: str) -> RemoteProtocolError | None:
+    """Why a Max-Forwards value refuses the request (400, or 483 at zero except for
+    OPTIONS, RFC 3261 8.2.2 and 16.3), or None."""
+    text = value.strip()
+    if not is_digits(text) or int(text) > 255:
+        return RemoteProtocolError("Invalid Max-Forwards")
+    if int(text) == 0 and method != "OPTIONS":
+        return RemoteProtocolError("Too Many Hops", 483)
+    return None
+
+
+def loops_back(vias: list[Via], local_sent_by: Collection[tuple[str, int]]) -> bool:
+    """A Via below the top one is ours, with our branch: the request came round (482)."""
+    return any(
+        (via.host, via.port or 5060) in local_sent_by
+        and (via.branch or "").startswith(BRANCH_PREFIX)
+        for via in vias[1:]
+    )
 
 
 def _parsed(label: str, read: Callable[[], T]) -> T:
