@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import statistics
 import tempfile
 import time
@@ -25,13 +24,12 @@ import uvloop
 
 from softswitch.app import Switch
 from softswitch.config import Config, HttpConfig, SecurityConfig, SipConfig
+from softswitch.sip import Response, parse_message
 from softswitch.sip.destination import Destination
-from softswitch.sip.digest import DigestAlgorithm, compute_ha1, compute_response
+from softswitch.sip.digest import DigestAlgorithm, DigestChallenge, DigestCredentials, compute_ha1
 from tests.bench.register import FIRST_EXTENSION, USERS, fill_directory, password
 
 PHONE = ("127.0.0.1", 40000)
-_NONCE = re.compile(rb'WWW-Authenticate: Digest [^\r]*algorithm=MD5[^\r]*')
-_PARAM = re.compile(rb'(\w+)="([^"]*)"')
 
 
 def register_bytes(extension: str, host: str, port: int, serial: int, cseq: int,
@@ -55,18 +53,16 @@ def register_bytes(extension: str, host: str, port: int, serial: int, cseq: int,
 
 
 def answer(challenge: bytes, extension: str, uri: str) -> str:
-    """An MD5 Authorization for the challenge, as SIPp computes it."""
-    found = _NONCE.search(challenge)
-    assert found is not None, challenge[:400]
-    params = {k.decode(): v.decode() for k, v in _PARAM.findall(found.group(0))}
-    ha1 = compute_ha1(extension, params["realm"], password(int(extension) - FIRST_EXTENSION),
+    """An MD5 Authorization for the 401, as SIPp answers it (the switch's own client side)."""
+    response = parse_message(challenge)
+    assert isinstance(response, Response) and response.status == 401, challenge[:400]
+    offered = [DigestChallenge.parse(v) for v in response.headers.get_all("www-authenticate")]
+    md5 = next(c for c in offered if c.algorithm is DigestAlgorithm.MD5)
+    ha1 = compute_ha1(extension, md5.realm, password(int(extension) - FIRST_EXTENSION),
                       DigestAlgorithm.MD5)
-    response = compute_response(DigestAlgorithm.MD5, ha1, method="REGISTER", uri=uri,
-                                nonce=params["nonce"], qop="auth", nc=1, cnonce="0a4f113b")
-    extra = f', opaque="{params["opaque"]}"' if "opaque" in params else ""
-    return (f'Authorization: Digest username="{extension}", realm="{params["realm"]}", '
-            f'nonce="{params["nonce"]}", uri="{uri}", response="{response}", '
-            f'algorithm=MD5, qop=auth, nc=00000001, cnonce="0a4f113b"{extra}')
+    credentials = DigestCredentials.answer(md5, username=extension, ha1=ha1, method="REGISTER",
+                                           uri=uri, cnonce="0a4f113b")
+    return f"Authorization: {credentials.to_header()}"
 
 
 class _Sent:
