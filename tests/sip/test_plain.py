@@ -4,23 +4,26 @@
 `InboundFilter.accept_in_full` on everyday requests, on the RFC 4475 torture corpus and on
 mutations of both: whenever the plain reader accepts a message, the full path must accept it
 too, with the same fields, body, stamped Via and parsed values. Parameters get the same
-treatment against their full reader.
+treatment against their full reader, and tagged addresses against the whole parse.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from softswitch.metrics import SwitchMetrics
 from softswitch.sip import Request
 from softswitch.sip.destination import Destination
+from softswitch.sip.errors import RemoteProtocolError
 from softswitch.sip.grammar import _parse_params_in_full, parse_params
 from softswitch.sip.inbound import InboundFilter
 from softswitch.sip.plain import read_plain_request
+from softswitch.sip.values import Address, _parse_address, parse_address
 
 SOURCE = Destination("192.0.2.44", 40123, "UDP")
 LOCAL = {("switch.clinic.example.com", 5060), ("127.0.0.1", 5060)}
@@ -185,3 +188,27 @@ def test_plain_parameters_are_read_as_the_full_reader_reads_them(text: str) -> N
     assert got == expected
     if isinstance(got, dict):
         assert list(got) == list(expected)  # the same order too
+
+
+ADDRESS_TEXT = st.text(alphabet=st.sampled_from(list("<>sip:2@h.;tag=x\" ,*a+é\t")), max_size=30)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(ADDRESS_TEXT)
+@example("<sip:2@h>;tag=x")
+@example(" <sip:2@h> ;tag=x ")
+@example('<sip:2@h>;tag="a b";+sip.instance="<urn:x>"')
+@example("<sip:2@h>;;")
+@example("<sip:2 @h>;tag=1")
+@example("<sip:2@h>x")
+@example("<sip:2@h>")
+def test_a_tagged_address_is_read_as_the_whole_parse_reads_it(text: str) -> None:
+    """`parse_address` memoises only the `<URI>` of a `<URI>;params` value: same outcome."""
+    def outcome(parse: Callable[[str], Address]) -> object:
+        try:
+            address = parse(text)
+        except RemoteProtocolError as exc:
+            return exc.reason
+        return (str(address), address.params, address.display_name, address.wildcard)
+
+    assert outcome(parse_address) == outcome(lambda t: _parse_address(t.strip()))
