@@ -68,15 +68,36 @@ async def test_handler_that_raises_answers_500_and_switch_survives(switch: Switc
     async def forgetful(req: ServerRequest) -> None:
         return None
 
+    def failing_later(req: ServerRequest) -> asyncio.Future[None]:
+        """Work handed back as a future (no task), as the registrar's posted write is."""
+        work = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_later(0.01, work.set_exception, OSError("disk gone"))
+        return work
+
+    def forgetful_later(req: ServerRequest) -> asyncio.Future[None]:
+        work = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_later(0.01, work.set_result, None)
+        return work
+
+    def answering_later(req: ServerRequest) -> asyncio.Future[None]:
+        work = asyncio.get_running_loop().create_future()
+        work.add_done_callback(lambda _: req.reply(202))  # the handler's own callback first
+        asyncio.get_running_loop().call_later(0.01, work.set_result, None)
+        return work
+
     assert switch.core is not None
     switch.core.handle("INFO", broken)
     switch.core.handle("MESSAGE", broken_async)
     switch.core.handle("PUBLISH", forgetful)
+    switch.core.handle("NOTIFY", failing_later)
+    switch.core.handle("UPDATE", forgetful_later)
+    switch.core.handle("REFER", answering_later, stateless_first=True)
     peer = await UdpPeer.connect(switch.sip_port)
     try:
-        for method in ("INFO", "MESSAGE", "PUBLISH"):
+        for method in ("INFO", "MESSAGE", "PUBLISH", "NOTIFY", "UPDATE"):
             response = await peer.request(request_bytes(method, local=peer.local))
             assert response.status == 500, method
+        assert (await peer.request(request_bytes("REFER", local=peer.local))).status == 202
         assert (await peer.request(request_bytes("OPTIONS", local=peer.local))).status == 200
     finally:
         peer.close()
