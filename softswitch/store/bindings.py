@@ -76,10 +76,9 @@ class BindingRepository:
             changed(aor)
 
     async def version(self) -> int:
-        """SQLite's ``data_version``: it differs from an earlier answer when another
-        connection, such as the CLI in another process, has committed since."""
-        row = await self._db.fetch_one("PRAGMA data_version")
-        return int(row[0]) if row is not None else 0
+        """Changes by other processes since an earlier answer (this repository's own writes
+        are told through :meth:`watch`)."""
+        return await self._db.data_version()
 
     async def update(
         self, aor: str, upserts: Sequence[Binding] = (), removals: Iterable[str] = ()

@@ -107,6 +107,12 @@ class SqliteConnection:
             row: sqlite3.Row | None = await conn._execute(_fetch_one, conn._conn, sql, params)
             return row
 
+    async def data_version(self) -> int:
+        """SQLite's ``data_version``: it differs from an earlier answer when another
+        connection, such as the CLI in another process, has committed since."""
+        row = await self.fetch_one("PRAGMA data_version")
+        return int(row[0]) if row is not None else 0
+
     async def write(self, operation: Callable[[Transaction], Awaitable[T]]) -> T:
         """Run ``operation`` in a transaction; return its result once it is committed.
 

@@ -54,8 +54,7 @@ class UserRepository:
     async def version(self) -> tuple[int, int]:
         """Changes to compare, cheaply, with an earlier answer: this repository's own writes
         and SQLite's ``data_version`` (commits by other connections, such as the CLI)."""
-        row = await self._db.fetch_one("PRAGMA data_version")
-        return self._generation, int(row[0]) if row is not None else 0
+        return self._generation, await self._db.data_version()
 
     async def _write(self, operation: Callable[[Transaction], Awaitable[T]]) -> T:
         try:
