@@ -20,7 +20,7 @@ from softswitch.sip.destination import Destination
 from softswitch.sip.errors import MessageTooLarge, RemoteProtocolError
 from softswitch.sip.grammar import is_digits
 from softswitch.sip.headers import Headers
-from softswitch.sip.message import Request, Response
+from softswitch.sip.message import KNOWN_METHODS, Request, Response
 from softswitch.sip.parser import MalformedRequest, parse_message, split_head
 from softswitch.sip.plain import read_plain_request
 from softswitch.sip.validate import UnsupportedExtension, check_reply_headers, check_request
@@ -35,12 +35,6 @@ __all__ = ["InboundFilter", "Reply", "response_destination", "refusal", "retrans
 class Reply(NamedTuple):
     data: bytes
     destination: Destination
-
-
-KNOWN_METHODS = frozenset({
-    "ACK", "BYE", "CANCEL", "INFO", "INVITE", "MESSAGE", "NOTIFY", "OPTIONS", "PRACK",
-    "PUBLISH", "REFER", "REGISTER", "SUBSCRIBE", "UPDATE",
-})
 
 
 # A token as RFC 3261 section 25.1 defines it, for method and parameter names and values.

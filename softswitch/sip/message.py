@@ -18,9 +18,15 @@ from softswitch.sip.values import (
     parse_via,
 )
 
-__all__ = ["Message", "Request", "Response", "REASON_PHRASES", "SIP_VERSION"]
+__all__ = ["KNOWN_METHODS", "Message", "Request", "Response", "REASON_PHRASES", "SIP_VERSION"]
 
 SIP_VERSION = "SIP/2.0"
+
+# The methods of RFC 3261 and its extensions that the switch knows by name.
+KNOWN_METHODS = frozenset({
+    "ACK", "BYE", "CANCEL", "INFO", "INVITE", "MESSAGE", "NOTIFY", "OPTIONS", "PRACK",
+    "PUBLISH", "REFER", "REGISTER", "SUBSCRIBE", "UPDATE",
+})
 
 REASON_PHRASES: dict[int, str] = {
     100: "Trying", 180: "Ringing", 181: "Call Is Being Forwarded", 182: "Queued",

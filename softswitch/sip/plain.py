@@ -19,7 +19,7 @@ from collections.abc import Collection
 from softswitch.sip.builders import stamped_via
 from softswitch.sip.errors import RemoteProtocolError
 from softswitch.sip.headers import Headers
-from softswitch.sip.message import Request
+from softswitch.sip.message import KNOWN_METHODS, Request
 from softswitch.sip.parser import cut_body, known_header_key
 from softswitch.sip.uri import SipURI, parse_uri
 from softswitch.sip.validate import (
@@ -32,11 +32,9 @@ from softswitch.sip.values import MAGIC_COOKIE, Address, parse_address, parse_cs
 
 __all__ = ["read_plain_request"]
 
-# Methods written as RFC 3261 and its extensions spell them; others take the full path.
-_METHODS = frozenset({
-    "BYE", "CANCEL", "INFO", "INVITE", "MESSAGE", "NOTIFY", "OPTIONS", "PRACK", "PUBLISH",
-    "REFER", "REGISTER", "SUBSCRIBE", "UPDATE", "ACK",
-})
+# Known methods as their Request-Line starts; others (and responses) take the full path,
+# told apart before anything is decoded.
+_METHOD_STARTS = {f"{method} ".encode(): method for method in KNOWN_METHODS}
 _REQUIRED = ("from", "to", "call-id", "cseq")
 # Keys whose presence the full path must judge (420 for an unknown option tag).
 _FULL_PATH_KEYS = frozenset({"require", "proxy-require"})
@@ -49,17 +47,17 @@ def read_plain_request(
     local_sent_by: Collection[tuple[str, int]],
 ) -> Request | None:
     """The accepted, stamped request when ``data`` is plain and valid; else None."""
+    method = _METHOD_STARTS.get(data[: data.find(b" ", 0, 10) + 1])
     end = data.find(b"\r\n\r\n")
-    if end < 0 or data[:1] in (b"\r", b"\n"):
+    if method is None or end < 0:
         return None
     head = data[:end].decode("utf-8", "surrogateescape")
     bare = head.replace("\r\n", "")
     if "\n" in bare or "\r" in bare:
         return None  # a bare LF or CR: the full parser's line rules apply
     lines = head.split("\r\n")
-    method, sp, rest = lines[0].partition(" ")
-    uri_text, sp2, version = rest.partition(" ")
-    if method not in _METHODS or not (sp and sp2) or version != "SIP/2.0" or not uri_text:
+    uri_text, sp, version = lines[0][len(method) + 1 :].partition(" ")
+    if not sp or version != "SIP/2.0" or not uri_text:
         return None
     fields: list[tuple[str, str, str]] = []
     single: set[str] = set()
