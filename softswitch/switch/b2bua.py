@@ -1155,8 +1155,10 @@ class B2bua:
             self._forget(leg)
         self._calls.pop(call.id, None)
         ended_at = self._clock()
-        # Closing both legs at once; a task only where a recording must be finished first.
-        if all([self.media.close_leg_now(leg.media) for leg in (call.a, call.b) if leg is not None]):
+        # Both legs are closed at once (each one tried, no short cut); a task only where a
+        # recording must be finished first.
+        closed = [self.media.close_leg_now(leg.media) for leg in (call.a, call.b) if leg is not None]
+        if all(closed):
             self._close_record(call, ended_at, disposition, cause, side)
         else:
             self.spawn(self._release(call, ended_at, disposition, cause, side))
