@@ -215,7 +215,8 @@ class Switch:
         guard = BruteForceGuard(max_failures=sec.max_failures, window=sec.failure_window,
                                 block_for=sec.block_for)
         self.users = UserCache(db.users.get, time.monotonic, ttl=cfg.registrar.user_cache_ttl,
-                               version=db.users.version)
+                               version=db.users.version, load_all=db.users.by_extension)
+        await self.users.reload()  # a restart's registration storm finds every user cached
         self.security_log = SecurityLog(db.security_events.record_many)
         self.authenticator = RequestAuthenticator(
             digest, self.users, guard, self.security_log, time.time,
@@ -225,6 +226,7 @@ class Switch:
         policy = RegistrationPolicy(min_expires=reg.min_expires, default_expires=reg.default_expires,
                                     max_expires=reg.max_expires, max_contacts=reg.max_contacts)
         self.registrar = Registrar(db.bindings, self.authenticator, policy, time.time)
+        await self.registrar.preload()
         self.location = Location(db.bindings, time.time)
         core.handle("REGISTER", self.registrar.on_register, stateless_first=True)
 

@@ -103,6 +103,10 @@ class UserRepository:
         """Every user, ordered by extension."""
         return [_to_user(row) for row in await self._db.fetch_all(f"{_SELECT} ORDER BY extension")]
 
+    async def by_extension(self) -> dict[str, User]:
+        """Every user by extension, in one query (the switch's user cache holds them all)."""
+        return {user.extension: user for user in await self.list()}
+
     async def count(self) -> int:
         """Number of users."""
         row = await self._db.fetch_one("SELECT COUNT(*) FROM users")

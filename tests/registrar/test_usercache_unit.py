@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from softswitch.store.records import User
 from softswitch.switch.directory import make_user
 from softswitch.switch.readcache import UserCache
@@ -17,6 +19,7 @@ class Directory:
         self.version_number = 1
         self.lookups = 0
         self.version_checks = 0
+        self.loads = 0
         self.gate: asyncio.Event | None = None
 
     async def lookup(self, extension: str) -> User | None:
@@ -29,6 +32,12 @@ class Directory:
     async def version(self) -> int:
         self.version_checks += 1
         return self.version_number
+
+    async def load_all(self) -> dict[str, User]:
+        self.loads += 1
+        if self.gate is not None:
+            await self.gate.wait()
+        return dict(self.users)
 
 
 class Clock:
@@ -96,3 +105,50 @@ async def test_peek_answers_from_the_cache_only() -> None:
     assert cache.peek("9999") == (True, None)  # a known miss
     clock.now += 5.0  # a revalidation is due: only get() may answer now
     assert cache.peek("1001") == (False, None)
+
+
+async def test_a_whole_table_load_answers_every_user_without_a_read() -> None:
+    directory, clock = Directory(), Clock()
+    directory.users["1002"] = make_user("1002", "correct-horse-2", "softswitch")
+    cache = UserCache(directory.lookup, clock, ttl=5.0, version=directory.version,
+                      load_all=directory.load_all)
+    await cache.reload()
+    assert cache.peek("1002") == (True, directory.users["1002"])  # no get() needed first
+    assert await cache.get("1001") is directory.users["1001"]
+    assert (directory.loads, directory.lookups) == (1, 0)
+    assert await cache.get("1003") is None  # not in the table: read on its own (just added?)
+    assert directory.lookups == 1
+
+
+async def test_a_new_version_refills_the_whole_table_in_one_read() -> None:
+    directory, clock = Directory(), Clock()
+    cache = UserCache(directory.lookup, clock, ttl=5.0, version=directory.version,
+                      load_all=directory.load_all)
+    await cache.reload()
+    directory.users["1001"] = make_user("1001", "other-horse-2", "softswitch")
+    directory.users["1002"] = make_user("1002", "correct-horse-2", "softswitch")
+    directory.version_number = 2
+    clock.now += 5.0
+    assert await cache.get("1001") is directory.users["1001"]
+    assert cache.peek("1002") == (True, directory.users["1002"])
+    assert (directory.loads, directory.lookups) == (2, 0)
+
+
+async def test_a_load_overtaken_by_an_invalidation_is_not_kept() -> None:
+    directory, clock = Directory(), Clock()
+    cache = UserCache(directory.lookup, clock, ttl=5.0, version=directory.version,
+                      load_all=directory.load_all)
+    directory.gate = asyncio.Event()
+    pending = asyncio.ensure_future(cache.reload())
+    await asyncio.sleep(0)
+    cache.invalidate("1001")  # the API changed the user while the old table was being read
+    directory.gate.set()
+    await pending
+    assert len(cache) == 0
+    assert cache.peek("1001") == (False, None)
+
+
+def test_a_whole_table_copy_needs_a_version() -> None:
+    directory, clock = Directory(), Clock()
+    with pytest.raises(ValueError, match="needs version"):
+        UserCache(directory.lookup, clock, load_all=directory.load_all)
