@@ -454,6 +454,9 @@ class NonceCountTracker:
     When full, the least recently used nonce is forgotten and its issue time becomes the
     *horizon*: a forgotten nonce (issued at or before the horizon) is refused from then on, so
     eviction can never reopen a replay. The client just gets a fresh nonce (stale=true).
+
+    Entries are tuples, replaced on each use rather than changed: thousands are alive at once,
+    and tuples of numbers drop out of the cyclic collector's lists where lists would stay.
     """
 
     def __init__(self, capacity: int = 10_000, window: int = 32) -> None:
@@ -461,7 +464,7 @@ class NonceCountTracker:
             raise ValueError("capacity and window must be positive")
         self._capacity = capacity
         self._window = window
-        self._entries: OrderedDict[str, list[float | int]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[float, int, int]] = OrderedDict()  # issued, nc, bitmap
         self._horizon = float("-inf")
 
     def __len__(self) -> int:
@@ -477,24 +480,23 @@ class NonceCountTracker:
                 return False
             self._remember(nonce, issued_at, nc)
             return True
-        highest, bitmap = int(entry[1]), int(entry[2])
+        issued, highest, bitmap = entry
         if nc > highest:
-            shift = nc - highest
             mask = (1 << self._window) - 1
-            entry[1], entry[2] = nc, ((bitmap << shift) | 1) & mask
+            self._entries[nonce] = (issued, nc, ((bitmap << (nc - highest)) | 1) & mask)
         else:
             offset = highest - nc
             if offset >= self._window or bitmap & (1 << offset):
                 return False
-            entry[2] = bitmap | (1 << offset)
+            self._entries[nonce] = (issued, highest, bitmap | (1 << offset))
         self._entries.move_to_end(nonce)
         return True
 
     def _remember(self, nonce: str, issued_at: float, nc: int) -> None:
         while len(self._entries) >= self._capacity:
             _, evicted = self._entries.popitem(last=False)
-            self._horizon = max(self._horizon, float(evicted[0]))
-        self._entries[nonce] = [issued_at, nc, 1]
+            self._horizon = max(self._horizon, evicted[0])
+        self._entries[nonce] = (issued_at, nc, 1)
 
 
 # --- verification --------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 from collections.abc import Callable
 from typing import Any
@@ -283,6 +284,19 @@ def test_tracker_is_bounded_and_refuses_forgotten_nonces() -> None:
     assert len(tracker) == 2
     assert not tracker.accept("a", T0, 5)  # forgotten: a replay can never slip through
     assert tracker.accept("d", T0 + 3, 1)  # newer nonces still work
+
+
+def test_tracked_nonces_leave_the_cyclic_collectors_lists() -> None:
+    """Ten thousand live at once: as tracked objects every collection would walk them."""
+    tracker = NonceCountTracker()
+    gc.collect()
+    before = len(gc.get_objects())
+    for n in range(2000):
+        assert tracker.accept(f"nonce-{n}", T0, 1)
+        assert tracker.accept(f"nonce-{n}", T0, 2)
+    gc.collect()
+    assert len(gc.get_objects()) - before < 500  # not one per nonce
+    assert not tracker.accept("nonce-7", T0, 2)  # the state is still there
 
 
 # --- the authenticator -----------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from softswitch.sip.destination import Destination
 from softswitch.sip.transaction.answers import IN_PROGRESS, StatelessAnswers
 
@@ -41,3 +43,15 @@ def test_the_oldest_answers_go_first_past_the_limit() -> None:
         answers.remember(key(n), b"%d" % n, PHONE, now=float(n))
     assert answers.lookup(key(0), 3.0) is None
     assert [answers.lookup(key(n), 3.0) for n in (1, 2)] == [(b"1", PHONE), (b"2", PHONE)]
+
+
+def test_remembered_answers_leave_the_cyclic_collectors_lists() -> None:
+    """Tens of thousands live at once: as tracked objects every collection would walk them."""
+    answers = StatelessAnswers(lifetime=32.0)
+    gc.collect()
+    before = len(gc.get_objects())
+    for n in range(2000):
+        answers.remember(key(n), b"401", PHONE, now=1.0)
+    gc.collect()
+    assert len(gc.get_objects()) - before < 500  # not one per answer
+    assert answers.lookup(key(7), 2.0) == (b"401", PHONE)
