@@ -11,7 +11,11 @@ pinned to core 0, SIPp to core 1. Two measurements per server and round:
 One registration is two REGISTER requests (challenge, then answer). Three rounds alternate the
 servers; the medians, ratio, failures and p99 are printed as ONE JSON line.
 
-    .venv/bin/python -m tests.bench.register [--calls 20000] [--rate 2000] [--rounds 3]
+With ``--restart`` each server is restarted between the two measurements, so the latency run
+is the storm after a restart: every phone registers again at once while the new process holds
+nothing in memory yet (ours has every binding on disk from the throughput run).
+
+    .venv/bin/python -m tests.bench.register [--calls 20000] [--rate 2000] [--rounds 3] [--restart]
 """
 
 from __future__ import annotations
@@ -197,11 +201,18 @@ def measure_softswitch(args: argparse.Namespace, injection: Path) -> tuple[Run, 
             '[security]\ndigest_algorithms = ["MD5", "SHA-256"]\n'
             "[registrar]\nqualify_interval = 0\n"
         )
-        proc = SwitchProcess(data, "--config", str(config))
-        proc.args = [*_pin(0), *proc.args]
-        proc.start()
+        def start() -> SwitchProcess:
+            proc = SwitchProcess(data, "--config", str(config))
+            proc.args = [*_pin(0), *proc.args]
+            return proc.start()
+
+        proc = start()
         try:
-            return _both(proc.sip_port, injection, args)
+            throughput = _throughput(proc.sip_port, injection, args)
+            if args.restart:
+                proc.stop()
+                proc = start()
+            return throughput, _latency(proc.sip_port, injection, args)
         finally:
             proc.stop()
 
@@ -211,19 +222,29 @@ def measure_kamailio(args: argparse.Namespace, injection: Path) -> tuple[Run, Ru
         db_dir = Path(work) / "db"
         write_db_text(db_dir)
         routing = KAMAILIO_REGISTRAR.format(db_dir=db_dir, realm=REALM)
-        kam = Kamailio(
-            free_port(), routing=routing, cpu=0 if (os.cpu_count() or 1) > 1 else None
-        ).start()
+
+        def start() -> Kamailio:
+            return Kamailio(
+                free_port(), routing=routing, cpu=0 if (os.cpu_count() or 1) > 1 else None
+            ).start()
+
+        kam = start()
         try:
-            return _both(kam.port, injection, args)
+            throughput = _throughput(kam.port, injection, args)
+            if args.restart:
+                kam.stop()
+                kam = start()
+            return throughput, _latency(kam.port, injection, args)
         finally:
             kam.stop()
 
 
-def _both(port: int, injection: Path, args: argparse.Namespace) -> tuple[Run, Run]:
-    throughput = sipp(port, injection, calls=args.calls, rate=args.calls, limit=args.limit)
-    latency = sipp(port, injection, calls=args.rate * args.seconds, rate=args.rate, limit=args.rate)
-    return throughput, latency
+def _throughput(port: int, injection: Path, args: argparse.Namespace) -> Run:
+    return sipp(port, injection, calls=args.calls, rate=args.calls, limit=args.limit)
+
+
+def _latency(port: int, injection: Path, args: argparse.Namespace) -> Run:
+    return sipp(port, injection, calls=args.rate * args.seconds, rate=args.rate, limit=args.rate)
 
 
 def main() -> None:
@@ -233,6 +254,8 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=2000, help="goal rate for the p99 run")
     parser.add_argument("--seconds", type=int, default=5, help="length of the p99 run")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--restart", action="store_true",
+                        help="restart each server before its p99 run (a restart's storm)")
     args = parser.parse_args()
     ours: list[tuple[Run, Run]] = []
     theirs: list[tuple[Run, Run]] = []
@@ -264,6 +287,7 @@ def main() -> None:
                 "calls_per_round": args.calls,
                 "in_flight_limit": args.limit,
                 "goal_rate": args.rate,
+                "p99_after_restart": args.restart,
                 **summary(ours, "softswitch"),
                 **summary(theirs, "kamailio"),
                 "softswitch_median_per_s": ours_median,
