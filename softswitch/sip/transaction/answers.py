@@ -29,6 +29,8 @@ __all__ = ["IN_PROGRESS", "StatelessAnswers"]
 
 # What `lookup` returns for a request whose answer is still being worked out.
 IN_PROGRESS: tuple[bytes, Destination] = (b"", Destination("", 0))
+# A Destination's fields as a plain tuple (a NamedTuple stays tracked by the collector).
+_Fields = tuple[str, int, str, int | None]
 
 
 class StatelessAnswers:
@@ -40,7 +42,7 @@ class StatelessAnswers:
         self.lifetime = lifetime
         self._limit = limit
         # key -> (deadline, answer, the destination's fields); b"" while in progress
-        self._entries: dict[ServerKey, tuple[float, bytes, tuple[object, ...]]] = {}
+        self._entries: dict[ServerKey, tuple[float, bytes, _Fields]] = {}
         self._order: deque[tuple[float, ServerKey]] = deque()
 
     def __len__(self) -> int:
@@ -67,7 +69,7 @@ class StatelessAnswers:
     def _put(self, key: ServerKey, data: bytes, destination: Destination, now: float) -> None:
         self._prune(now)
         deadline = now + self.lifetime
-        self._entries[key] = (deadline, data, tuple(destination))
+        self._entries[key] = (deadline, data, (*destination,))
         self._order.append((deadline, key))
         while len(self._entries) > self._limit:
             self._drop(*self._order.popleft())
