@@ -26,7 +26,7 @@ hold is still read on its own, so a user added a moment ago is found at once.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from typing import Generic, TypeVar
 
 from softswitch.store.records import User
@@ -46,7 +46,7 @@ class ReadCache(Generic[T]):
         self, lookup: Callable[[str], Awaitable[T]], clock: Callable[[], float], *,
         ttl: float = 5.0,
         max_entries: int = 20_000, version: Version | None = None,
-        load_all: Callable[[], Awaitable[dict[str, T]]] | None = None,
+        load_all: Callable[[], Awaitable[Mapping[str, T]]] | None = None,
     ) -> None:
         if ttl < 0 or max_entries < 1:
             raise ValueError("ttl must be >= 0 and max_entries positive")
