@@ -298,6 +298,11 @@ class MediaEngine:
         """Per-stream counters and RTCP statistics."""
         return leg.stream.stats()
 
+    def packets_received(self, leg: Leg) -> int:
+        """RTP packets received on the leg so far: what dead-media detection samples every
+        few seconds per call, without building the RTCP statistics of :meth:`stats`."""
+        return leg.stream.packets_received
+
     def engine_stats(self) -> EngineStats:
         """Engine-wide figures: the clock's late/skipped ticks above all."""
         clock = self._driver.stats() if self._driver else ClockStats(0, 0, 0, 0.0)

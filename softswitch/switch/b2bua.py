@@ -844,7 +844,7 @@ class B2bua:
             return None
         if leg.negotiated.direction not in (Direction.SENDRECV, Direction.RECVONLY):
             return None
-        return self.media.stats(leg.media).packets_received
+        return self.media.packets_received(leg.media)
 
     def take_answer_b(self, call: Call, sdp: SessionDescription) -> None:
         """Leg B's answer to our offer (first one through the session, other forks' too)."""

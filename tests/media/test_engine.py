@@ -283,6 +283,7 @@ async def test_stats_and_close_release_the_leg(engine: MediaEngine, peers: list[
     alice.send(leg.stream.local, b"\xff" * 160)
     peers[1].send(leg.stream.local, b"\xff" * 160)  # not the latched source
     await until(lambda: engine.stats(leg).foreign == 1 and engine.stats(leg).packets_received == 1)
+    assert engine.packets_received(leg) == 1  # the foreign packet is not counted either
     await engine.close_leg(leg)
     assert leg.stream.closed and engine.engine_stats().legs == 0
 
