@@ -15,6 +15,7 @@ from softswitch.sip.values import (
     Via,
     parse_address,
     parse_cseq,
+    parse_name_addr,
     parse_via,
 )
 
@@ -76,11 +77,11 @@ class Message:
 
     @property
     def from_(self) -> Address:
-        return self.headers.memo("from", lambda: parse_address(self._required("from")))
+        return self.headers.memo("from", lambda: parse_name_addr(self._required("from")))
 
     @property
     def to(self) -> Address:
-        return self.headers.memo("to", lambda: parse_address(self._required("to")))
+        return self.headers.memo("to", lambda: parse_name_addr(self._required("to")))
 
     @property
     def call_id(self) -> str:

@@ -28,7 +28,14 @@ from softswitch.sip.validate import (
     loops_back,
     max_forwards_refusal,
 )
-from softswitch.sip.values import MAGIC_COOKIE, Address, parse_address, parse_cseq, parse_via
+from softswitch.sip.values import (
+    MAGIC_COOKIE,
+    Address,
+    parse_address,
+    parse_cseq,
+    parse_name_addr,
+    parse_via,
+)
 
 __all__ = ["read_plain_request"]
 
@@ -91,8 +98,8 @@ def read_plain_request(
         uri = parse_uri(uri_text)
         vias = [parse_via(value) for value in via_values]
         cseq = parse_cseq(values["cseq"])
-        from_ = parse_address(values["from"])
-        to = parse_address(values["to"])
+        from_ = parse_name_addr(values["from"])
+        to = parse_name_addr(values["to"])
         contacts = _contacts(fields)
     except RemoteProtocolError:
         return None

@@ -20,7 +20,10 @@ from softswitch.sip.grammar import (
 )
 from softswitch.sip.uri import URI, format_host, parse_host_port, parse_uri
 
-__all__ = ["Address", "Via", "CSeq", "parse_address", "parse_via", "parse_cseq", "MAGIC_COOKIE"]
+__all__ = [
+    "Address", "Via", "CSeq", "parse_address", "parse_name_addr", "parse_via", "parse_cseq",
+    "MAGIC_COOKIE",
+]
 
 MAGIC_COOKIE = "z9hG4bK"
 
@@ -71,6 +74,15 @@ def parse_address(text: str) -> Address:
             head = _parse_address(text[: gt + 1])
             return Address(head.uri, head.display_name, parse_params(text[gt + 1 :]))
     return _parse_address(text)
+
+
+def parse_name_addr(text: str) -> Address:
+    """`parse_address` for From and To, where the ``*`` of ``Contact: *`` is no address: the
+    answer's To would be ``*;tag=...``, which cannot be read back."""
+    address = parse_address(text)
+    if address.wildcard:
+        raise RemoteProtocolError("'*' is not an address here")
+    return address
 
 
 @lru_cache(maxsize=8192)

@@ -21,7 +21,7 @@ from softswitch.sip import Request
 from softswitch.sip.destination import Destination
 from softswitch.sip.errors import RemoteProtocolError
 from softswitch.sip.grammar import _parse_params_in_full, parse_params
-from softswitch.sip.inbound import InboundFilter
+from softswitch.sip.inbound import InboundFilter, Reply
 from softswitch.sip.plain import read_plain_request
 from softswitch.sip.values import Address, _parse_address, parse_address
 
@@ -138,6 +138,21 @@ def test_what_the_full_path_must_judge_is_left_to_it() -> None:
         assert read_plain_request(broken, SOURCE.host, SOURCE.port, LOCAL) is None, broken
     assert read_plain_request(REGISTER.replace(b"User-Agent", b"X-Never-Seen-Before"),
                               SOURCE.host, SOURCE.port, LOCAL) is None
+
+
+def test_a_star_is_no_from_or_to_address() -> None:
+    """``*`` is an address only as ``Contact: *``; as a To the answer's To (``*;tag=``) could
+    not be read back, and the request used to reach a handler that then failed."""
+    _learn_names()
+    for data, header in (
+        (REGISTER.replace(b"To: <sip:3001@127.0.0.1>", b"To: *"), b"To"),
+        (INVITE.replace(b"To: Bed12 <sip:2001@clinic.example.com>", b"To: *"), b"To"),
+        (REGISTER.replace(b"From: <sip:3001@127.0.0.1>;tag=17", b"From: *"), b"From"),
+    ):
+        assert read_plain_request(data, SOURCE.host, SOURCE.port, LOCAL) is None
+        reply = _filter().accept(data, SOURCE)
+        assert isinstance(reply, Reply), reply
+        assert reply.data.startswith(b"SIP/2.0 400 Invalid " + header + b" header"), reply.data
 
 
 FRAGMENTS = [b"\r\n", b"\r\n ", b"\n", b";", b",", b'"', b"\\", b"<", b">", b"@", b":", b" ",
