@@ -25,6 +25,7 @@ from softswitch.sip.uri import SipURI, parse_uri
 from softswitch.sip.validate import (
     SINGLE_VALUED,
     SUPPORTED_SCHEMES,
+    contact_refusal,
     loops_back,
     max_forwards_refusal,
 )
@@ -110,6 +111,7 @@ def read_plain_request(
         or vias[0].branch == MAGIC_COOKIE
         or cseq.method != method
         or contacts is None
+        or contact_refusal(method, contacts) is not None
         or ("max-forwards" in values
             and max_forwards_refusal(values["max-forwards"], method) is not None)
         or loops_back(vias, local_sent_by)

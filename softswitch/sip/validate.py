@@ -15,7 +15,7 @@ from softswitch.sip.grammar import is_digits
 from softswitch.sip.headers import Headers, display_name
 from softswitch.sip.message import Request
 from softswitch.sip.uri import AbsoluteURI
-from softswitch.sip.values import MAGIC_COOKIE, Via, parse_via
+from softswitch.sip.values import MAGIC_COOKIE, Address, Via, parse_via
 
 __all__ = [
     "check_request",
@@ -71,7 +71,7 @@ def check_request(
     # Through the accessors, so the parsed values are kept for the layers above.
     _parsed("From", lambda: request.from_)
     _parsed("To", lambda: request.to)
-    _parsed("Contact", lambda: request.contacts)
+    contacts = _parsed("Contact", lambda: request.contacts)
     # One pass over the fields: repeated single-valued headers, Max-Forwards, and whether
     # there is any Require/Proxy-Require at all (most requests have none).
     seen: set[str] = set()
@@ -96,6 +96,9 @@ def check_request(
         raise RemoteProtocolError("CSeq method does not match the Request-Line")
     if not request.call_id:
         raise RemoteProtocolError("Empty Call-ID")
+    refusal = contact_refusal(request.method, contacts)
+    if refusal is not None:
+        raise refusal
     if max_forwards is not None:
         refusal = max_forwards_refusal(max_forwards, request.method)
         if refusal is not None:
@@ -111,6 +114,14 @@ def check_request(
         unknown = [tag for tag in required if tag.lower() not in supported]
         if unknown:
             raise UnsupportedExtension(unknown)
+
+
+def contact_refusal(method: str, contacts: list[Address]) -> RemoteProtocolError | None:
+    """Why the Contacts refuse the request, or None: ``*`` belongs to REGISTER alone (RFC 3261
+    10.2.2); anywhere else it names no target, and whoever answers would have none."""
+    if method != "REGISTER" and any(contact.wildcard for contact in contacts):
+        return RemoteProtocolError("Invalid Contact header: '*' is for REGISTER only")
+    return None
 
 
 def max_forwards_refusal(value: str, method: str) -> RemoteProtocolError | None:

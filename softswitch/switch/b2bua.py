@@ -319,6 +319,9 @@ class B2bua:
         if request.to.tag:
             self._in_dialog_offer(server)
             return
+        if not request.contacts:  # RFC 3261 8.1.1.8: the call's dialog needs a remote target
+            server.reply(400, "Missing Contact")
+            return
         trunk_in = self.trunks.inbound(server.source.host) if self.trunks else None
         if trunk_in is None:
             user = await self.auth.authenticate(server)

@@ -79,6 +79,23 @@ async def test_refusals_carry_the_right_status(switch: Switch) -> None:
         peer.close()
 
 
+async def test_an_invite_needs_a_contact_and_only_register_may_use_a_star(
+    switch: Switch,
+) -> None:
+    """Without a Contact the call's dialog has no remote target (RFC 3261 8.1.1.8); it used
+    to fail inside the B2BUA and be answered 500."""
+    peer = await UdpPeer.connect(switch.sip_port)
+    try:
+        bare = await peer.request(request_bytes("INVITE", uri="sip:1002@127.0.0.1"))
+        star = await peer.request(request_bytes("INVITE", extra="Contact: *\r\n"))
+        options = await peer.request(request_bytes(extra="Contact: *\r\n"))
+    finally:
+        peer.close()
+    assert (bare.status, bare.reason) == (400, "Missing Contact")
+    for response in (star, options):
+        assert response.status == 400 and "'*' is for REGISTER only" in response.reason
+
+
 async def test_unsupported_require_lists_the_tag(switch: Switch) -> None:
     peer = await UdpPeer.connect(switch.sip_port)
     try:
