@@ -161,34 +161,37 @@ class Switch:
             self.database = await open_database(cfg.data_dir)
         except StoreError as exc:
             raise StartupError(str(exc)) from None
+        try:
+            await self._start_on(self.database)
+        except BaseException:
+            # Whatever started is stopped: above all the database, whose worker threads would
+            # otherwise keep the process from exiting.
+            await self.stop()
+            raise
+
+    async def _start_on(self, database: Database) -> None:
+        """Everything after the database, in order; `start` stops what started if it fails."""
+        cfg = self.config
         self.transports = TransportManager(cfg.sip, self.metrics)
         self.core = SipCore(cfg.sip, self.transports, self.metrics)
-        try:
-            await self._start_registrar(self.database, self.core)
-            if cfg.demo:
-                added = await load_demo(self.database, self.realm)
-                if added:
-                    log.info("demo hospital loaded: %d phones (see README)", added)
-        except StartupError:
-            await self.database.close()
-            raise
+        await self._start_registrar(database, self.core)
+        if cfg.demo:
+            added = await load_demo(database, self.realm)
+            if added:
+                log.info("demo hospital loaded: %d phones (see README)", added)
         try:
             await self.transports.start()
         except TlsConfigError as exc:
-            await self.transports.stop()
             raise StartupError(str(exc)) from None
         except OSError as exc:
-            await self.transports.stop()
-            await self.database.close()
             raise StartupError(f"cannot listen for SIP on {cfg.sip.host}:{cfg.sip.port}: "
                                f"{exc.strerror or exc}") from None
         app = create_app(admin_token=self.admin_token, metrics=self.metrics, status=self.status,
-                         routers=self._api_routers(self.database) + await self._start_calls()
+                         routers=self._api_routers(database) + await self._start_calls()
                          + await self._start_features(), pages=self.page_routers)
         try:
             self.http = HttpServer(app, cfg.http.host, cfg.http.port)
         except OSError as exc:
-            await self.stop()  # calls and features have started: stop them all, in order
             raise StartupError(f"cannot listen for HTTP on {cfg.http.host}:{cfg.http.port}: "
                                f"{exc.strerror or exc}") from None
         await self.http.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import subprocess
+import threading
 from pathlib import Path
 
 from softswitch.app import Switch
@@ -61,6 +62,7 @@ async def test_unreadable_tls_files_are_a_startup_error(tmp_path: Path) -> None:
         data_dir=tmp_path / "data",
     )
     switch = Switch(config)
+    database_threads = _database_threads()
     try:
         await switch.start()
     except StartupError as exc:
@@ -68,6 +70,16 @@ async def test_unreadable_tls_files_are_a_startup_error(tmp_path: Path) -> None:
     else:
         await switch.stop()
         raise AssertionError("a missing certificate must stop the start")
+    # The database it opened is closed: a worker thread left running keeps Python from exiting.
+    started = [t for t in threading.enumerate()
+               if "connection_worker" in t.name and t.ident not in database_threads]
+    for thread in started:
+        thread.join(timeout=5)
+    assert not [t for t in started if t.is_alive()]
+
+
+def _database_threads() -> set[int | None]:
+    return {t.ident for t in threading.enumerate() if "connection_worker" in t.name}
 
 
 async def test_ipv6_loopback_listener(tmp_path: Path) -> None:
