@@ -78,7 +78,15 @@ _TARGET_REFRESH = frozenset({"INVITE", "UPDATE", "SUBSCRIBE", "NOTIFY", "REFER"}
 
 
 class DialogError(RemoteProtocolError):
-    """A peer's request does not fit the dialog; answer `status` (481, 500 or 400)."""
+    """A peer's request does not fit the dialog; answer `status` (481, 500 or 400).
+
+    `retry_later`: the answer must carry a Retry-After of 0 to 10 s, chosen at random by
+    whoever answers (RFC 3261 14.2: an INVITE that arrives while an earlier one is pending).
+    """
+
+    def __init__(self, reason: str, status: int = 400, *, retry_later: bool = False) -> None:
+        super().__init__(reason, status)
+        self.retry_later = retry_later
 
 
 class DialogStateError(LocalProtocolError):
@@ -330,7 +338,7 @@ class Dialog:
         if self.remote_seq is not None and number <= self.remote_seq:
             raise DialogError(f"CSeq {number} is not above {self.remote_seq}: out of order", 500)
         if method == "INVITE" and (self._remote_invite is not None or self._unacked is not None):
-            raise DialogError("previous INVITE still in progress", 500)
+            raise DialogError("previous INVITE still in progress", 500, retry_later=True)
         if method == "INVITE" and self._local_invite is not None:
             raise DialogError("our INVITE is in progress", 491)
         self.remote_seq = number

@@ -1015,7 +1015,9 @@ class B2bua:
                 body = answer.serialize()
                 self._hold_music(leg, other, negotiated.remote_hold)
         except (DialogError, SdpError) as exc:
-            server.reply(exc.status, exc.reason)
+            retry = isinstance(exc, DialogError) and exc.retry_later
+            server.reply(exc.status, exc.reason,
+                         headers=[("Retry-After", str(secrets.randbelow(11)))] if retry else ())
             return
         if offer is None and request.method == "UPDATE":
             body = b""

@@ -357,6 +357,7 @@ def test_second_invite_before_the_first_is_answered_is_500() -> None:
     with pytest.raises(DialogError) as caught:
         pair.bob.receive_request(second)
     assert caught.value.status == 500
+    assert caught.value.retry_later  # RFC 3261 14.2: with a Retry-After of 0-10 s
 
 
 def test_invite_glare_is_491_and_no_new_invite_while_one_is_pending() -> None:
