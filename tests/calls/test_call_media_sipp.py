@@ -69,6 +69,18 @@ async def _live(http: httpx.AsyncClient) -> list[dict[str, Any]]:
 
 
 @contextlib.asynccontextmanager
+async def _switch_and_api(
+    tmp_path: Path, settings: CallSettings | None = None,
+) -> AsyncIterator[tuple[Switch, httpx.AsyncClient]]:
+    """A running switch with USERS, and an HTTP client of its API (admin token)."""
+    async with running_switch(tmp_path, USERS, settings) as switch, httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{switch.http_port}/api", timeout=10,
+        headers={"Authorization": f"Bearer {switch.admin_token}"},
+    ) as http:
+        yield switch, http
+
+
+@contextlib.asynccontextmanager
 async def _answered_call(
     tmp_path: Path, switch: Switch, http: httpx.AsyncClient, a_port: int, b_port: int,
 ) -> AsyncIterator[tuple[Sipp, Sipp, dict[str, Any]]]:
@@ -106,10 +118,7 @@ async def test_live_call_shows_each_legs_ports_latched_peer_packets_loss_and_jit
 ) -> None:
     phone_a, phone_b, stranger = _rtp_socket(), _rtp_socket(), _rtp_socket()
     a_addr, b_addr = phone_a.getsockname(), phone_b.getsockname()
-    async with running_switch(tmp_path, USERS) as switch, httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{switch.http_port}/api", timeout=10,
-        headers={"Authorization": f"Bearer {switch.admin_token}"},
-    ) as http:
+    async with _switch_and_api(tmp_path) as (switch, http):
         try:
             async with _answered_call(tmp_path, switch, http, a_addr[1], b_addr[1]) as (
                 uac, callee, call,
@@ -186,10 +195,7 @@ async def test_a_call_whose_phones_keep_talking_outlives_the_rtp_timeout(tmp_pat
     phone_a, phone_b = _rtp_socket(), _rtp_socket()
     a_addr, b_addr = phone_a.getsockname(), phone_b.getsockname()
     settings = CallSettings(no_answer_timeout=5.0, rtp_timeout=0.4)
-    async with running_switch(tmp_path, USERS, settings) as switch, httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{switch.http_port}/api", timeout=10,
-        headers={"Authorization": f"Bearer {switch.admin_token}"},
-    ) as http:
+    async with _switch_and_api(tmp_path, settings) as (switch, http):
         try:
             async with _answered_call(tmp_path, switch, http, a_addr[1], b_addr[1]) as (
                 uac, callee, call,
