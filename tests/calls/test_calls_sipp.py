@@ -154,17 +154,8 @@ async def test_a_reinvite_before_the_last_is_acked_gets_500_with_retry_after(
 ) -> None:
     """RFC 3261 14.2: the second INVITE is refused with a Retry-After (the caller's scenario
     fails without one), and the call goes on."""
-    callee = await Sipp("call_uas_answer.xml").start()
-    try:
-        await register(switch, "1002", callee.port)
-        uac = await caller("call_uac_reinvite_glare.xml", switch.sip_port, "1001",
-                           USERS["1001"], "1002", tmp_path).start()
-        code, out = await uac.wait()
-        assert code == 0, out[-3000:]
-        code, out = await callee.wait()
-        assert code == 0, out[-3000:]
-    finally:
-        callee.stop()
+    await place_call(switch, tmp_path, "call_uac_reinvite_glare.xml", CALLER,
+                     callees=("call_uas_answer.xml",))
 
 
 async def test_hold_sets_the_media_direction_and_plays_a_tone_to_the_held_party(
