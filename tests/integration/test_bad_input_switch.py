@@ -18,8 +18,10 @@ import pytest
 
 from softswitch.app import Switch
 from softswitch.sip import Response, parse_message
-from softswitch.sip.digest import DigestAlgorithm, DigestChallenge, DigestCredentials, compute_ha1
+from softswitch.sip.digest import DigestAlgorithm, DigestCredentials, compute_ha1
 from softswitch.switch.directory import make_user
+from tests.registrar.client import challenge_of
+from tests.sipclient import UdpPeer
 
 USERS = {str(3000 + n): f"long-password-{n}" for n in range(5)}
 DEAD_CONTACT = "127.0.0.1:9"  # bindings point nowhere: calls to them just go unanswered
@@ -45,14 +47,6 @@ KNOWN: list[tuple[str, Callable[[Headers], Headers]]] = [
 ]
 METHODS = ["REGISTER", "REGISTER", "INVITE", "INVITE", "OPTIONS", "MESSAGE", "SUBSCRIBE",
            "NOTIFY", "PUBLISH", "INFO", "REFER", "BYE", "UPDATE", "PRACK"]
-
-
-class _Inbox(asyncio.DatagramProtocol):
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue()
-
-    def datagram_received(self, data: bytes, addr: object) -> None:
-        self.queue.put_nowait(data)
 
 
 def _sdp(rng: random.Random) -> str:
@@ -101,24 +95,23 @@ def _request(method: str, port: int, local: int, n: int, ext: str, rng: random.R
             f"{body}").encode()
 
 
-async def _answers(inbox: _Inbox, quiet: float = 0.02) -> list[Response]:
-    """The responses that arrived until the line stayed quiet for ``quiet`` seconds."""
+async def _answers(peer: UdpPeer, quiet: float = 0.02) -> list[Response]:
+    """The responses that arrived until the line stayed quiet for ``quiet`` seconds (requests
+    the switch sends, such as an MWI NOTIFY to a subscriber, are passed over)."""
     got: list[Response] = []
     while True:
         try:
-            data = await asyncio.wait_for(inbox.queue.get(), quiet)
-        except asyncio.TimeoutError:
+            data = await asyncio.wait_for(peer.protocol.queue.get(), quiet)
+        except TimeoutError:
             return got
         if data.startswith(b"SIP/2.0 "):
-            message = parse_message(data)
-            assert isinstance(message, Response)
-            got.append(message)
+            response = parse_message(data)
+            assert isinstance(response, Response)
+            got.append(response)
 
 
 def _answer_challenge(response: Response, method: str, ext: str, port: int) -> str:
-    name = "www-authenticate" if response.status == 401 else "proxy-authenticate"
-    offered = [DigestChallenge.parse(v) for v in response.headers.get_all(name)]
-    md5 = next(c for c in offered if c.algorithm is DigestAlgorithm.MD5)
+    md5 = challenge_of(response, DigestAlgorithm.MD5)
     ha1 = compute_ha1(ext, md5.realm, USERS[ext], DigestAlgorithm.MD5)
     uri = f"sip:127.0.0.1:{port}" if method == "REGISTER" else f"sip:3002@127.0.0.1:{port}"
     return DigestCredentials.answer(md5, username=ext, ha1=ha1, method=method, uri=uri,
@@ -131,10 +124,8 @@ async def test_hostile_requests_get_answers_and_no_handler_fails(
     assert switch.database is not None
     for ext, pw in USERS.items():
         await switch.database.users.add(make_user(ext, pw, switch.realm))
-    loop = asyncio.get_running_loop()
-    transport, inbox = await loop.create_datagram_endpoint(
-        _Inbox, local_addr=("127.0.0.1", 0), remote_addr=("127.0.0.1", switch.sip_port))
-    local = transport.get_extra_info("sockname")[1]
+    peer = await UdpPeer.connect(switch.sip_port)
+    local = peer.local[1]
     rng = random.Random(3261)
     statuses: dict[int, int] = {}
     caplog.set_level(logging.ERROR)
@@ -146,8 +137,8 @@ async def test_hostile_requests_get_answers_and_no_handler_fails(
                 method, edit = KNOWN[n]
             authorization = ""
             if edit or rng.random() < 0.8:  # answer a fresh challenge, then mutate the rest
-                transport.sendto(_request(method, switch.sip_port, local, 2 * n, ext, None))
-                first = await _answers(inbox)
+                peer.send(_request(method, switch.sip_port, local, 2 * n, ext, None))
+                first = await _answers(peer)
                 challenges = [r for r in first if r.status in (401, 407)]
                 if challenges:
                     authorization = _answer_challenge(challenges[0], method, ext,
@@ -155,14 +146,14 @@ async def test_hostile_requests_get_answers_and_no_handler_fails(
             body = _sdp(rng) if method in ("INVITE", "UPDATE") else ""
             data = _request(method, switch.sip_port, local, 2 * n + 1, ext,
                             None if edit else rng, authorization, body, edit)
-            transport.sendto(data)
-            answers = await _answers(inbox)
+            peer.send(data)
+            answers = await _answers(peer)
             assert answers or method in ("PRACK", "BYE") or edit is None, data  # answered
             for response in answers:
                 statuses[response.status] = statuses.get(response.status, 0) + 1
                 assert response.status < 500 or response.status == 503, (response.status, data)
     finally:
-        transport.close()
+        peer.close()
     failures = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not failures, failures[0].getMessage()
     # It went past the door: accepted registrations and calls reached their handlers.
