@@ -5,7 +5,8 @@ delivery and the wake-ups of a shared machine are in its figure. This one starts
 switch in this process, replaces its UDP socket's send with a list, and hands it the same
 REGISTER datagrams SIPp sends (challenge, then MD5 answer, for 1,000 users), straight into
 the transport manager. The figure is the event-loop thread's CPU time per registration,
-the median of ``--repeats`` runs (on uvloop, as `softswitch run`); the last line is one JSON object.
+the median of ``--repeats`` runs (on uvloop and after `settle_heap()`, as `softswitch run`),
+also split into the challenge and the authenticated REGISTER; the last line is one JSON object.
 
     .venv/bin/python -m tests.bench.register_python [--registrations 5000] [--repeats 5]
 """
